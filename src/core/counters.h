@@ -1,0 +1,66 @@
+// Global and per-interface counters (SPEC 5).
+//
+// Contract: each counter has a single writer (the forwarding thread) and any
+// number of readers (the control plane). Increments are relaxed load+store,
+// not read-modify-write, so the per-packet cost is a plain add.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace etherip {
+
+class Counter {
+ public:
+  void Add(uint64_t n) {
+    value_.store(value_.load(std::memory_order_relaxed) + n,
+                 std::memory_order_relaxed);
+  }
+  void Increment() { Add(1); }
+  uint64_t Get() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+
+struct GlobalCounterValues {
+  uint64_t ipackets = 0;
+  uint64_t ibytes = 0;
+  uint64_t opackets = 0;
+  uint64_t obytes = 0;
+  uint64_t adrops = 0;     // bad EtherIP header or frame too short
+  uint64_t pdrops = 0;     // allow is off
+  uint64_t noifdrops = 0;  // no interface for the outer addresses
+  friend bool operator==(const GlobalCounterValues&,
+                         const GlobalCounterValues&) = default;
+};
+
+struct InterfaceCounterValues {
+  uint64_t ipackets = 0;
+  uint64_t ibytes = 0;
+  uint64_t opackets = 0;
+  uint64_t obytes = 0;
+  uint64_t oerrors = 0;  // no tunnel, or the send failed
+  friend bool operator==(const InterfaceCounterValues&,
+                         const InterfaceCounterValues&) = default;
+};
+
+struct GlobalCounters {
+  Counter ipackets, ibytes, opackets, obytes, adrops, pdrops, noifdrops;
+
+  GlobalCounterValues Read() const {
+    return {ipackets.Get(), ibytes.Get(),  opackets.Get(),  obytes.Get(),
+            adrops.Get(),   pdrops.Get(), noifdrops.Get()};
+  }
+};
+
+struct InterfaceCounters {
+  Counter ipackets, ibytes, opackets, obytes, oerrors;
+
+  InterfaceCounterValues Read() const {
+    return {ipackets.Get(), ibytes.Get(), opackets.Get(), obytes.Get(),
+            oerrors.Get()};
+  }
+};
+
+}  // namespace etherip

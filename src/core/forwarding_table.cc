@@ -1,0 +1,54 @@
+#include "core/forwarding_table.h"
+
+#include <algorithm>
+
+namespace etherip {
+
+ForwardingKey ForwardingKey::Of(DomainId domain, const IpAddress& local,
+                                const IpAddress& remote) {
+  ForwardingKey key;
+  key.domain = domain;
+  key.family = static_cast<uint32_t>(local.family());
+  auto l = local.bytes();
+  auto r = remote.bytes();
+  std::copy(l.begin(), l.end(), key.local.begin());
+  std::copy(r.begin(), r.end(), key.remote.begin());
+  return key;
+}
+
+ForwardingTable::ForwardingTable(
+    std::vector<ForwardingEntry> entries,
+    std::vector<std::shared_ptr<InterfaceCounters>> owners)
+    : entries_(std::move(entries)), owners_(std::move(owners)) {
+  InterfaceId max_id = 0;
+  for (const auto& entry : entries_) max_id = std::max(max_id, entry.id);
+  slot_of_id_.assign(entries_.empty() ? 0 : max_id + 1, kNoSlot);
+  by_key_.reserve(entries_.size());
+  for (uint32_t slot = 0; slot < entries_.size(); ++slot) {
+    const ForwardingEntry& entry = entries_[slot];
+    slot_of_id_[entry.id] = slot;
+    if (entry.has_tunnel) {
+      by_key_.emplace(ForwardingKey::Of(entry.domain, entry.tunnel.source,
+                                        entry.tunnel.destination),
+                      slot);
+    }
+  }
+}
+
+std::vector<Endpoint> ForwardingTable::Endpoints() const {
+  std::vector<Endpoint> endpoints;
+  for (const auto& entry : entries_) {
+    if (!entry.has_tunnel) continue;
+    Endpoint endpoint{entry.tunnel.source.family(), entry.domain};
+    if (std::find(endpoints.begin(), endpoints.end(), endpoint) ==
+        endpoints.end()) {
+      endpoints.push_back(endpoint);
+    }
+  }
+  std::sort(endpoints.begin(), endpoints.end(), [](auto& a, auto& b) {
+    return std::pair(a.domain, a.family) < std::pair(b.domain, b.family);
+  });
+  return endpoints;
+}
+
+}  // namespace etherip

@@ -1,0 +1,180 @@
+#include "core/interface_options.h"
+
+#include <cerrno>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace etherip {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;  // clang 14 lacks aggregate CTAD
+
+}  // namespace
+
+std::string Tunnel::ToString() const {
+  return fmt::format("{} -> {}", source.ToString(), destination.ToString());
+}
+
+Result<std::vector<InterfaceOption>> ParseInterfaceOptions(
+    std::span<const std::string> words) {
+  std::vector<InterfaceOption> options;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& word = words[i];
+    auto argument = [&](size_t n) -> bool { return i + n < words.size(); };
+    auto missing = [&] {
+      return Fail(EINVAL, fmt::format("{}: missing argument", word));
+    };
+    if (word == "tunnel") {
+      if (!argument(2)) return missing();
+      options.push_back(SetTunnel{words[i + 1], words[i + 2]});
+      i += 2;
+    } else if (word == "-tunnel" || word == "deletetunnel") {
+      options.push_back(ClearTunnel{});
+    } else if (word == "domain" || word == "tunneldomain") {
+      if (!argument(1)) return missing();
+      options.push_back(SetDomain{words[++i]});
+    } else if (word == "-domain" || word == "-tunneldomain") {
+      options.push_back(ClearDomain{});
+    } else if (word == "up") {
+      options.push_back(SetUp{true});
+    } else if (word == "down") {
+      options.push_back(SetUp{false});
+    } else if (word == "mtu") {
+      if (!argument(1)) return missing();
+      options.push_back(SetMtu{words[++i]});
+    } else if (word == "lladdr") {
+      if (!argument(1)) return missing();
+      options.push_back(SetLladdr{words[++i]});
+    } else {
+      return Fail(EINVAL, fmt::format("{}: unknown option", word));
+    }
+  }
+  return options;
+}
+
+std::vector<std::string> InterfaceOptionWords(
+    std::span<const InterfaceOption> options) {
+  std::vector<std::string> words;
+  for (const auto& option : options) {
+    std::visit(
+        Overloaded{
+            [&](const SetTunnel& o) {
+              words.insert(words.end(), {"tunnel", o.source, o.destination});
+            },
+            [&](const ClearTunnel&) { words.push_back("-tunnel"); },
+            [&](const SetDomain& o) {
+              words.insert(words.end(), {"domain", o.name});
+            },
+            [&](const ClearDomain&) { words.push_back("-domain"); },
+            [&](const SetUp& o) { words.push_back(o.up ? "up" : "down"); },
+            [&](const SetMtu& o) { words.insert(words.end(), {"mtu", o.mtu}); },
+            [&](const SetLladdr& o) {
+              words.insert(words.end(), {"lladdr", o.mac});
+            },
+        },
+        option);
+  }
+  return words;
+}
+
+Status CheckTunnel(const Tunnel& tunnel) {
+  const auto& [source, destination] = tunnel;
+  if (source.family() == Family::kNone ||
+      source.family() != destination.family() || source.is_unspecified() ||
+      destination.is_unspecified() || source.is_multicast() ||
+      destination.is_multicast()) {
+    return Fail(EINVAL, fmt::format("tunnel {}: invalid argument",
+                                    tunnel.ToString()));
+  }
+  return {};
+}
+
+Result<Tunnel> ParseTunnel(std::string_view source,
+                           std::string_view destination) {
+  auto invalid = [&] {
+    return Fail(EINVAL, fmt::format("tunnel {} -> {}: invalid argument",
+                                    source, destination));
+  };
+  auto parsed_source = IpAddress::Parse(source);
+  auto parsed_destination = IpAddress::Parse(destination);
+  if (!parsed_source || !parsed_destination) return invalid();
+  Tunnel tunnel{*parsed_source, *parsed_destination};
+  if (!CheckTunnel(tunnel)) return invalid();
+  return tunnel;
+}
+
+Result<uint32_t> ParseMtu(std::string_view text) {
+  uint32_t mtu = 0;
+  const auto [end, error] =
+      std::from_chars(text.data(), text.data() + text.size(), mtu);
+  if (error != std::errc() || end != text.data() + text.size() ||
+      mtu < kMinMtu || mtu > kMaxMtu) {
+    return Fail(EINVAL, fmt::format("mtu {}: invalid argument (range {}-{})",
+                                    text, kMinMtu, kMaxMtu));
+  }
+  return mtu;
+}
+
+Result<MacAddress> ParseLladdr(std::string_view text) {
+  auto mac = MacAddress::Parse(text);
+  if (!mac) return tl::unexpected(mac.error());
+  if (mac->is_multicast() || mac->is_zero()) {
+    return Fail(EINVAL,
+                fmt::format("lladdr {}: not a unicast address", text));
+  }
+  return *mac;
+}
+
+Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
+                             InterfaceSettings& settings) {
+  for (const auto& option : options) {
+    Status status = std::visit(
+        Overloaded{
+            [&](const SetTunnel& o) -> Status {
+              auto tunnel = ParseTunnel(o.source, o.destination);
+              if (!tunnel) return tl::unexpected(tunnel.error());
+              settings.tunnel = *tunnel;
+              return {};
+            },
+            [&](const ClearTunnel&) -> Status {
+              settings.tunnel.reset();
+              return {};
+            },
+            [&](const SetDomain& o) -> Status {
+              settings.domain = o.name;
+              return {};
+            },
+            [&](const ClearDomain&) -> Status {
+              settings.domain.clear();
+              return {};
+            },
+            [&](const SetUp& o) -> Status {
+              settings.up = o.up;
+              return {};
+            },
+            [&](const SetMtu& o) -> Status {
+              auto mtu = ParseMtu(o.mtu);
+              if (!mtu) return tl::unexpected(mtu.error());
+              settings.mtu = *mtu;
+              return {};
+            },
+            [&](const SetLladdr& o) -> Status {
+              auto mac = ParseLladdr(o.mac);
+              if (!mac) return tl::unexpected(mac.error());
+              settings.lladdr = *mac;
+              return {};
+            },
+        },
+        option);
+    if (!status) return status;
+  }
+  return {};
+}
+
+}  // namespace etherip

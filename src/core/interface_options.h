@@ -1,0 +1,89 @@
+// The settings of an interface and the options that change them (SPEC 6:
+// "tunnel SRC DST", "-tunnel", "domain NAME", "-domain", "up", "down",
+// "mtu N", "lladdr MAC").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/error.h"
+#include "core/ip_address.h"
+#include "core/mac_address.h"
+
+namespace etherip {
+
+inline constexpr uint32_t kDefaultMtu = 1500;
+inline constexpr uint32_t kMinMtu = 68;
+// Frame (MTU + 18 with a VLAN tag) and headers fit a 64 KiB buffer.
+inline constexpr uint32_t kMaxMtu = 65000;
+
+struct Tunnel {
+  IpAddress source;       // local outer address
+  IpAddress destination;  // remote outer address
+  std::string ToString() const;  // "192.0.2.1 -> 192.0.2.2"
+  friend bool operator==(const Tunnel&, const Tunnel&) = default;
+};
+
+struct InterfaceSettings {
+  std::optional<Tunnel> tunnel;
+  std::string domain;  // network namespace name; "" = the daemon's own
+  bool up = false;
+  uint32_t mtu = kDefaultMtu;
+  MacAddress lladdr;  // chosen at random on create unless given
+  friend bool operator==(const InterfaceSettings&,
+                         const InterfaceSettings&) = default;
+};
+
+struct SetTunnel {
+  std::string source;  // as given, so refusals can quote it
+  std::string destination;
+};
+struct ClearTunnel {};
+struct SetDomain {
+  std::string name;
+};
+struct ClearDomain {};
+struct SetUp {
+  bool up;
+};
+struct SetMtu {
+  std::string mtu;
+};
+struct SetLladdr {
+  std::string mac;
+};
+using InterfaceOption = std::variant<SetTunnel, ClearTunnel, SetDomain,
+                                     ClearDomain, SetUp, SetMtu, SetLladdr>;
+
+// Splits command words into options. Fails only on syntax: an unknown
+// keyword or a missing argument (a usage error, exit status 2 in the CLI).
+// Values are checked when the options are applied.
+Result<std::vector<InterfaceOption>> ParseInterfaceOptions(
+    std::span<const std::string> words);
+
+// The words that ParseInterfaceOptions turns back into `options`.
+std::vector<std::string> InterfaceOptionWords(
+    std::span<const InterfaceOption> options);
+
+// Applies options in order to `settings`, checking each value on its own
+// (IP literals of one family, neither unspecified nor multicast; MTU range;
+// unicast non-zero MAC). Whether the result clashes with other interfaces is
+// the tunnel table's business. On failure `settings` may be half changed:
+// apply to a copy.
+Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
+                             InterfaceSettings& settings);
+
+// The value checks of ApplyInterfaceOptions, for settings built elsewhere
+// (the configuration file).
+Status CheckTunnel(const Tunnel& tunnel);
+Result<uint32_t> ParseMtu(std::string_view text);
+Result<MacAddress> ParseLladdr(std::string_view text);
+Result<Tunnel> ParseTunnel(std::string_view source,
+                           std::string_view destination);
+
+}  // namespace etherip

@@ -1,0 +1,58 @@
+// Outer IPv4/IPv6 headers around EtherIP payloads.
+//
+// Parsing serves the receive side: Linux raw IPv4 sockets hand over the IPv4
+// header (options included), and the in-memory backend hands over whole
+// packets of either family. Building serves the in-memory backend and the
+// tests; on Linux the kernel builds the outer header (it must, to fragment).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "core/ip_address.h"
+
+namespace etherip {
+
+inline constexpr size_t kIpv4HeaderSize = 20;  // without options
+inline constexpr size_t kIpv6HeaderSize = 40;
+inline constexpr uint8_t kOuterTtl = 64;
+inline constexpr uint8_t kOuterIpv4Tos = 0x10;  // IPTOS_LOWDELAY
+
+// An outer packet reduced to what the receive decision needs.
+struct OuterPacket {
+  IpAddress source;
+  IpAddress destination;
+  std::span<const uint8_t> payload;  // from the EtherIP header on
+};
+
+// Accepts version 4, IHL >= 5 within the buffer, total length within the
+// buffer (bytes past it are ignored), protocol 97, and no fragment (the
+// kernel reassembles before delivery). Options are skipped.
+std::optional<OuterPacket> ParseIpv4Packet(std::span<const uint8_t> packet);
+
+// Accepts version 6, next header 97 (no extension headers: the kernel
+// consumes them before a raw socket sees the payload), payload length within
+// the buffer.
+std::optional<OuterPacket> ParseIpv6Packet(std::span<const uint8_t> packet);
+
+// Dispatches on the version nibble.
+std::optional<OuterPacket> ParseIpPacket(std::span<const uint8_t> packet);
+
+// Writes a 20-byte IPv4 header as the reference does: TOS low delay, TTL 64,
+// protocol 97, DF clear, the given identification, correct checksum.
+void BuildIpv4Header(std::span<uint8_t, kIpv4HeaderSize> out,
+                     const IpAddress& source, const IpAddress& destination,
+                     size_t payload_size, uint16_t identification);
+
+// Writes a 40-byte IPv6 header: traffic class 0, flow label 0, next header
+// 97, hop limit 64.
+void BuildIpv6Header(std::span<uint8_t, kIpv6HeaderSize> out,
+                     const IpAddress& source, const IpAddress& destination,
+                     size_t payload_size);
+
+// The Internet checksum (RFC 1071) of a header.
+uint16_t InternetChecksum(std::span<const uint8_t> bytes);
+
+}  // namespace etherip

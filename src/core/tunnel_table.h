@@ -1,0 +1,139 @@
+// The tunnel table: the daemon's interfaces by name and by tunnel key, with
+// the checks of SPEC 2 and 6.
+//
+// Every change is split in two: Prepare* validates the whole request against
+// the state it would produce and returns what to commit, changing nothing;
+// Commit* cannot fail. The daemon does its I/O (create the TAP, set the MTU)
+// between the two, so a refused or failed request changes nothing.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+
+#include "core/counters.h"
+#include "core/error.h"
+#include "core/forwarding_table.h"
+#include "core/interface_options.h"
+
+namespace etherip {
+
+// Which network namespaces (domains) exist. "" (the daemon's own) always does.
+class DomainCatalog {
+ public:
+  virtual ~DomainCatalog() = default;
+  virtual bool Exists(std::string_view name) const = 0;
+};
+
+struct InterfaceState {
+  InterfaceId id = 0;
+  std::string name;
+  InterfaceSettings settings;
+  std::shared_ptr<InterfaceCounters> counters;
+};
+
+// An interface as a configuration file describes it. Without lladdr, an
+// existing interface keeps its MAC and a new one gets a random one.
+struct InterfaceSpec {
+  std::string name;
+  InterfaceSettings settings;
+  bool has_lladdr = false;
+};
+
+// What makes the table equal to a list of specs; only the difference.
+struct ReplacePlan {
+  std::vector<std::string> destroy;
+  std::vector<std::pair<std::string, InterfaceSettings>> create;
+  std::vector<std::pair<std::string, InterfaceSettings>> change;
+  bool empty() const {
+    return destroy.empty() && create.empty() && change.empty();
+  }
+};
+
+// A refusal of one spec of a list, by its position.
+struct SpecError {
+  size_t index;
+  Error error;
+};
+
+class TunnelTable {
+ public:
+  using MacGenerator = std::function<MacAddress()>;
+  explicit TunnelTable(MacGenerator random_mac);
+
+  Result<InterfaceSettings> PrepareCreate(
+      std::string_view name, std::span<const InterfaceOption> options,
+      const DomainCatalog& domains) const;
+  Result<InterfaceSettings> PrepareSet(
+      std::string_view name, std::span<const InterfaceOption> options,
+      const DomainCatalog& domains) const;
+  Status PrepareDestroy(std::string_view name) const;
+  tl::expected<ReplacePlan, SpecError> PrepareReplace(
+      std::span<const InterfaceSpec> specs,
+      const DomainCatalog& domains) const;
+
+  const InterfaceState& CommitCreate(std::string_view name,
+                                     const InterfaceSettings& settings);
+  void CommitSet(std::string_view name, const InterfaceSettings& settings);
+  void CommitDestroy(std::string_view name);
+  void CommitReplace(const ReplacePlan& plan);
+
+  // Prepare + commit, for callers with no I/O in between.
+  Result<const InterfaceState*> Create(std::string_view name,
+                                       std::span<const InterfaceOption> options,
+                                       const DomainCatalog& domains);
+  Status Set(std::string_view name, std::span<const InterfaceOption> options,
+             const DomainCatalog& domains);
+  Status Destroy(std::string_view name);
+
+  const InterfaceState* Find(std::string_view name) const;
+  // The interface with the tunnel (domain, source -> destination), or null.
+  const InterfaceState* FindByTunnel(std::string_view domain,
+                                     const Tunnel& tunnel) const;
+  // All interfaces, ordered by name.
+  std::vector<const InterfaceState*> List() const;
+  size_t size() const { return by_name_.size(); }
+
+  // Up, with a tunnel, in a domain that exists (SPEC 2).
+  static bool IsRunning(const InterfaceState& state,
+                        const DomainCatalog& domains);
+
+  // The snapshot the forwarding path reads.
+  std::shared_ptr<const ForwardingTable> BuildForwardingTable() const;
+  // Interned domain ids: stable while the table lives.
+  DomainId DomainIdOf(std::string_view name);
+  std::string_view DomainName(DomainId id) const;
+
+ private:
+  // A tunnel's identity by domain name (ids are interned on commit only).
+  using TunnelIdentity = std::pair<std::string, ForwardingKey>;
+  static TunnelIdentity IdentityOf(std::string_view domain,
+                                   const Tunnel& tunnel);
+
+  Status CheckSettings(std::string_view name, const InterfaceSettings& before,
+                       const InterfaceSettings& after, bool is_new,
+                       const DomainCatalog& domains) const;
+  Status CheckUniqueTunnel(std::string_view name,
+                           const InterfaceSettings& settings) const;
+  InterfaceId AllocateId();
+  void IndexTunnel(const InterfaceState& state);
+  void UnindexTunnel(const InterfaceState& state);
+
+  MacGenerator random_mac_;
+  std::map<std::string, InterfaceState, std::less<>> by_name_;
+  absl::flat_hash_map<TunnelIdentity, std::string> by_tunnel_;
+  std::vector<std::string> domain_names_{""};
+  absl::flat_hash_map<std::string, DomainId> domain_ids_{{"", 0}};
+  std::vector<bool> id_in_use_;
+};
+
+// A valid `ip netns` name: non-empty, no '/', not "." or "..".
+Status ValidateDomainName(std::string_view name);
+
+}  // namespace etherip

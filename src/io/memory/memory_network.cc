@@ -1,0 +1,91 @@
+#include "io/memory/memory_network.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "core/outer_header.h"
+
+namespace etherip {
+
+MemorySocket::~MemorySocket() { network_.Detach(this); }
+
+Result<size_t> MemorySocket::Receive(std::span<PacketBuffer> buffers,
+                                     std::span<InboundAddresses> addresses) {
+  size_t count = 0;
+  while (count < buffers.size() && !inbox_.empty()) {
+    std::vector<uint8_t> packet = std::move(inbox_.front());
+    inbox_.pop_front();
+    std::span<const uint8_t> bytes = packet;
+    InboundAddresses where;
+    if (family_ == Family::kIpv6) {
+      // Like a raw IPv6 socket: payload only, addresses on the side.
+      auto outer = ParseIpv6Packet(bytes);
+      if (!outer) continue;
+      where = {outer->source, outer->destination};
+      bytes = outer->payload;
+    }
+    auto room = buffers[count].ResetForRead();
+    const size_t n = std::min(bytes.size(), room.size());
+    std::copy_n(bytes.begin(), n, room.begin());
+    buffers[count].Commit(n);
+    addresses[count] = where;
+    ++count;
+  }
+  return count;
+}
+
+SendResult MemorySocket::Send(std::span<const OutboundPacket> packets) {
+  SendResult result;
+  for (const auto& packet : packets) {
+    if (packet.source.family() != family_ ||
+        packet.destination.family() != family_) {
+      result.error = EAFNOSUPPORT;
+      return result;
+    }
+    const size_t header =
+        family_ == Family::kIpv4 ? kIpv4HeaderSize : kIpv6HeaderSize;
+    std::vector<uint8_t> wire(header + packet.payload.size());
+    if (family_ == Family::kIpv4) {
+      BuildIpv4Header(std::span<uint8_t, kIpv4HeaderSize>(wire.data(), header),
+                      packet.source, packet.destination, packet.payload.size(),
+                      network_.NextIdentification());
+    } else {
+      BuildIpv6Header(std::span<uint8_t, kIpv6HeaderSize>(wire.data(), header),
+                      packet.source, packet.destination, packet.payload.size());
+    }
+    std::copy(packet.payload.begin(), packet.payload.end(),
+              wire.begin() + static_cast<ptrdiff_t>(header));
+    // Like the kernel: a packet to an address nobody owns is sent and lost.
+    network_.Carry(std::move(wire));
+    ++result.sent;
+  }
+  return result;
+}
+
+MemoryNetwork::Key MemoryNetwork::KeyOf(const IpAddress& address) {
+  Key key{};
+  key[0] = static_cast<uint8_t>(address.family());
+  auto bytes = address.bytes();
+  std::copy(bytes.begin(), bytes.end(), key.begin() + 1);
+  return key;
+}
+
+void MemoryNetwork::Attach(const IpAddress& address, MemorySocket* socket) {
+  owners_[KeyOf(address)] = socket;
+}
+
+void MemoryNetwork::Detach(MemorySocket* socket) {
+  std::erase_if(owners_, [&](const auto& entry) { return entry.second == socket; });
+}
+
+bool MemoryNetwork::Carry(std::vector<uint8_t> packet) {
+  wire_.push_back(packet);
+  auto outer = ParseIpPacket(packet);
+  if (!outer) return false;
+  auto it = owners_.find(KeyOf(outer->destination));
+  if (it == owners_.end()) return false;
+  it->second->Arrive(std::move(packet));
+  return true;
+}
+
+}  // namespace etherip

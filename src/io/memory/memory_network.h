@@ -1,0 +1,60 @@
+// An in-memory IP underlay: sockets attach with the addresses they own and
+// the network carries outer packets between them, building the outer IP
+// header as the kernel would. Lets whole hosts talk in a unit test.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/ip_address.h"
+#include "io/outer_socket.h"
+
+namespace etherip {
+
+class MemoryNetwork;
+
+class MemorySocket : public OuterSocket {
+ public:
+  MemorySocket(MemoryNetwork& network, Family family)
+      : network_(network), family_(family) {}
+  ~MemorySocket() override;
+
+  Family family() const override { return family_; }
+  Result<size_t> Receive(std::span<PacketBuffer> buffers,
+                         std::span<InboundAddresses> addresses) override;
+  SendResult Send(std::span<const OutboundPacket> packets) override;
+
+  // Queues a whole outer IP packet as if it arrived from the wire.
+  void Arrive(std::vector<uint8_t> packet) { inbox_.push_back(std::move(packet)); }
+  size_t pending() const { return inbox_.size(); }
+
+ private:
+  MemoryNetwork& network_;
+  Family family_;
+  std::deque<std::vector<uint8_t>> inbox_;
+};
+
+class MemoryNetwork {
+ public:
+  // `socket` receives packets for `address` (of the socket's family).
+  void Attach(const IpAddress& address, MemorySocket* socket);
+  void Detach(MemorySocket* socket);
+  // Carries a whole outer packet to the socket owning its destination;
+  // false when no socket owns it. Every packet is also kept in `wire()`.
+  bool Carry(std::vector<uint8_t> packet);
+  const std::vector<std::vector<uint8_t>>& wire() const { return wire_; }
+  uint16_t NextIdentification() { return next_id_++; }
+
+ private:
+  using Key = std::array<uint8_t, 17>;  // family, then address bytes
+  static Key KeyOf(const IpAddress& address);
+  std::map<Key, MemorySocket*> owners_;
+  std::vector<std::vector<uint8_t>> wire_;
+  uint16_t next_id_ = 1;
+};
+
+}  // namespace etherip
