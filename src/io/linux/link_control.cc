@@ -1,0 +1,223 @@
+#include "io/linux/link_control.h"
+
+#include <fmt/format.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/interface_name.h"
+#include "io/linux/system_error.h"
+
+namespace etherip {
+namespace {
+
+// Requests are a header, an ifinfomsg and one or two small attributes.
+constexpr size_t kRequestSize = 1024;
+// A RTM_GETLINK reply without statistics is a few KiB; netlink datagrams
+// of replies never exceed 32 KiB (the kernel's NLMSG_GOODSIZE bound).
+constexpr size_t kReplySize = 32768;
+
+struct AckText {
+  const char* message = nullptr;
+};
+
+int CollectAckText(const nlattr* attribute, void* data) {
+  if (mnl_attr_get_type(attribute) == NLMSGERR_ATTR_MSG &&
+      mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) >= 0) {
+    static_cast<AckText*>(data)->message = mnl_attr_get_str(attribute);
+  }
+  return MNL_CB_OK;
+}
+
+// The errno of an NLMSG_ERROR message (0: an acknowledgement), and the
+// kernel's extended-ack text, if any, appended to `detail`.
+int ParseAck(const nlmsghdr* message, std::string& detail) {
+  if (message->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) return EPROTO;
+  const auto* error =
+      static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(message));
+  if (error->error == 0) return 0;
+  if (message->nlmsg_flags & NLM_F_ACK_TLVS) {
+    // The TLVs follow the echoed request, which is only the header when
+    // the request was capped (NETLINK_CAP_ACK).
+    unsigned offset = sizeof(nlmsgerr);
+    if (!(message->nlmsg_flags & NLM_F_CAPPED)) {
+      offset += error->msg.nlmsg_len - sizeof(nlmsghdr);
+    }
+    AckText text;
+    if (mnl_nlmsg_size(offset) <= message->nlmsg_len) {
+      mnl_attr_parse(message, offset, CollectAckText, &text);
+    }
+    if (text.message != nullptr && text.message[0] != '\0') {
+      detail = text.message;
+    }
+  }
+  return -error->error;
+}
+
+int CollectLinkName(const nlattr* attribute, void* data) {
+  if (mnl_attr_get_type(attribute) == IFLA_IFNAME &&
+      mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) >= 0) {
+    *static_cast<std::string*>(data) = mnl_attr_get_str(attribute);
+  }
+  return MNL_CB_OK;
+}
+
+}  // namespace
+
+void LinkControl::SocketCloser::operator()(mnl_socket* socket) const {
+  mnl_socket_close(socket);
+}
+
+Result<LinkControl> LinkControl::Open() {
+  std::unique_ptr<mnl_socket, SocketCloser> socket(
+      mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC));
+  if (!socket) return FailSystem(errno, "rtnetlink: socket");
+  if (mnl_socket_bind(socket.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
+    return FailSystem(errno, "rtnetlink: bind");
+  }
+  // Best effort, for better messages: the kernel's reason text with errors
+  // (EXT_ACK), without echoing our request back (CAP_ACK). Old kernels
+  // simply lack them.
+  int on = 1;
+  mnl_socket_setsockopt(socket.get(), NETLINK_EXT_ACK, &on, sizeof(on));
+  mnl_socket_setsockopt(socket.get(), NETLINK_CAP_ACK, &on, sizeof(on));
+  const uint32_t port_id = mnl_socket_get_portid(socket.get());
+  return LinkControl(std::move(socket), port_id);
+}
+
+LinkControl::LinkControl(std::unique_ptr<mnl_socket, SocketCloser> socket,
+                         uint32_t port_id)
+    : socket_(std::move(socket)),
+      port_id_(port_id),
+      request_buffer_(kRequestSize),
+      reply_buffer_(kReplySize) {}
+
+Status LinkControl::Transact(nlmsghdr* request, LinkReply* reply,
+                             std::string_view context) {
+  request->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+  request->nlmsg_seq = next_sequence_++;
+  if (mnl_socket_sendto(socket_.get(), request, request->nlmsg_len) < 0) {
+    return FailSystem(errno, fmt::format("{}: rtnetlink send", context));
+  }
+  // The kernel answers synchronously; read until the ack of this request,
+  // ignoring anything left over from an earlier one (another sequence).
+  for (;;) {
+    const ssize_t received = mnl_socket_recvfrom(
+        socket_.get(), reply_buffer_.data(), reply_buffer_.size());
+    if (received < 0) {
+      if (errno == EINTR) continue;
+      return FailSystem(errno, fmt::format("{}: rtnetlink receive", context));
+    }
+    int left = static_cast<int>(received);
+    for (auto* message =
+             reinterpret_cast<const nlmsghdr*>(reply_buffer_.data());
+         mnl_nlmsg_ok(message, left);
+         message = mnl_nlmsg_next(message, &left)) {
+      if (message->nlmsg_seq != request->nlmsg_seq ||
+          message->nlmsg_pid != port_id_) {
+        continue;
+      }
+      if (message->nlmsg_type == NLMSG_ERROR) {
+        std::string detail;
+        const int error = ParseAck(message, detail);
+        if (error == 0) return {};
+        Error failure = SystemError(error, context);
+        if (!detail.empty()) failure.message += fmt::format(" ({})", detail);
+        return tl::unexpected(std::move(failure));
+      }
+      if (message->nlmsg_type == NLMSG_DONE) return {};
+      if (message->nlmsg_type == RTM_NEWLINK && reply != nullptr &&
+          message->nlmsg_len >= mnl_nlmsg_size(sizeof(ifinfomsg))) {
+        const auto* link =
+            static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(message));
+        reply->index = link->ifi_index;
+        mnl_attr_parse(message, sizeof(ifinfomsg), CollectLinkName,
+                       &reply->name);
+      }
+    }
+  }
+}
+
+template <typename Fill>
+Status LinkControl::ChangeLink(int ifindex, unsigned flags, unsigned change,
+                               std::string_view what, Fill fill) {
+  nlmsghdr* request = mnl_nlmsg_put_header(request_buffer_.data());
+  request->nlmsg_type = RTM_NEWLINK;
+  auto* link = static_cast<ifinfomsg*>(
+      mnl_nlmsg_put_extra_header(request, sizeof(ifinfomsg)));
+  link->ifi_family = AF_UNSPEC;
+  link->ifi_index = ifindex;
+  link->ifi_flags = flags;
+  link->ifi_change = change;
+  fill(request);
+  auto done = Transact(request, nullptr, what);
+  if (done) return done;
+  // Name the interface in the message; only on failure, so the common
+  // path stays one request.
+  Error failure = std::move(done.error());
+  failure.message = fmt::format("{}: {}", Describe(ifindex), failure.message);
+  return tl::unexpected(std::move(failure));
+}
+
+Status LinkControl::SetMtu(int ifindex, uint32_t mtu) {
+  return ChangeLink(
+      ifindex, 0, 0, fmt::format("set mtu {}", mtu),
+      [&](nlmsghdr* request) { mnl_attr_put_u32(request, IFLA_MTU, mtu); });
+}
+
+Status LinkControl::SetAddress(int ifindex, const MacAddress& address) {
+  return ChangeLink(
+      ifindex, 0, 0, fmt::format("set lladdr {}", address.ToString()),
+      [&](nlmsghdr* request) {
+        mnl_attr_put(request, IFLA_ADDRESS, address.bytes().size(),
+                     address.bytes().data());
+      });
+}
+
+Status LinkControl::SetUp(int ifindex, bool up) {
+  return ChangeLink(ifindex, up ? IFF_UP : 0, IFF_UP, up ? "up" : "down",
+                    [](nlmsghdr*) {});
+}
+
+Result<int> LinkControl::IndexOf(std::string_view name) {
+  if (auto valid = ValidateInterfaceName(name); !valid) {
+    return Fail(EINVAL, fmt::format("{}: {}", name, valid.error().message));
+  }
+  nlmsghdr* request = mnl_nlmsg_put_header(request_buffer_.data());
+  request->nlmsg_type = RTM_GETLINK;
+  auto* link = static_cast<ifinfomsg*>(
+      mnl_nlmsg_put_extra_header(request, sizeof(ifinfomsg)));
+  link->ifi_family = AF_UNSPEC;
+  const std::string terminated(name);
+  mnl_attr_put_strz(request, IFLA_IFNAME, terminated.c_str());
+  // Only the index is wanted: skip the statistics to keep the reply small.
+  mnl_attr_put_u32(request, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  LinkReply reply;
+  if (auto done = Transact(request, &reply, name); !done) {
+    return tl::unexpected(std::move(done.error()));
+  }
+  if (reply.index <= 0) {
+    return Fail(EPROTO, fmt::format("{}: rtnetlink: no link in reply", name));
+  }
+  return reply.index;
+}
+
+std::string LinkControl::Describe(int ifindex) {
+  nlmsghdr* request = mnl_nlmsg_put_header(request_buffer_.data());
+  request->nlmsg_type = RTM_GETLINK;
+  auto* link = static_cast<ifinfomsg*>(
+      mnl_nlmsg_put_extra_header(request, sizeof(ifinfomsg)));
+  link->ifi_family = AF_UNSPEC;
+  link->ifi_index = ifindex;
+  mnl_attr_put_u32(request, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  LinkReply reply;
+  if (Transact(request, &reply, "") && !reply.name.empty()) return reply.name;
+  return fmt::format("ifindex {}", ifindex);
+}
+
+}  // namespace etherip

@@ -1,0 +1,282 @@
+#include "io/linux/linux_raw_socket.h"
+
+#include <fmt/format.h>
+#include <netinet/ip.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "io/linux/netns_enter.h"
+#include "io/linux/system_error.h"
+
+namespace etherip {
+namespace {
+
+// Socket buffers: room for bursts of full-size batches. The *FORCE
+// variants exceed net.core.[rw]mem_max (needs CAP_NET_ADMIN); otherwise the
+// kernel caps the plain request at that maximum.
+constexpr int kSocketBufferBytes = 4 << 20;
+
+constexpr int kOuterTos = 0x10;  // IPTOS_LOWDELAY, SPEC 1
+constexpr int kOuterHops = 64;   // TTL / hop limit, SPEC 1
+
+void SetBufferSize(int fd, int force_option, int option) {
+  const int bytes = kSocketBufferBytes;
+  if (::setsockopt(fd, SOL_SOCKET, force_option, &bytes, sizeof(bytes)) == 0) {
+    return;
+  }
+  // Best effort: the default size works, only less well under bursts.
+  (void)::setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof(bytes));
+}
+
+const char* FamilyName(Family family) {
+  return family == Family::kIpv4 ? "IPv4" : "IPv6";
+}
+
+}  // namespace
+
+LinuxRawSocket::Batch::Batch() {
+  std::memset(&messages, 0, sizeof(messages));
+  std::memset(&iov, 0, sizeof(iov));
+  std::memset(&names, 0, sizeof(names));
+  for (size_t i = 0; i < kBatch; ++i) {
+    msghdr& header = messages[i].msg_hdr;
+    header.msg_name = &names[i];
+    header.msg_iov = &iov[i];
+    header.msg_iovlen = 1;
+    header.msg_control = controls[i].bytes.data();
+  }
+}
+
+Result<std::unique_ptr<LinuxRawSocket>> LinuxRawSocket::Open(
+    Family family, std::string_view domain) {
+  if (family != Family::kIpv4 && family != Family::kIpv6) {
+    return Fail(EAFNOSUPPORT, "raw socket: address family not supported");
+  }
+  const int domain_family = family == Family::kIpv4 ? AF_INET : AF_INET6;
+  UniqueFd fd;
+  {
+    // A socket belongs to the namespace it is created in, for good: enter
+    // the domain for the socket() call only. The guard brings the thread
+    // back on every path out of this block.
+    auto inside = NetnsEnter::Enter(domain);
+    if (!inside) return tl::unexpected(std::move(inside.error()));
+    fd.reset(::socket(domain_family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                      kProtocol));
+    if (!fd.valid()) {
+      const int error = errno;
+      return FailSystem(error,
+                        domain.empty()
+                            ? fmt::format("raw {} socket", FamilyName(family))
+                            : fmt::format("domain {}: raw {} socket", domain,
+                                          FamilyName(family)));
+    }
+  }
+  std::unique_ptr<LinuxRawSocket> socket(
+      new LinuxRawSocket(std::move(fd), family, std::string(domain)));
+  if (auto configured = socket->Configure(); !configured) {
+    return tl::unexpected(std::move(configured.error()));
+  }
+  return socket;
+}
+
+std::string LinuxRawSocket::Describe() const {
+  if (domain_.empty()) return fmt::format("raw {} socket", FamilyName(family_));
+  return fmt::format("domain {}: raw {} socket", domain_, FamilyName(family_));
+}
+
+Status LinuxRawSocket::Configure() {
+  struct Option {
+    int level;
+    int option;
+    int value;
+    const char* name;
+  };
+  static constexpr Option kIpv4Options[] = {
+      // DF clear: the kernel fragments instead of refusing (SPEC 1).
+      {IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT, "IP_MTU_DISCOVER"},
+      {IPPROTO_IP, IP_TOS, kOuterTos, "IP_TOS"},
+      {IPPROTO_IP, IP_TTL, kOuterHops, "IP_TTL"},
+      // The arrival interface and address with each packet (the core reads
+      // the addresses from the IP header; this keeps the control messages
+      // of both families alike).
+      {IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"},
+  };
+  static constexpr Option kIpv6Options[] = {
+      // The source fragments packets larger than the path MTU, up to
+      // 64 KiB, instead of refusing them with EMSGSIZE.
+      {IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT,
+       "IPV6_MTU_DISCOVER"},
+      {IPPROTO_IPV6, IPV6_UNICAST_HOPS, kOuterHops, "IPV6_UNICAST_HOPS"},
+      {IPPROTO_IPV6, IPV6_TCLASS, 0, "IPV6_TCLASS"},
+      // Flow label 0: no label derived from the flow hash.
+      {IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, 0, "IPV6_AUTOFLOWLABEL"},
+      // The destination of each received packet, to find its tunnel; the
+      // source comes as recvmmsg's address.
+      {IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"},
+  };
+  const std::span<const Option> options =
+      family_ == Family::kIpv4 ? std::span<const Option>(kIpv4Options)
+                               : std::span<const Option>(kIpv6Options);
+  for (const Option& option : options) {
+    if (::setsockopt(fd_.get(), option.level, option.option, &option.value,
+                     sizeof(option.value)) != 0) {
+      return FailSystem(errno, fmt::format("{}: {}", Describe(), option.name));
+    }
+  }
+  SetBufferSize(fd_.get(), SO_RCVBUFFORCE, SO_RCVBUF);
+  SetBufferSize(fd_.get(), SO_SNDBUFFORCE, SO_SNDBUF);
+  return {};
+}
+
+InboundAddresses LinuxRawSocket::AddressesOf(size_t i) const {
+  InboundAddresses where;
+  const msghdr& header = receive_.messages[i].msg_hdr;
+  const sockaddr_in6& from = receive_.names[i].v6;
+  if (header.msg_namelen >= sizeof(sockaddr_in6) &&
+      from.sin6_family == AF_INET6) {
+    where.source =
+        IpAddress::V6(std::span<const uint8_t, 16>(from.sin6_addr.s6_addr, 16));
+  }
+  for (const cmsghdr* control = CMSG_FIRSTHDR(&header); control != nullptr;
+       control = CMSG_NXTHDR(const_cast<msghdr*>(&header),
+                             const_cast<cmsghdr*>(control))) {
+    if (control->cmsg_level != IPPROTO_IPV6 ||
+        control->cmsg_type != IPV6_PKTINFO ||
+        control->cmsg_len < CMSG_LEN(sizeof(in6_pktinfo))) {
+      continue;
+    }
+    in6_pktinfo info;
+    std::memcpy(&info, CMSG_DATA(control), sizeof(info));
+    where.destination =
+        IpAddress::V6(std::span<const uint8_t, 16>(info.ipi6_addr.s6_addr, 16));
+  }
+  return where;
+}
+
+Result<size_t> LinuxRawSocket::Receive(std::span<PacketBuffer> buffers,
+                                       std::span<InboundAddresses> addresses) {
+  const size_t wanted = std::min(buffers.size(), addresses.size());
+  size_t total = 0;
+  while (total < wanted) {
+    const size_t chunk = std::min(wanted - total, kBatch);
+    for (size_t i = 0; i < chunk; ++i) {
+      const std::span<uint8_t> room = buffers[total + i].ResetForRead();
+      receive_.iov[i] = {room.data(), room.size()};
+      msghdr& header = receive_.messages[i].msg_hdr;
+      // The kernel overwrites these lengths: reset them every time.
+      header.msg_namelen = sizeof(SocketAddress);
+      header.msg_controllen = kControlSize;
+      header.msg_flags = 0;
+    }
+    const int n =
+        ::recvmmsg(fd_.get(), receive_.messages.data(),
+                   static_cast<unsigned>(chunk), MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      const int error = errno;
+      if (error == EINTR) continue;
+      if (error == EAGAIN || error == EWOULDBLOCK) break;
+      if (total > 0) break;
+      return FailSystem(error, fmt::format("{}: receive", Describe()));
+    }
+    for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+      buffers[total + i].Commit(std::min<size_t>(receive_.messages[i].msg_len,
+                                                 PacketBuffer::kMaxData));
+      addresses[total + i] =
+          family_ == Family::kIpv6 ? AddressesOf(i) : InboundAddresses{};
+    }
+    total += static_cast<size_t>(n);
+    if (static_cast<size_t>(n) < chunk) break;  // drained
+  }
+  return total;
+}
+
+bool LinuxRawSocket::PrepareSend(size_t i, const OutboundPacket& packet) {
+  if (packet.destination.family() != family_) return false;
+  const bool has_source = packet.source.family() != Family::kNone;
+  if (has_source && packet.source.family() != family_) return false;
+
+  msghdr& header = send_.messages[i].msg_hdr;
+  // sendmsg() does not write through iov_base; iovec just is not const.
+  send_.iov[i] = {const_cast<uint8_t*>(packet.payload.data()),
+                  packet.payload.size()};
+  SocketAddress& name = send_.names[i];
+  if (family_ == Family::kIpv4) {
+    name.v4 = {};
+    name.v4.sin_family = AF_INET;
+    std::memcpy(&name.v4.sin_addr, packet.destination.bytes().data(), 4);
+    header.msg_namelen = sizeof(sockaddr_in);
+  } else {
+    // sin6_port stays 0: for a raw IPv6 socket it would name the protocol.
+    name.v6 = {};
+    name.v6.sin6_family = AF_INET6;
+    std::memcpy(&name.v6.sin6_addr, packet.destination.bytes().data(), 16);
+    header.msg_namelen = sizeof(sockaddr_in6);
+  }
+  if (!has_source) {
+    header.msg_controllen = 0;
+    return true;
+  }
+  // The source, per packet: the kernel uses ipi_spec_dst / ipi6_addr as the
+  // source address; interface index 0 lets the route pick the interface.
+  header.msg_controllen = kControlSize;
+  cmsghdr* control = CMSG_FIRSTHDR(&header);
+  if (family_ == Family::kIpv4) {
+    in_pktinfo info{};
+    std::memcpy(&info.ipi_spec_dst, packet.source.bytes().data(), 4);
+    control->cmsg_level = IPPROTO_IP;
+    control->cmsg_type = IP_PKTINFO;
+    control->cmsg_len = CMSG_LEN(sizeof(info));
+    std::memcpy(CMSG_DATA(control), &info, sizeof(info));
+    header.msg_controllen = CMSG_SPACE(sizeof(info));
+  } else {
+    in6_pktinfo info{};
+    std::memcpy(&info.ipi6_addr, packet.source.bytes().data(), 16);
+    control->cmsg_level = IPPROTO_IPV6;
+    control->cmsg_type = IPV6_PKTINFO;
+    control->cmsg_len = CMSG_LEN(sizeof(info));
+    std::memcpy(CMSG_DATA(control), &info, sizeof(info));
+    header.msg_controllen = CMSG_SPACE(sizeof(info));
+  }
+  return true;
+}
+
+SendResult LinuxRawSocket::Send(std::span<const OutboundPacket> packets) {
+  SendResult result;
+  while (result.sent < packets.size()) {
+    const size_t chunk = std::min(packets.size() - result.sent, kBatch);
+    size_t prepared = 0;
+    while (prepared < chunk &&
+           PrepareSend(prepared, packets[result.sent + prepared])) {
+      ++prepared;
+    }
+    // sendmmsg() stops at the first failing message and reports only how
+    // many went out before it (its errno is lost), so send from the failed
+    // message again: when it fails first, its errno comes back.
+    size_t done = 0;
+    while (done < prepared) {
+      const int n =
+          ::sendmmsg(fd_.get(), send_.messages.data() + done,
+                     static_cast<unsigned>(prepared - done), MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        result.error = errno;
+        return result;
+      }
+      if (n == 0) {  // never for a non-empty batch; do not spin on it
+        result.error = EIO;
+        return result;
+      }
+      done += static_cast<size_t>(n);
+      result.sent += static_cast<size_t>(n);
+    }
+    if (prepared < chunk) {
+      result.error = EAFNOSUPPORT;
+      return result;
+    }
+  }
+  return result;
+}
+
+}  // namespace etherip

@@ -1,0 +1,125 @@
+// LinuxRawSocket: the OuterSocket for one (address family, domain): a raw
+// socket of IP protocol 97 (EtherIP) that all tunnels of that family in that
+// network namespace share.
+//
+// The kernel builds the outer IP header (it must, to fragment), with the
+// options set at Open() giving SPEC 1's values:
+//   IPv4: TOS 0x10, TTL 64, DF clear (IP_PMTUDISC_DONT: the kernel fragments
+//         a packet larger than the path MTU instead of refusing it).
+//   IPv6: traffic class 0, hop limit 64, flow label 0 (no automatic flow
+//         label), fragmented by the source (IPV6_PMTUDISC_DONT: a packet
+//         larger than the path MTU is fragmented instead of refused, up to
+//         64 KiB).
+// Fragments are reassembled by the kernel before delivery.
+//
+// The socket is never connect()ed: it sends to and receives from every
+// peer. That also keeps ICMP errors (e.g. "protocol unreachable" from a
+// peer without EtherIP) away: an unconnected raw socket without IP_RECVERR
+// ignores them, so they neither fail a later send nor wake the receiver.
+//
+// Every packet names its destination (msg_name) and its source (an
+// IP_PKTINFO / IPV6_PKTINFO control message), so one socket serves tunnels
+// with different local addresses. A source the namespace does not own is
+// refused by the kernel with EINVAL.
+//
+// Batches: recvmmsg()/sendmmsg() over message arrays allocated once at
+// Open() for kBatch packets; no allocation and no system call per packet.
+// Receive() and Send() use separate arrays, so one thread may receive while
+// another sends; neither may be called concurrently with itself.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/ip_address.h"
+#include "core/packet_buffer.h"
+#include "io/linux/unique_fd.h"
+#include "io/outer_socket.h"
+
+namespace etherip {
+
+class LinuxRawSocket : public OuterSocket {
+ public:
+  // Packets per recvmmsg()/sendmmsg(). Larger calls are split.
+  static constexpr size_t kBatch = 64;
+  static constexpr int kProtocol = 97;  // EtherIP (RFC 3378)
+
+  // Opens the socket for `family` (kIpv4 or kIpv6, else EAFNOSUPPORT) in
+  // network namespace `domain` (/run/netns/NAME; "" = the calling thread's
+  // own). The thread enters the namespace only to create the socket and is
+  // back in its original namespace when this returns, error or not. Errors:
+  // EINVAL "domain NAME: no such domain"; EPERM without CAP_NET_RAW (or
+  // CAP_SYS_ADMIN for another domain); the errno of a failed socket option.
+  static Result<std::unique_ptr<LinuxRawSocket>> Open(Family family,
+                                                      std::string_view domain);
+
+  int fd() const { return fd_.get(); }
+  const std::string& domain() const { return domain_; }
+  Family family() const override { return family_; }
+
+  // Reads up to min(buffers.size(), addresses.size()) packets without
+  // blocking; 0 when none is ready. IPv4: each buffer holds the whole IP
+  // packet, header and options included, and its addresses are reset
+  // (unset): the caller parses the header. IPv6: each buffer holds the
+  // payload (from the EtherIP header on); addresses carry the outer source
+  // (from the sender's address) and destination (from IPV6_PKTINFO). An
+  // error other than EAGAIN/EINTR is returned unless packets were read
+  // before it; then they are returned and the error comes on the next call.
+  Result<size_t> Receive(std::span<PacketBuffer> buffers,
+                         std::span<InboundAddresses> addresses) override;
+
+  // Sends in order until one packet fails; SendResult{sent, errno of
+  // packets[sent]}. Each packet's destination must be of the socket's
+  // family and its source of that family too, or unset (the kernel then
+  // picks the source by route); otherwise EAFNOSUPPORT, without a system
+  // call for that packet. EAGAIN: the socket buffer is full.
+  SendResult Send(std::span<const OutboundPacket> packets) override;
+
+ private:
+  union SocketAddress {
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  };
+  // Room for one IPV6_PKTINFO (the largest control message we send or ask
+  // for), rounded up generously.
+  static constexpr size_t kControlSize = 64;
+  struct alignas(cmsghdr) Control {
+    std::array<uint8_t, kControlSize> bytes;
+  };
+  // One direction's message arrays: msg_hdr i points at name[i], iov[i] and
+  // control[i] once and for all.
+  struct Batch {
+    std::array<mmsghdr, kBatch> messages;
+    std::array<iovec, kBatch> iov;
+    std::array<SocketAddress, kBatch> names;
+    std::array<Control, kBatch> controls;
+    Batch();
+  };
+
+  LinuxRawSocket(UniqueFd fd, Family family, std::string domain)
+      : fd_(std::move(fd)), family_(family), domain_(std::move(domain)) {}
+
+  Status Configure();
+  // Sets up send message `i` for `packet`; false on a family mismatch.
+  bool PrepareSend(size_t i, const OutboundPacket& packet);
+  // Outer addresses of received message `i` (IPv6).
+  InboundAddresses AddressesOf(size_t i) const;
+  std::string Describe() const;
+
+  UniqueFd fd_;
+  Family family_;
+  std::string domain_;
+  Batch receive_;
+  Batch send_;
+};
+
+}  // namespace etherip

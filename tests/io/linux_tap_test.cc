@@ -1,0 +1,389 @@
+// LinuxTap against the real kernel. Every TAP is created inside a test
+// namespace, so the host's links are never touched.
+#include "io/linux/linux_tap.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "core/packet_buffer.h"
+#include "io/linux/link_control.h"
+#include "io/linux/netns_enter.h"
+#include "io/linux/unique_fd.h"
+#include "linux_test_support.h"
+
+namespace etherip {
+namespace {
+
+using testing::TestNetns;
+using testing::UniqueName;
+
+// An Ethernet frame of an experimental EtherType (IEEE 802 "local
+// experimental" 0x88b5), so no protocol stack in the namespace answers it.
+constexpr uint16_t kTestEtherType = 0x88b5;
+
+std::vector<uint8_t> TestFrame(uint8_t tag, size_t size = 60) {
+  std::vector<uint8_t> frame(size, tag);
+  const std::array<uint8_t, 6> to = {0x02, 0, 0, 0, 0, 0x02};
+  const std::array<uint8_t, 6> from = {0x02, 0, 0, 0, 0, 0x01};
+  std::copy(to.begin(), to.end(), frame.begin());
+  std::copy(from.begin(), from.end(), frame.begin() + 6);
+  frame[12] = kTestEtherType >> 8;
+  frame[13] = kTestEtherType & 0xff;
+  return frame;
+}
+
+class LinuxTapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ETHERIP_REQUIRE_ROOT("creates TAP devices in a network namespace");
+    ASSERT_TRUE(netns_.ok());
+    // No IPv6 on new links: no router solicitations or MLD reports mixed
+    // in with the test's frames.
+    ASSERT_EQ(netns_.Exec("sysctl -qw net.ipv6.conf.default.disable_ipv6=1"),
+              0);
+  }
+
+  // Creates a TAP inside the test namespace.
+  Result<std::unique_ptr<LinuxTap>> CreateTap(const std::string& name) {
+    auto inside = NetnsEnter::Enter(netns_.name());
+    if (!inside) return tl::unexpected(inside.error());
+    return LinuxTap::Create(name);
+  }
+  Result<LinkControl> OpenLinks() {
+    auto inside = NetnsEnter::Enter(netns_.name());
+    if (!inside) return tl::unexpected(inside.error());
+    return LinkControl::Open();
+  }
+  // An AF_PACKET socket in the namespace, bound to `ifindex`, seeing only
+  // frames of the test EtherType.
+  UniqueFd PacketSocket(int ifindex) {
+    auto inside = NetnsEnter::Enter(netns_.name());
+    if (!inside) return UniqueFd();
+    UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                         htons(kTestEtherType)));
+    if (!fd.valid()) return fd;
+    sockaddr_ll address{};
+    address.sll_family = AF_PACKET;
+    address.sll_protocol = htons(kTestEtherType);
+    address.sll_ifindex = ifindex;
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address),
+               sizeof(address)) != 0) {
+      return UniqueFd();
+    }
+    return fd;
+  }
+
+  TestNetns netns_;
+  std::string name_ = UniqueName("eipt");
+};
+
+bool Readable(int fd, int timeout_ms) {
+  pollfd entry{fd, POLLIN, 0};
+  return ::poll(&entry, 1, timeout_ms) == 1 && (entry.revents & POLLIN);
+}
+
+bool IsTestFrame(std::span<const uint8_t> frame) {
+  return frame.size() >= 14 && frame[12] == (kTestEtherType >> 8) &&
+         frame[13] == (kTestEtherType & 0xff);
+}
+
+// Reads from `device` in batches of `buffers` until `count` test frames
+// arrived or nothing came for `timeout_ms`; returns those frames.
+std::vector<std::vector<uint8_t>> ReadTestFrames(
+    LinuxTap& device, std::vector<PacketBuffer>& buffers, size_t count,
+    int timeout_ms = 2000) {
+  std::vector<std::vector<uint8_t>> frames;
+  while (frames.size() < count && Readable(device.fd(), timeout_ms)) {
+    auto read = device.ReadFrames(buffers);
+    if (!read) break;
+    for (size_t i = 0; i < *read; ++i) {
+      auto data = std::as_const(buffers[i]).data();
+      if (IsTestFrame(data)) frames.emplace_back(data.begin(), data.end());
+    }
+  }
+  return frames;
+}
+
+TEST_F(LinuxTapTest, CreatesTapWithCarrierOff) {
+  auto tap = CreateTap(name_);
+  ASSERT_TRUE(tap) << tap.error().message;
+  EXPECT_EQ((*tap)->name(), name_);
+  EXPECT_GE((*tap)->fd(), 0);
+  EXPECT_EQ(netns_.Sysfs(name_, "ifindex"), std::to_string((*tap)->ifindex()));
+  // TAP: an Ethernet link (ARPHRD_ETHER = 1), tun_flags IFF_TAP|IFF_NO_PI.
+  EXPECT_EQ(netns_.Sysfs(name_, "type"), "1");
+  EXPECT_EQ(netns_.Sysfs(name_, "tun_flags"), "0x1002");
+
+  // /sys/.../carrier reads only while the link is up.
+  auto links = OpenLinks();
+  ASSERT_TRUE(links) << links.error().message;
+  ASSERT_TRUE(links->SetUp((*tap)->ifindex(), true));
+  EXPECT_EQ(netns_.Sysfs(name_, "carrier"), "0");
+
+  ASSERT_TRUE((*tap)->SetCarrier(true));
+  EXPECT_EQ(netns_.Sysfs(name_, "carrier"), "1");
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return netns_.Sysfs(name_, "operstate") == "up"; }));
+  ASSERT_TRUE((*tap)->SetCarrier(false));
+  EXPECT_EQ(netns_.Sysfs(name_, "carrier"), "0");
+}
+
+TEST_F(LinuxTapTest, LinkVanishesWithTheObject) {
+  auto tap = CreateTap(name_);
+  ASSERT_TRUE(tap) << tap.error().message;
+  EXPECT_EQ(netns_.Ip("link show dev " + name_ + " >/dev/null 2>&1"), 0);
+  tap->reset();
+  EXPECT_NE(netns_.Ip("link show dev " + name_ + " >/dev/null 2>&1"), 0);
+}
+
+TEST_F(LinuxTapTest, RefusesAnExistingTap) {
+  auto first = CreateTap(name_);
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = CreateTap(name_);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, EEXIST);
+  EXPECT_NE(second.error().message.find(name_), std::string::npos)
+      << second.error().message;
+  // The first one is untouched and still ours.
+  EXPECT_EQ(netns_.Sysfs(name_, "ifindex"),
+            std::to_string((*first)->ifindex()));
+}
+
+TEST_F(LinuxTapTest, NeverTakesOverAnotherLink) {
+  // Loopback, and a veth: links of that name exist but are not TAPs.
+  auto lo = CreateTap("lo");
+  ASSERT_FALSE(lo);
+  EXPECT_EQ(lo.error().code, EEXIST);
+  ASSERT_EQ(netns_.Ip("link add " + name_ + " type veth peer name " +
+                      UniqueName("eipp")),
+            0);
+  auto veth = CreateTap(name_);
+  ASSERT_FALSE(veth);
+  EXPECT_EQ(veth.error().code, EEXIST);
+  EXPECT_NE(veth.error().message.find(name_), std::string::npos);
+}
+
+TEST_F(LinuxTapTest, RefusesPersistentTapOfSomeoneElse) {
+  // A persistent TAP made by another program: attaching to it would hijack
+  // its traffic.
+  ASSERT_EQ(netns_.Ip("tuntap add dev " + name_ + " mode tap"), 0);
+  auto tap = CreateTap(name_);
+  ASSERT_FALSE(tap);
+  EXPECT_EQ(tap.error().code, EEXIST);
+}
+
+// No root needed: the names are refused before any system call (as a
+// non-root user opening /dev/net/tun would fail with EPERM/EACCES).
+TEST(LinuxTapNameTest, RefusesInvalidNamesBeforeAnySyscall) {
+  for (const char* name : {"eip%d", "%d", "", "a/b", "a:b", "a b", ".", "..",
+                           "sixteen-bytes-xx"}) {
+    auto tap = LinuxTap::Create(name);
+    ASSERT_FALSE(tap) << name;
+    EXPECT_EQ(tap.error().code, EINVAL) << name;
+  }
+  auto tap = LinuxTap::Create("eip%d");
+  EXPECT_NE(tap.error().message.find("eip%d"), std::string::npos)
+      << tap.error().message;
+}
+
+TEST_F(LinuxTapTest, PercentCreatesNothing) {
+  auto tap = CreateTap("eipt%d");
+  ASSERT_FALSE(tap);
+  EXPECT_EQ(tap.error().code, EINVAL);
+  // Only loopback in the namespace.
+  EXPECT_EQ(netns_.Sysfs("eipt0", "ifindex"), std::nullopt);
+  EXPECT_EQ(netns_.ExecOutput("ls /sys/class/net"), "lo");
+}
+
+TEST_F(LinuxTapTest, FramesFlowBothWays) {
+  auto tap = CreateTap(name_);
+  ASSERT_TRUE(tap) << tap.error().message;
+  LinuxTap& device = **tap;
+  auto links = OpenLinks();
+  ASSERT_TRUE(links) << links.error().message;
+  ASSERT_TRUE(links->SetUp(device.ifindex(), true));
+  ASSERT_TRUE(device.SetCarrier(true));
+  UniqueFd packet = PacketSocket(device.ifindex());
+  ASSERT_TRUE(packet.valid());
+
+  // TAP -> stack: what the daemon writes, the host sees on the link.
+  const auto to_host = TestFrame(0xa1, 100);
+  const std::array<std::span<const uint8_t>, 1> writes = {
+      std::span<const uint8_t>(to_host)};
+  auto written = device.WriteFrames(writes);
+  ASSERT_TRUE(written) << written.error().message;
+  EXPECT_EQ(*written, 1u);
+  ASSERT_TRUE(Readable(packet.get(), 2000));
+  std::vector<uint8_t> seen(2048);
+  const ssize_t n = ::recv(packet.get(), seen.data(), seen.size(), 0);
+  ASSERT_EQ(n, static_cast<ssize_t>(to_host.size()));
+  seen.resize(static_cast<size_t>(n));
+  EXPECT_EQ(seen, to_host);
+
+  // Stack -> TAP: what the host transmits on the link, the daemon reads.
+  // The carrier just came on; the stack starts transmitting once the link
+  // watcher has activated its queue (asynchronously), so retry a few times.
+  std::vector<PacketBuffer> buffers(8);
+  std::vector<std::vector<uint8_t>> got;
+  std::vector<uint8_t> expected;
+  for (int attempt = 0; attempt < 40 && got.empty(); ++attempt) {
+    expected = TestFrame(static_cast<uint8_t>(0xb0 + attempt % 16), 80);
+    ASSERT_EQ(::send(packet.get(), expected.data(), expected.size(), 0),
+              static_cast<ssize_t>(expected.size()));
+    got = ReadTestFrames(device, buffers, 1, 50);
+  }
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back(), expected);
+
+  // Nothing more: 0, not an error.
+  while (Readable(device.fd(), 0)) ASSERT_TRUE(device.ReadFrames(buffers));
+  auto none = device.ReadFrames(buffers);
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_EQ(*none, 0u);
+}
+
+TEST_F(LinuxTapTest, ReadsABatch) {
+  auto tap = CreateTap(name_);
+  ASSERT_TRUE(tap) << tap.error().message;
+  LinuxTap& device = **tap;
+  auto links = OpenLinks();
+  ASSERT_TRUE(links) << links.error().message;
+  ASSERT_TRUE(links->SetUp(device.ifindex(), true));
+  ASSERT_TRUE(device.SetCarrier(true));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return netns_.Sysfs(name_, "operstate") == "up"; }));
+  UniqueFd packet = PacketSocket(device.ifindex());
+  ASSERT_TRUE(packet.valid());
+  for (uint8_t i = 0; i < 6; ++i) {
+    const auto frame = TestFrame(i);
+    ASSERT_EQ(::send(packet.get(), frame.data(), frame.size(), 0),
+              static_cast<ssize_t>(frame.size()));
+  }
+  // A full batch of 4, then the other 2, in order.
+  std::vector<PacketBuffer> buffers(4);
+  ASSERT_TRUE(Readable(device.fd(), 2000));
+  auto first = device.ReadFrames(buffers);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(*first, 4u);
+  std::vector<uint8_t> tags;
+  for (size_t i = 0; i < *first; ++i) tags.push_back(buffers[i].data()[20]);
+  for (const auto& frame : ReadTestFrames(device, buffers, 2)) {
+    tags.push_back(frame[20]);
+  }
+  EXPECT_EQ(tags, (std::vector<uint8_t>{0, 1, 2, 3, 4, 5}));
+}
+
+TEST_F(LinuxTapTest, CarrierOffStopsTheStackTransmitting) {
+  auto tap = CreateTap(name_);
+  ASSERT_TRUE(tap) << tap.error().message;
+  auto links = OpenLinks();
+  ASSERT_TRUE(links) << links.error().message;
+  ASSERT_TRUE(links->SetUp((*tap)->ifindex(), true));
+  UniqueFd packet = PacketSocket((*tap)->ifindex());
+  ASSERT_TRUE(packet.valid());
+  const auto frame = TestFrame(0xc1);
+  // Accepted by AF_PACKET, dropped by the link's (inactive) queue.
+  ASSERT_EQ(::send(packet.get(), frame.data(), frame.size(), 0),
+            static_cast<ssize_t>(frame.size()));
+  EXPECT_FALSE(Readable((*tap)->fd(), 200));
+  std::vector<PacketBuffer> buffers(4);
+  auto read = (*tap)->ReadFrames(buffers);
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(*read, 0u);
+}
+
+TEST_F(LinuxTapTest, RefusedFramesAreSkipped) {
+  auto tap = CreateTap(name_);
+  ASSERT_TRUE(tap) << tap.error().message;
+  LinuxTap& device = **tap;
+  const auto good = TestFrame(0xd1);
+  const std::vector<uint8_t> runt(5, 0xee);  // under an Ethernet header
+  const std::array<std::span<const uint8_t>, 3> frames = {
+      std::span<const uint8_t>(runt), std::span<const uint8_t>(good),
+      std::span<const uint8_t>(runt)};
+
+  // Link down: every frame refused (EIO), none is an error.
+  auto down = device.WriteFrames(frames);
+  ASSERT_TRUE(down) << down.error().message;
+  EXPECT_EQ(*down, 0u);
+
+  auto links = OpenLinks();
+  ASSERT_TRUE(links) << links.error().message;
+  ASSERT_TRUE(links->SetUp(device.ifindex(), true));
+  // Link up: the runts are refused (EINVAL), the good frame goes through.
+  auto up = device.WriteFrames(frames);
+  ASSERT_TRUE(up) << up.error().message;
+  EXPECT_EQ(*up, 1u);
+}
+
+// What the fd does after `ip link del` (see linux_tap.h): EPOLLERR on every
+// epoll_wait, EBADFD from read/write/ioctl. The daemon must see an error
+// from ReadFrames, never a silent 0 that would leave a level-triggered
+// EPOLLERR spinning its loop.
+TEST_F(LinuxTapTest, DeletedLinkIsAnErrorNotASpin) {
+  auto tap = CreateTap(name_);
+  ASSERT_TRUE(tap) << tap.error().message;
+  LinuxTap& device = **tap;
+  UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
+  ASSERT_TRUE(epoll.valid());
+  epoll_event watch{};
+  watch.events = EPOLLIN;
+  watch.data.fd = device.fd();
+  ASSERT_EQ(::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, device.fd(), &watch), 0);
+  epoll_event event{};
+  EXPECT_EQ(::epoll_wait(epoll.get(), &event, 1, 0), 0);  // quiet while alive
+
+  ASSERT_EQ(netns_.Ip("link del dev " + name_), 0);
+
+  // Wakes up with EPOLLERR although only EPOLLIN was asked for...
+  ASSERT_EQ(::epoll_wait(epoll.get(), &event, 1, 2000), 1);
+  EXPECT_TRUE(event.events & EPOLLERR) << std::hex << event.events;
+  // ...and keeps doing so: level-triggered, it never clears.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(::epoll_wait(epoll.get(), &event, 1, 0), 1);
+    EXPECT_TRUE(event.events & EPOLLERR);
+  }
+  pollfd entry{device.fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&entry, 1, 0), 1);
+  EXPECT_TRUE(entry.revents & POLLERR);
+
+  std::vector<PacketBuffer> buffers(4);
+  auto read = device.ReadFrames(buffers);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code, EBADFD);
+  EXPECT_NE(read.error().message.find(name_), std::string::npos)
+      << read.error().message;
+
+  const auto frame = TestFrame(0xe1);
+  const std::array<std::span<const uint8_t>, 1> frames = {
+      std::span<const uint8_t>(frame)};
+  auto written = device.WriteFrames(frames);
+  ASSERT_FALSE(written);
+  EXPECT_EQ(written.error().code, EBADFD);
+
+  auto carrier = device.SetCarrier(true);
+  ASSERT_FALSE(carrier);
+  EXPECT_EQ(carrier.error().code, EBADFD);
+  EXPECT_NE(netns_.Ip("link show dev " + name_ + " >/dev/null 2>&1"), 0);
+
+  // The name is free again although the old fd is still open: the daemon
+  // can make the interface anew.
+  auto again = CreateTap(name_);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_NE((*again)->ifindex(), device.ifindex());
+}
+
+}  // namespace
+}  // namespace etherip
