@@ -14,7 +14,7 @@
 namespace etherip::control {
 
 struct Config {
-  bool allow = false;                    // no `allow` line: off
+  bool allow = false;                     // no `allow` line: off
   std::vector<InterfaceSpec> interfaces;  // in file order
   std::vector<int> lines;                 // line of each [[interface]] header
 };

@@ -1,0 +1,46 @@
+// What `etherip` prints: the text and JSON forms of responses (SPEC 6), and
+// its error messages.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "control/protocol.h"
+#include "core/counters.h"
+#include "core/error.h"
+
+namespace etherip::cli {
+
+// JSON on one line, with the separators SPEC 6 writes: {"allow": true}.
+std::string DumpJson(const nlohmann::json& json);
+
+// `show` as text, one block per interface, in the order given:
+//   etherip0: flags=<UP,RUNNING> mtu 1500
+//   \tlladdr fe:e1:ba:d0:00:01
+//   \ttunnel inet 192.0.2.1 -> 192.0.2.2 domain underlay
+//   \tRX packets 12 bytes 1400
+//   \tTX packets 10 bytes 1200 errors 0
+// flags lists UP and RUNNING when they hold (flags=<> when neither);
+// "inet6" for IPv6 tunnels; "tunnel: none" without a tunnel; " domain NAME"
+// only when a domain is set.
+std::string FormatInterfacesText(
+    std::span<const control::InterfaceView> interfaces);
+// `stats` as text: "NAME VALUE" per line, in SPEC 5 order.
+std::string FormatStatsText(const GlobalCounterValues& stats);
+
+// What a successful response to `request` prints on stdout, in text or JSON
+// (`show -j`: an array, even for one interface; `stats -j`: one object;
+// `allow -j`: {"allow": true|false}; `showconf -j`: {"config": "TEXT"}).
+// create, destroy, set, reload and setting allow print nothing. EPROTO when
+// the response lacks what the request asked for.
+Result<std::string> FormatResponse(const control::Request& request,
+                                   const control::Response& response,
+                                   bool json);
+
+// What a refused or failed request prints on stderr:
+// "etherip: SUBJECT: MESSAGE\n", or "etherip: MESSAGE\n" without a subject.
+std::string FormatFailure(const Error& error, std::string_view subject = "");
+
+}  // namespace etherip::cli

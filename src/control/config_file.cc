@@ -1,0 +1,394 @@
+#include "control/config_file.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <toml++/toml.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "core/interface_name.h"
+
+namespace etherip::control {
+namespace {
+
+// A configuration file larger than this is refused unread: real ones are a
+// few hundred bytes per interface.
+constexpr off_t kMaxConfigBytes = 16 << 20;
+
+int LineOf(const toml::source_region& region) {
+  return static_cast<int>(region.begin.line);
+}
+
+// Collects the errors of one file and keeps the one nearest its top, so the
+// report does not depend on the order toml++ iterates keys in (by name).
+class ErrorSink {
+ public:
+  explicit ErrorSink(std::string_view path) : path_(path) {}
+
+  void Report(int line, int code, std::string message) {
+    if (!first_ || line < first_->line) {
+      first_ = Located{line, Error{code, std::move(message)}};
+    }
+  }
+  bool failed() const { return first_.has_value(); }
+  // "PATH:LINE: message", with the code of the first error.
+  Error Take() const {
+    return Error{
+        first_->error.code,
+        fmt::format("{}:{}: {}", path_, first_->line, first_->error.message)};
+  }
+
+ private:
+  struct Located {
+    int line;
+    Error error;
+  };
+  std::string_view path_;
+  std::optional<Located> first_;
+};
+
+// Reads one [[interface]] table into a spec, reporting every problem it finds.
+class InterfaceReader {
+ public:
+  InterfaceReader(const toml::table& table, ErrorSink& errors)
+      : table_(table), errors_(errors) {}
+
+  InterfaceSpec Read() {
+    ReadName();
+    for (const auto& [key, node] : table_) {
+      const int line = LineOf(key.source());
+      const std::string_view name = key.str();
+      if (name == "name") continue;  // read first: it prefixes every message
+      if (name == "source") {
+        source_ = StringValue(node, line, name);
+        source_line_ = line;
+      } else if (name == "destination") {
+        destination_ = StringValue(node, line, name);
+        destination_line_ = line;
+      } else if (name == "domain") {
+        ReadDomain(node, line);
+      } else if (name == "mtu") {
+        ReadMtu(node, line);
+      } else if (name == "lladdr") {
+        ReadLladdr(node, line);
+      } else if (name == "up") {
+        if (const auto* up = node.as_boolean()) {
+          spec_.settings.up = up->get();
+        } else {
+          Report(line, EINVAL, "up: expected true or false");
+        }
+      } else {
+        Report(line, EINVAL, fmt::format("unknown key \"{}\"", name));
+        saw_unknown_key_ = true;
+      }
+    }
+    ReadTunnel();
+    return std::move(spec_);
+  }
+
+  int source_line() const { return source_line_; }
+
+ private:
+  void Report(int line, int code, std::string_view message) {
+    errors_.Report(line, code, fmt::format("{}: {}", prefix_, message));
+  }
+
+  std::optional<std::string> StringValue(const toml::node& node, int line,
+                                         std::string_view key) {
+    if (const auto* value = node.as_string()) return value->get();
+    Report(line, EINVAL, fmt::format("{}: expected a string", key));
+    return std::nullopt;
+  }
+
+  void ReadName() {
+    auto it = table_.find("name");
+    if (it == table_.end()) {
+      errors_.Report(LineOf(table_.source()), EINVAL,
+                     "interface: missing name");
+      return;
+    }
+    const int line = LineOf(it->first.source());
+    if (const auto* value = it->second.as_string()) {
+      spec_.name = value->get();
+      if (!spec_.name.empty())
+        prefix_ = fmt::format("interface {}", spec_.name);
+      if (auto valid = ValidateInterfaceName(spec_.name); !valid) {
+        Report(line, valid.error().code, valid.error().message);
+      }
+    } else {
+      Report(line, EINVAL, "name: expected a string");
+    }
+  }
+
+  void ReadDomain(const toml::node& node, int line) {
+    auto domain = StringValue(node, line, "domain");
+    if (!domain) return;
+    // "" is the daemon's own namespace, as when the key is left out.
+    if (!domain->empty()) {
+      if (auto valid = ValidateDomainName(*domain); !valid) {
+        Report(line, valid.error().code, valid.error().message);
+      }
+    }
+    spec_.settings.domain = std::move(*domain);
+  }
+
+  void ReadMtu(const toml::node& node, int line) {
+    const auto* value = node.as_integer();
+    if (value == nullptr) {
+      Report(line, EINVAL, "mtu: expected an integer");
+      return;
+    }
+    auto mtu = ParseMtu(std::to_string(value->get()));
+    if (!mtu) {
+      Report(line, mtu.error().code, mtu.error().message);
+      return;
+    }
+    spec_.settings.mtu = *mtu;
+  }
+
+  void ReadLladdr(const toml::node& node, int line) {
+    auto text = StringValue(node, line, "lladdr");
+    if (!text) return;
+    auto lladdr = ParseLladdr(*text);
+    if (!lladdr) {
+      Report(line, lladdr.error().code, lladdr.error().message);
+      return;
+    }
+    spec_.settings.lladdr = *lladdr;
+    spec_.has_lladdr = true;
+  }
+
+  // source and destination come together; a bad tunnel is reported on the
+  // line of the address that makes it bad.
+  void ReadTunnel() {
+    if (source_line_ == 0 && destination_line_ == 0) return;
+    // "destinaton" is better reported as the typo it is than as a missing
+    // destination.
+    if (saw_unknown_key_ && (source_line_ == 0 || destination_line_ == 0)) {
+      return;
+    }
+    if (destination_line_ == 0) {
+      Report(source_line_, EINVAL, "source without destination");
+      return;
+    }
+    if (source_line_ == 0) {
+      Report(destination_line_, EINVAL, "destination without source");
+      return;
+    }
+    if (!source_ || !destination_) return;  // wrong type, already reported
+    auto tunnel = ParseTunnel(*source_, *destination_);
+    if (tunnel) {
+      spec_.settings.tunnel = *tunnel;
+      return;
+    }
+    auto source = IpAddress::Parse(*source_);
+    const bool source_bad =
+        !source || source->is_unspecified() || source->is_multicast();
+    Report(source_bad ? source_line_ : destination_line_, tunnel.error().code,
+           tunnel.error().message);
+  }
+
+  const toml::table& table_;
+  ErrorSink& errors_;
+  InterfaceSpec spec_;
+  std::string prefix_ = "interface";
+  std::optional<std::string> source_;
+  std::optional<std::string> destination_;
+  int source_line_ = 0;  // 0: no such key
+  int destination_line_ = 0;
+  bool saw_unknown_key_ = false;
+};
+
+// toml++ reports syntax errors by exception; this is where they become values.
+Result<toml::table> ParseToml(std::string_view text, std::string_view path) {
+  try {
+    return toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    return Fail(EINVAL, fmt::format("{}:{}: {}", path, LineOf(e.source()),
+                                    e.description()));
+  }
+}
+
+std::string ReasonOf(int code) {
+  std::string_view reason = ErrnoReason(code);
+  if (reason == "error") return std::strerror(code);
+  return std::string(reason);
+}
+
+// A TOML basic string: quotes, backslashes and control characters escaped.
+std::string Quote(std::string_view text) {
+  std::string quoted = "\"";
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        quoted += "\\\"";
+        break;
+      case '\\':
+        quoted += "\\\\";
+        break;
+      case '\n':
+        quoted += "\\n";
+        break;
+      case '\t':
+        quoted += "\\t";
+        break;
+      default:
+        if (byte < 0x20 || byte == 0x7f) {
+          quoted += fmt::format("\\u{:04x}", byte);
+        } else {
+          quoted += c;
+        }
+    }
+  }
+  quoted += '"';
+  return quoted;
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view text, std::string_view path) {
+  auto root = ParseToml(text, path);
+  if (!root) return tl::unexpected(root.error());
+
+  ErrorSink errors(path);
+  Config config;
+  for (const auto& [key, node] : *root) {
+    const int line = LineOf(key.source());
+    if (key.str() == "allow") {
+      if (node.is_boolean()) {
+        config.allow = node.as_boolean()->get();
+      } else {
+        errors.Report(line, EINVAL, "allow: expected true or false");
+      }
+    } else if (key.str() != "interface") {
+      errors.Report(line, EINVAL, fmt::format("unknown key \"{}\"", key.str()));
+    }
+  }
+
+  const toml::node* interfaces = root->get("interface");
+  if (interfaces != nullptr) {
+    const toml::array* array = interfaces->as_array();
+    if (array == nullptr) {
+      errors.Report(LineOf(interfaces->source()), EINVAL,
+                    "interface: expected [[interface]] tables");
+      return tl::unexpected(errors.Take());
+    }
+    struct Seen {
+      std::string name;
+      int line;
+    };
+    std::map<std::string, int, std::less<>> name_lines;
+    std::map<std::pair<std::string, std::string>, Seen> tunnels;
+    for (const toml::node& element : *array) {
+      const toml::table* table = element.as_table();
+      if (table == nullptr) {
+        errors.Report(LineOf(element.source()), EINVAL,
+                      "interface: expected [[interface]] tables");
+        continue;
+      }
+      InterfaceReader reader(*table, errors);
+      InterfaceSpec spec = reader.Read();
+      const int header_line = LineOf(table->source());
+      if (!spec.name.empty()) {
+        const int name_line = LineOf(table->find("name")->first.source());
+        auto [first, inserted] = name_lines.emplace(spec.name, name_line);
+        if (!inserted) {
+          errors.Report(name_line, EEXIST,
+                        fmt::format("interface {}: named twice (first on "
+                                    "line {})",
+                                    spec.name, first->second));
+        }
+      }
+      if (spec.settings.tunnel) {
+        // The identity SPEC 2 keeps unique: (domain, source, destination).
+        auto [first, inserted] = tunnels.emplace(
+            std::pair{spec.settings.domain, spec.settings.tunnel->ToString()},
+            Seen{spec.name, reader.source_line()});
+        if (!inserted) {
+          errors.Report(
+              reader.source_line(), EADDRNOTAVAIL,
+              fmt::format("interface {}: tunnel {}: address not available "
+                          "(used by interface {} on line {})",
+                          spec.name, spec.settings.tunnel->ToString(),
+                          first->second.name, first->second.line));
+        }
+      }
+      config.interfaces.push_back(std::move(spec));
+      config.lines.push_back(header_line);
+    }
+  }
+  if (errors.failed()) return tl::unexpected(errors.Take());
+  return config;
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  auto failure = [&](int code) {
+    return Fail(code, fmt::format("{}: {}", path, ReasonOf(code)));
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return failure(errno);
+  std::string text;
+  struct stat info {};
+  int error = 0;
+  if (::fstat(fd, &info) != 0) {
+    error = errno;
+  } else if (S_ISDIR(info.st_mode)) {
+    error = EISDIR;
+  } else if (info.st_size > kMaxConfigBytes) {
+    error = EFBIG;
+  } else {
+    char buffer[4096];
+    while (true) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = errno;
+        break;
+      }
+      if (n == 0) break;
+      text.append(buffer, static_cast<size_t>(n));
+      if (text.size() > static_cast<size_t>(kMaxConfigBytes)) {
+        error = EFBIG;
+        break;
+      }
+    }
+  }
+  ::close(fd);
+  if (error != 0) return failure(error);
+  return ParseConfig(text, path);
+}
+
+std::string RenderConfig(bool allow,
+                         std::span<const InterfaceView> interfaces) {
+  std::string text =
+      "# etheripd configuration, generated by `etherip showconf`:\n"
+      "# the state of the daemon when it was written.\n";
+  text += fmt::format("allow = {}\n", allow);
+  for (const InterfaceView& view : interfaces) {
+    const InterfaceSettings& settings = view.settings;
+    text += "\n[[interface]]\n";
+    text += fmt::format("name = {}\n", Quote(view.name));
+    if (settings.tunnel) {
+      text += fmt::format("source = {}\n",
+                          Quote(settings.tunnel->source.ToString()));
+      text += fmt::format("destination = {}\n",
+                          Quote(settings.tunnel->destination.ToString()));
+    }
+    if (!settings.domain.empty()) {
+      text += fmt::format("domain = {}\n", Quote(settings.domain));
+    }
+    text += fmt::format("mtu = {}\n", settings.mtu);
+    text += fmt::format("lladdr = {}\n", Quote(settings.lladdr.ToString()));
+    text += fmt::format("up = {}\n", settings.up);
+  }
+  return text;
+}
+
+}  // namespace etherip::control

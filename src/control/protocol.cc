@@ -1,0 +1,496 @@
+#include "control/protocol.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <limits>
+#include <span>
+#include <utility>
+
+namespace etherip::control {
+namespace {
+
+using Json = nlohmann::json;
+
+struct OpInfo {
+  Op op;
+  std::string_view name;
+};
+
+constexpr std::array kOps = {
+    OpInfo{Op::kCreate, "create"},     OpInfo{Op::kDestroy, "destroy"},
+    OpInfo{Op::kSet, "set"},           OpInfo{Op::kShow, "show"},
+    OpInfo{Op::kStats, "stats"},       OpInfo{Op::kAllow, "allow"},
+    OpInfo{Op::kShowconf, "showconf"}, OpInfo{Op::kReload, "reload"},
+};
+
+// The largest errno value Linux defines is below this; anything else in a
+// response is not an errno.
+constexpr int64_t kMaxErrno = 4095;
+
+tl::unexpected<Error> Malformed(std::string what) {
+  return Fail(EPROTO, std::move(what));
+}
+
+// Dumps without ever throwing (nlohmann throws on invalid UTF-8 by default).
+std::string Dump(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// Parses one line as JSON. nlohmann reports syntax errors by exception; this
+// is the boundary where they become values.
+Result<Json> ParseLine(std::string_view line, std::string_view what) {
+  if (line.size() > kMaxLineBytes) {
+    return Malformed(
+        fmt::format("{} longer than {} bytes", what, kMaxLineBytes));
+  }
+  try {
+    return Json::parse(line);
+  } catch (const Json::exception& e) {
+    return Malformed(fmt::format("{} is not JSON: {}", what, e.what()));
+  }
+}
+
+// Typed field access on a JSON object: each returns EPROTO naming the field
+// when it is present with the wrong type, and `required` decides whether
+// absence is an error.
+class Fields {
+ public:
+  Fields(const Json& object, std::string context)
+      : object_(object), context_(std::move(context)) {}
+
+  const Json* Find(std::string_view key) const {
+    auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
+
+  tl::unexpected<Error> Missing(std::string_view key) const {
+    return Malformed(fmt::format("{}: \"{}\" is missing", context_, key));
+  }
+  tl::unexpected<Error> WrongType(std::string_view key,
+                                  std::string_view expected) const {
+    return Malformed(
+        fmt::format("{}: \"{}\" is not {}", context_, key, expected));
+  }
+
+  Result<std::optional<std::string>> OptionalString(
+      std::string_view key) const {
+    const Json* value = Find(key);
+    if (value == nullptr) return std::optional<std::string>();
+    if (!value->is_string()) return WrongType(key, "a string");
+    return std::optional<std::string>(value->get_ref<const std::string&>());
+  }
+  Result<std::string> String(std::string_view key) const {
+    auto value = OptionalString(key);
+    if (!value) return tl::unexpected(value.error());
+    if (!*value) return Missing(key);
+    return std::move(**value);
+  }
+
+  Result<std::optional<bool>> OptionalBool(std::string_view key) const {
+    const Json* value = Find(key);
+    if (value == nullptr) return std::optional<bool>();
+    if (!value->is_boolean()) return WrongType(key, "true or false");
+    return std::optional<bool>(value->get<bool>());
+  }
+  Result<bool> Bool(std::string_view key) const {
+    auto value = OptionalBool(key);
+    if (!value) return tl::unexpected(value.error());
+    if (!*value) return Missing(key);
+    return **value;
+  }
+
+  // A non-negative integer no larger than `max`.
+  Result<uint64_t> Unsigned(
+      std::string_view key,
+      uint64_t max = std::numeric_limits<uint64_t>::max()) const {
+    const Json* value = Find(key);
+    if (value == nullptr) return Missing(key);
+    if (!value->is_number_unsigned() || value->get<uint64_t>() > max) {
+      return WrongType(key, fmt::format("an integer from 0 to {}", max));
+    }
+    return value->get<uint64_t>();
+  }
+
+  Result<std::vector<std::string>> StringArray(std::string_view key) const {
+    const Json* value = Find(key);
+    if (value == nullptr) return std::vector<std::string>();
+    if (!value->is_array()) return WrongType(key, "an array of strings");
+    std::vector<std::string> strings;
+    strings.reserve(value->size());
+    for (const Json& element : *value) {
+      if (!element.is_string()) return WrongType(key, "an array of strings");
+      strings.push_back(element.get_ref<const std::string&>());
+    }
+    return strings;
+  }
+
+  // EPROTO for the first key not in `allowed`.
+  Status OnlyKeys(std::span<const std::string_view> allowed) const {
+    for (const auto& [key, value] : object_.items()) {
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        return Malformed(
+            fmt::format("{}: unknown field \"{}\"", context_, key));
+      }
+    }
+    return {};
+  }
+
+ private:
+  const Json& object_;
+  std::string context_;
+};
+
+// The fields a request of each op may carry (SPEC 6 command arguments).
+std::span<const std::string_view> FieldsOf(Op op) {
+  static constexpr std::string_view kWithOptions[] = {"op", "name", "options"};
+  static constexpr std::string_view kWithName[] = {"op", "name"};
+  static constexpr std::string_view kWithValue[] = {"op", "value"};
+  static constexpr std::string_view kBare[] = {"op"};
+  switch (op) {
+    case Op::kCreate:
+    case Op::kSet:
+      return kWithOptions;
+    case Op::kDestroy:
+    case Op::kShow:
+      return kWithName;
+    case Op::kAllow:
+      return kWithValue;
+    case Op::kStats:
+    case Op::kShowconf:
+    case Op::kReload:
+      break;
+  }
+  return kBare;
+}
+
+Result<InterfaceCounterValues> DecodeInterfaceCounters(const Json& json,
+                                                       std::string context) {
+  if (!json.is_object()) return Malformed(context + " is not an object");
+  Fields fields(json, std::move(context));
+  InterfaceCounterValues values;
+  const std::pair<std::string_view, uint64_t*> slots[] = {
+      {"ipackets", &values.ipackets},
+      {"ibytes", &values.ibytes},
+      {"opackets", &values.opackets},
+      {"obytes", &values.obytes},
+      {"oerrors", &values.oerrors}};
+  for (const auto& [key, slot] : slots) {
+    auto value = fields.Unsigned(key);
+    if (!value) return tl::unexpected(value.error());
+    *slot = *value;
+  }
+  return values;
+}
+
+Result<GlobalCounterValues> DecodeStats(const Json& json) {
+  if (!json.is_object())
+    return Malformed("response: \"stats\" is not an object");
+  Fields fields(json, "response: stats");
+  GlobalCounterValues values;
+  const std::pair<std::string_view, uint64_t*> slots[] = {
+      {"ipackets", &values.ipackets},  {"ibytes", &values.ibytes},
+      {"opackets", &values.opackets},  {"obytes", &values.obytes},
+      {"adrops", &values.adrops},      {"pdrops", &values.pdrops},
+      {"noifdrops", &values.noifdrops}};
+  for (const auto& [key, slot] : slots) {
+    auto value = fields.Unsigned(key);
+    if (!value) return tl::unexpected(value.error());
+    *slot = *value;
+  }
+  return values;
+}
+
+Result<InterfaceView> DecodeInterface(const Json& json, size_t index) {
+  const std::string context = fmt::format("response: interfaces[{}]", index);
+  if (!json.is_object()) return Malformed(context + " is not an object");
+  Fields fields(json, context);
+  InterfaceView view;
+
+  auto name = fields.String("name");
+  if (!name) return tl::unexpected(name.error());
+  view.name = std::move(*name);
+
+  auto source = fields.String("source");
+  if (!source) return tl::unexpected(source.error());
+  auto destination = fields.String("destination");
+  if (!destination) return tl::unexpected(destination.error());
+  if (!source->empty() || !destination->empty()) {
+    auto tunnel = ParseTunnel(*source, *destination);
+    if (!tunnel) return Malformed(context + ": " + tunnel.error().message);
+    view.settings.tunnel = *tunnel;
+  }
+
+  auto domain = fields.String("domain");
+  if (!domain) return tl::unexpected(domain.error());
+  view.settings.domain = std::move(*domain);
+
+  auto up = fields.Bool("up");
+  if (!up) return tl::unexpected(up.error());
+  view.settings.up = *up;
+
+  auto running = fields.Bool("running");
+  if (!running) return tl::unexpected(running.error());
+  view.running = *running;
+
+  auto mtu = fields.Unsigned("mtu", std::numeric_limits<uint32_t>::max());
+  if (!mtu) return tl::unexpected(mtu.error());
+  view.settings.mtu = static_cast<uint32_t>(*mtu);
+
+  auto lladdr_text = fields.String("lladdr");
+  if (!lladdr_text) return tl::unexpected(lladdr_text.error());
+  auto lladdr = MacAddress::Parse(*lladdr_text);
+  if (!lladdr) return Malformed(context + ": " + lladdr.error().message);
+  view.settings.lladdr = *lladdr;
+
+  const Json* counters = fields.Find("counters");
+  if (counters == nullptr) return fields.Missing("counters");
+  auto counter_values =
+      DecodeInterfaceCounters(*counters, context + ": counters");
+  if (!counter_values) return tl::unexpected(counter_values.error());
+  view.counters = *counter_values;
+  return view;
+}
+
+Result<Error> DecodeError(const Json& json) {
+  if (!json.is_object())
+    return Malformed("response: \"error\" is not an object");
+  Fields fields(json, "response: error");
+  auto name = fields.String("errno");
+  if (!name) return tl::unexpected(name.error());
+  auto code = fields.Unsigned("code", kMaxErrno);
+  if (!code) return tl::unexpected(code.error());
+  auto message = fields.String("message");
+  if (!message) return tl::unexpected(message.error());
+  if (*code == 0) return Malformed("response: error: \"code\" is 0");
+  return Error{static_cast<int>(*code), std::move(*message)};
+}
+
+}  // namespace
+
+Response RefusalResponse(Error error, std::string subject) {
+  Response response;
+  response.error = std::move(error);
+  response.subject = std::move(subject);
+  return response;
+}
+
+std::string_view OpName(Op op) {
+  for (const auto& info : kOps) {
+    if (info.op == op) return info.name;
+  }
+  return "unknown";
+}
+
+std::optional<Op> OpFromName(std::string_view name) {
+  for (const auto& info : kOps) {
+    if (info.name == name) return info.op;
+  }
+  return std::nullopt;
+}
+
+std::string EncodeRequest(const Request& request) {
+  Json json = {{"op", OpName(request.op)}};
+  switch (request.op) {
+    case Op::kCreate:
+    case Op::kSet:
+      json["name"] = request.name;
+      json["options"] = request.options;
+      break;
+    case Op::kDestroy:
+      json["name"] = request.name;
+      break;
+    case Op::kShow:
+      if (!request.name.empty()) json["name"] = request.name;
+      break;
+    case Op::kAllow:
+      if (request.allow) json["value"] = *request.allow;
+      break;
+    case Op::kStats:
+    case Op::kShowconf:
+    case Op::kReload:
+      break;
+  }
+  return Dump(json);
+}
+
+Result<Request> DecodeRequest(std::string_view line) {
+  auto json = ParseLine(line, "request");
+  if (!json) return tl::unexpected(json.error());
+  if (!json->is_object()) return Malformed("request is not a JSON object");
+
+  Fields fields(*json, "request");
+  auto op_name = fields.String("op");
+  if (!op_name) return tl::unexpected(op_name.error());
+  const std::optional<Op> op = OpFromName(*op_name);
+  if (!op)
+    return Malformed(fmt::format("request: unknown op \"{}\"", *op_name));
+
+  Request request;
+  request.op = *op;
+  Fields op_fields(*json, fmt::format("{} request", *op_name));
+  if (auto only = op_fields.OnlyKeys(FieldsOf(*op)); !only) {
+    return tl::unexpected(only.error());
+  }
+  switch (*op) {
+    case Op::kCreate:
+    case Op::kSet:
+    case Op::kDestroy: {
+      auto name = op_fields.String("name");
+      if (!name) return tl::unexpected(name.error());
+      request.name = std::move(*name);
+      auto options = op_fields.StringArray("options");
+      if (!options) return tl::unexpected(options.error());
+      request.options = std::move(*options);
+      break;
+    }
+    case Op::kShow: {
+      auto name = op_fields.OptionalString("name");
+      if (!name) return tl::unexpected(name.error());
+      request.name = name->value_or("");
+      break;
+    }
+    case Op::kAllow: {
+      auto value = op_fields.OptionalBool("value");
+      if (!value) return tl::unexpected(value.error());
+      request.allow = *value;
+      break;
+    }
+    case Op::kStats:
+    case Op::kShowconf:
+    case Op::kReload:
+      break;
+  }
+  return request;
+}
+
+nlohmann::json InterfaceJson(const InterfaceView& view) {
+  const auto& settings = view.settings;
+  const auto& counters = view.counters;
+  return Json{
+      {"name", view.name},
+      {"source", settings.tunnel ? settings.tunnel->source.ToString() : ""},
+      {"destination",
+       settings.tunnel ? settings.tunnel->destination.ToString() : ""},
+      {"domain", settings.domain},
+      {"up", settings.up},
+      {"running", view.running},
+      {"mtu", settings.mtu},
+      {"lladdr", settings.lladdr.ToString()},
+      {"counters",
+       {{"ipackets", counters.ipackets},
+        {"ibytes", counters.ibytes},
+        {"opackets", counters.opackets},
+        {"obytes", counters.obytes},
+        {"oerrors", counters.oerrors}}},
+  };
+}
+
+nlohmann::json StatsJson(const GlobalCounterValues& stats) {
+  return Json{
+      {"ipackets", stats.ipackets},   {"ibytes", stats.ibytes},
+      {"opackets", stats.opackets},   {"obytes", stats.obytes},
+      {"adrops", stats.adrops},       {"pdrops", stats.pdrops},
+      {"noifdrops", stats.noifdrops},
+  };
+}
+
+std::string EncodeResponse(const Response& response) {
+  Json json = {{"ok", !response.error.has_value()}};
+  if (response.error) {
+    json["error"] = {{"errno", ErrnoName(response.error->code)},
+                     {"code", response.error->code},
+                     {"message", response.error->message}};
+  }
+  if (!response.subject.empty()) json["subject"] = response.subject;
+  if (!response.interfaces.empty()) {
+    Json interfaces = Json::array();
+    for (const auto& view : response.interfaces) {
+      interfaces.push_back(InterfaceJson(view));
+    }
+    json["interfaces"] = std::move(interfaces);
+  }
+  if (response.stats) json["stats"] = StatsJson(*response.stats);
+  if (response.allow) json["allow"] = *response.allow;
+  if (!response.config.empty()) json["config"] = response.config;
+  return Dump(json);
+}
+
+Result<Response> DecodeResponse(std::string_view line) {
+  auto json = ParseLine(line, "response");
+  if (!json) return tl::unexpected(json.error());
+  if (!json->is_object()) return Malformed("response is not a JSON object");
+
+  Fields fields(*json, "response");
+  Response response;
+  auto ok = fields.Bool("ok");
+  if (!ok) return tl::unexpected(ok.error());
+  const Json* error = fields.Find("error");
+  if (*ok && error != nullptr) {
+    return Malformed("response: \"ok\" is true but there is an \"error\"");
+  }
+  if (!*ok) {
+    if (error == nullptr) return fields.Missing("error");
+    auto decoded = DecodeError(*error);
+    if (!decoded) return tl::unexpected(decoded.error());
+    response.error = std::move(*decoded);
+  }
+
+  auto subject = fields.OptionalString("subject");
+  if (!subject) return tl::unexpected(subject.error());
+  response.subject = subject->value_or("");
+
+  if (const Json* interfaces = fields.Find("interfaces")) {
+    if (!interfaces->is_array()) {
+      return fields.WrongType("interfaces", "an array");
+    }
+    for (size_t i = 0; i < interfaces->size(); ++i) {
+      auto view = DecodeInterface((*interfaces)[i], i);
+      if (!view) return tl::unexpected(view.error());
+      response.interfaces.push_back(std::move(*view));
+    }
+  }
+  if (const Json* stats = fields.Find("stats")) {
+    auto decoded = DecodeStats(*stats);
+    if (!decoded) return tl::unexpected(decoded.error());
+    response.stats = *decoded;
+  }
+  auto allow = fields.OptionalBool("allow");
+  if (!allow) return tl::unexpected(allow.error());
+  response.allow = *allow;
+  auto config = fields.OptionalString("config");
+  if (!config) return tl::unexpected(config.error());
+  response.config = config->value_or("");
+  return response;
+}
+
+Result<std::optional<std::string>> LineAssembler::Next() {
+  const size_t newline = buffer_.find('\n', scanned_);
+  if (newline == std::string::npos) {
+    scanned_ = buffer_.size();
+    if (pending() > max_line_bytes_) {
+      return Fail(EPROTO,
+                  fmt::format("line longer than {} bytes", max_line_bytes_));
+    }
+    return std::optional<std::string>();
+  }
+  if (newline - consumed_ > max_line_bytes_) {
+    return Fail(EPROTO,
+                fmt::format("line longer than {} bytes", max_line_bytes_));
+  }
+  std::string line = buffer_.substr(consumed_, newline - consumed_);
+  consumed_ = newline + 1;
+  scanned_ = consumed_;
+  // Drop what was returned once it is most of the buffer, so the buffer
+  // stays within a line or two of the limit however long the stream runs.
+  if (consumed_ >= buffer_.size() / 2) {
+    buffer_.erase(0, consumed_);
+    scanned_ -= consumed_;
+    consumed_ = 0;
+  }
+  return std::optional<std::string>(std::move(line));
+}
+
+}  // namespace etherip::control

@@ -1,0 +1,435 @@
+#include "control/config_file.h"
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <fstream>
+
+#include "control/fake_server.h"
+
+namespace etherip::control {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr std::string_view kPath = "etheripd.conf";
+
+// The example of SPEC 6, verbatim.
+constexpr std::string_view kSpecExample = R"(allow = true
+
+[[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+# domain = "underlay"
+# mtu = 1500
+# lladdr = "fe:e1:ba:d0:00:01"
+up = true
+)";
+
+Config ParseOk(std::string_view text) {
+  auto config = ParseConfig(text, kPath);
+  EXPECT_TRUE(config) << config.error().message;
+  return config ? *config : Config{};
+}
+
+// The whole message of the error the text is refused with.
+std::string ErrorOf(std::string_view text) {
+  auto config = ParseConfig(text, kPath);
+  EXPECT_FALSE(config) << text;
+  return config ? "" : config.error().message;
+}
+
+int ErrorCodeOf(std::string_view text) {
+  auto config = ParseConfig(text, kPath);
+  return config ? 0 : config.error().code;
+}
+
+TEST(ParseConfig, ReadsTheSpecExample) {
+  const Config config = ParseOk(kSpecExample);
+  EXPECT_TRUE(config.allow);
+  ASSERT_EQ(config.interfaces.size(), 1u);
+  const InterfaceSpec& spec = config.interfaces[0];
+  EXPECT_EQ(spec.name, "etherip0");
+  EXPECT_EQ(spec.settings.tunnel,
+            ParseTunnel("192.0.2.1", "192.0.2.2").value());
+  EXPECT_EQ(spec.settings.domain, "");
+  EXPECT_TRUE(spec.settings.up);
+  EXPECT_EQ(spec.settings.mtu, kDefaultMtu);
+  EXPECT_FALSE(spec.has_lladdr);
+  EXPECT_EQ(config.lines, std::vector<int>{3});
+}
+
+TEST(ParseConfig, ReadsEverySetting) {
+  const Config config = ParseOk(R"(
+[[interface]]
+name = "etherip0"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+domain = "underlay"
+mtu = 9000
+lladdr = "FE:E1:BA:D0:00:01"
+up = false
+
+[[interface]]
+name = "etherip1"
+)");
+  EXPECT_FALSE(config.allow);
+  ASSERT_EQ(config.interfaces.size(), 2u);
+  const InterfaceSpec& first = config.interfaces[0];
+  EXPECT_EQ(first.settings.tunnel,
+            ParseTunnel("2001:db8::1", "2001:db8::2").value());
+  EXPECT_EQ(first.settings.domain, "underlay");
+  EXPECT_EQ(first.settings.mtu, 9000u);
+  EXPECT_EQ(first.settings.lladdr, ParseLladdr("fe:e1:ba:d0:00:01").value());
+  EXPECT_TRUE(first.has_lladdr);
+  EXPECT_FALSE(first.settings.up);
+  const InterfaceSpec& second = config.interfaces[1];
+  EXPECT_EQ(second.name, "etherip1");
+  EXPECT_EQ(second.settings, InterfaceSettings{});
+  EXPECT_EQ(config.lines, (std::vector<int>{2, 11}));
+}
+
+TEST(ParseConfig, ReadsAnEmptyFileAsNothing) {
+  for (std::string_view text :
+       {"", "\n", "# nothing\n", "allow = false\n", "interface = []\n"}) {
+    const Config config = ParseOk(text);
+    EXPECT_FALSE(config.allow);
+    EXPECT_TRUE(config.interfaces.empty());
+    EXPECT_TRUE(config.lines.empty());
+  }
+}
+
+TEST(ParseConfig, AcceptsInlineTables) {
+  const Config config = ParseOk(
+      "allow = true\ninterface = [\n  { name = \"a\", up = true },\n"
+      "  { name = \"b\" },\n]\n");
+  ASSERT_EQ(config.interfaces.size(), 2u);
+  EXPECT_EQ(config.interfaces[1].name, "b");
+  EXPECT_EQ(config.lines, (std::vector<int>{3, 4}));
+}
+
+TEST(ParseConfig, AcceptsAnEmptyDomainAsTheDefault) {
+  const Config config = ParseOk("[[interface]]\nname = \"a\"\ndomain = \"\"\n");
+  EXPECT_EQ(config.interfaces.at(0).settings.domain, "");
+}
+
+TEST(ParseConfig, AllowsOneTunnelInTwoDomains) {
+  const Config config = ParseOk(R"(
+[[interface]]
+name = "a"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+
+[[interface]]
+name = "b"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+domain = "other"
+)");
+  EXPECT_EQ(config.interfaces.size(), 2u);
+}
+
+TEST(ParseConfig, NamesTheLineOfASyntaxError) {
+  EXPECT_THAT(ErrorOf("allow = true\n[[interface]\n"),
+              StartsWith("etheripd.conf:2: "));
+  EXPECT_THAT(ErrorOf("allow = true\nallow = false\n"),
+              StartsWith("etheripd.conf:2: "));
+  EXPECT_THAT(ErrorOf("\n\n[[interface]]\nname = \"a\nup = true\n"),
+              StartsWith("etheripd.conf:4: "));
+  EXPECT_THAT(ErrorOf("x = \"\xff\"\n"), StartsWith("etheripd.conf:1: "));
+  EXPECT_EQ(ErrorCodeOf("="), EINVAL);
+}
+
+TEST(ParseConfig, RefusesUnknownKeys) {
+  EXPECT_EQ(ErrorOf("allow = true\nalow = true\n"),
+            "etheripd.conf:2: unknown key \"alow\"");
+  EXPECT_EQ(ErrorOf(R"([[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destinaton = "192.0.2.2"
+)"),
+            "etheripd.conf:4: interface etherip0: unknown key \"destinaton\"");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\n[interface.extra]\nx = 1\n"),
+            "etheripd.conf:3: interface a: unknown key \"extra\"");
+  EXPECT_EQ(ErrorOf("[interfaces]\n"),
+            "etheripd.conf:1: unknown key \"interfaces\"");
+}
+
+TEST(ParseConfig, RefusesWrongTypes) {
+  EXPECT_EQ(ErrorOf("\nallow = 1\n"),
+            "etheripd.conf:2: allow: expected true or false");
+  EXPECT_EQ(ErrorOf("allow = \"true\"\n"),
+            "etheripd.conf:1: allow: expected true or false");
+  EXPECT_EQ(ErrorOf("interface = 5\n"),
+            "etheripd.conf:1: interface: expected [[interface]] tables");
+  EXPECT_EQ(ErrorOf("\n[interface]\nname = \"a\"\n"),
+            "etheripd.conf:2: interface: expected [[interface]] tables");
+  EXPECT_EQ(ErrorOf("interface = [\"a\"]\n"),
+            "etheripd.conf:1: interface: expected [[interface]] tables");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = 0\n"),
+            "etheripd.conf:2: interface: name: expected a string");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nsource = 1\n"
+                    "destination = \"192.0.2.2\"\n"),
+            "etheripd.conf:3: interface a: source: expected a string");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\ndomain = []\n"),
+            "etheripd.conf:3: interface a: domain: expected a string");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmtu = \"1500\"\n"),
+            "etheripd.conf:3: interface a: mtu: expected an integer");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmtu = 1500.0\n"),
+            "etheripd.conf:3: interface a: mtu: expected an integer");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nlladdr = 1\n"),
+            "etheripd.conf:3: interface a: lladdr: expected a string");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nup = \"yes\"\n"),
+            "etheripd.conf:3: interface a: up: expected true or false");
+}
+
+TEST(ParseConfig, RefusesAnInterfaceWithoutAName) {
+  EXPECT_EQ(ErrorOf("allow = true\n\n[[interface]]\nup = true\n"),
+            "etheripd.conf:3: interface: missing name");
+}
+
+TEST(ParseConfig, RefusesInvalidInterfaceNames) {
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a/b\"\n"),
+            "etheripd.conf:2: interface a/b: invalid interface name "
+            "(forbidden character)");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"0123456789abcdef\"\n"),
+            "etheripd.conf:2: interface 0123456789abcdef: invalid interface "
+            "name (longer than 15 bytes)");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"\"\n"),
+            "etheripd.conf:2: interface: invalid interface name (empty)");
+  EXPECT_EQ(ErrorCodeOf("[[interface]]\nname = \"..\"\n"), EINVAL);
+}
+
+TEST(ParseConfig, RefusesHalfATunnel) {
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nsource = \"192.0.2.1\"\n"),
+            "etheripd.conf:3: interface a: source without destination");
+  EXPECT_EQ(
+      ErrorOf("[[interface]]\nname = \"a\"\n\ndestination = \"192.0.2.1\"\n"),
+      "etheripd.conf:4: interface a: destination without source");
+}
+
+TEST(ParseConfig, RefusesBadTunnelsOnTheLineOfTheBadAddress) {
+  constexpr std::string_view kMixed = R"(allow = true
+
+[[interface]]
+name = "etherip1"
+up = true
+source = "192.0.2.1"
+destination = "2001:db8::1"
+)";
+  EXPECT_EQ(ErrorOf(kMixed),
+            "etheripd.conf:7: interface etherip1: tunnel 192.0.2.1 -> "
+            "2001:db8::1: invalid argument");
+  EXPECT_EQ(ErrorCodeOf(kMixed), EINVAL);
+
+  constexpr std::string_view kTemplate =
+      "[[interface]]\nname = \"a\"\nsource = \"{}\"\ndestination = \"{}\"\n";
+  struct Case {
+    const char* source;
+    const char* destination;
+    int line;
+  };
+  for (const Case& c : {
+           Case{"example.org", "192.0.2.2", 3},
+           Case{"0.0.0.0", "192.0.2.2", 3},
+           Case{"224.0.0.1", "192.0.2.2", 3},
+           Case{"192.0.2.1", "198.51.100.300", 4},
+           Case{"192.0.2.1", "255.255.255.255x", 4},
+           Case{"2001:db8::1", "::", 4},
+           Case{"2001:db8::1", "ff02::1", 4},
+           Case{"2001:db8::1", "192.0.2.2", 4},
+       }) {
+    EXPECT_EQ(
+        ErrorOf(fmt::format(fmt::runtime(kTemplate), c.source, c.destination)),
+        fmt::format("etheripd.conf:{}: interface a: tunnel {} -> {}: "
+                    "invalid argument",
+                    c.line, c.source, c.destination));
+  }
+}
+
+TEST(ParseConfig, RefusesBadValues) {
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmtu = 67\n"),
+            "etheripd.conf:3: interface a: mtu 67: invalid argument "
+            "(range 68-65000)");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmtu = -1500\n"),
+            "etheripd.conf:3: interface a: mtu -1500: invalid argument "
+            "(range 68-65000)");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmtu = 65001\n"),
+            "etheripd.conf:3: interface a: mtu 65001: invalid argument "
+            "(range 68-65000)");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nlladdr = \"fe:e1\"\n"),
+            "etheripd.conf:3: interface a: lladdr fe:e1: not a MAC address");
+  EXPECT_EQ(
+      ErrorOf("[[interface]]\nname = \"a\"\nlladdr = \"ff:ff:ff:ff:ff:ff\"\n"),
+      "etheripd.conf:3: interface a: lladdr ff:ff:ff:ff:ff:ff: not a unicast "
+      "address");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\ndomain = \"a/b\"\n"),
+            "etheripd.conf:3: interface a: domain a/b: no such domain");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\ndomain = \"..\"\n"),
+            "etheripd.conf:3: interface a: domain ..: no such domain");
+}
+
+TEST(ParseConfig, RefusesANameGivenTwice) {
+  constexpr std::string_view kTwice = R"([[interface]]
+name = "etherip0"
+
+[[interface]]
+up = true
+name = "etherip0"
+)";
+  EXPECT_EQ(ErrorOf(kTwice),
+            "etheripd.conf:6: interface etherip0: named twice (first on line "
+            "2)");
+  EXPECT_EQ(ErrorCodeOf(kTwice), EEXIST);
+}
+
+TEST(ParseConfig, RefusesATunnelGivenTwice) {
+  constexpr std::string_view kTwice = R"([[interface]]
+name = "a"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+
+[[interface]]
+name = "b"
+destination = "192.0.2.2"
+source = "192.0.2.1"
+)";
+  EXPECT_EQ(ErrorOf(kTwice),
+            "etheripd.conf:9: interface b: tunnel 192.0.2.1 -> 192.0.2.2: "
+            "address not available (used by interface a on line 3)");
+  EXPECT_EQ(ErrorCodeOf(kTwice), EADDRNOTAVAIL);
+}
+
+TEST(ParseConfig, ReportsTheFirstErrorInTheFile) {
+  // toml++ iterates keys by name; the report must follow the file instead.
+  EXPECT_EQ(ErrorOf(R"([[interface]]
+name = "a"
+zzz = 1
+mtu = 1
+aaa = 2
+)"),
+            "etheripd.conf:3: interface a: unknown key \"zzz\"");
+  EXPECT_EQ(ErrorOf("zeta = 1\nallow = 2\nalpha = 3\n"),
+            "etheripd.conf:1: unknown key \"zeta\"");
+}
+
+TEST(ParseConfig, UsesThePathItIsGiven) {
+  auto config = ParseConfig("allow = 1\n", "/etc/etherip/etheripd.conf");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message,
+            "/etc/etherip/etheripd.conf:1: allow: expected true or false");
+}
+
+std::vector<InterfaceView> SampleViews() {
+  InterfaceView ipv4;
+  ipv4.name = "etherip0";
+  ipv4.settings.tunnel = *ParseTunnel("192.0.2.1", "192.0.2.2");
+  ipv4.settings.up = true;
+  ipv4.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:01");
+  ipv4.running = true;
+  ipv4.counters.ipackets = 5;  // counters are not configuration
+
+  InterfaceView ipv6;
+  ipv6.name = "etherip1";
+  ipv6.settings.tunnel = *ParseTunnel("2001:db8::1", "2001:db8::2");
+  ipv6.settings.domain = "underlay";
+  ipv6.settings.mtu = 9000;
+  ipv6.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:02");
+
+  InterfaceView bare;
+  bare.name = "\"odd\\name\xc3\xa9";
+  bare.settings.domain = "ns \"quoted\"\t\x01\x7f";
+  bare.settings.mtu = kMinMtu;
+  bare.settings.lladdr = *ParseLladdr("02:00:00:00:00:01");
+  return {ipv4, ipv6, bare};
+}
+
+TEST(RenderConfig, WritesTheSpecForm) {
+  const auto views = SampleViews();
+  EXPECT_EQ(RenderConfig(true, std::span(views).first(2)),
+            R"(# etheripd configuration, generated by `etherip showconf`:
+# the state of the daemon when it was written.
+allow = true
+
+[[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+mtu = 1500
+lladdr = "fe:e1:ba:d0:00:01"
+up = true
+
+[[interface]]
+name = "etherip1"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+domain = "underlay"
+mtu = 9000
+lladdr = "fe:e1:ba:d0:00:02"
+up = false
+)");
+}
+
+TEST(RenderConfig, WritesNoInterfaces) {
+  const std::string text = RenderConfig(false, {});
+  EXPECT_THAT(text, HasSubstr("\nallow = false\n"));
+  EXPECT_THAT(text, StartsWith("# "));
+  EXPECT_EQ(text.find("[[interface]]"), std::string::npos);
+}
+
+TEST(RenderConfig, ParsesBackToTheSameState) {
+  // Includes a name with a quote, a backslash and UTF-8, and a domain with
+  // white space and control characters: all must survive byte for byte.
+  const auto views = SampleViews();
+  for (bool allow : {false, true}) {
+    const std::string text = RenderConfig(allow, views);
+    auto config = ParseConfig(text, "showconf");
+    ASSERT_TRUE(config) << config.error().message << "\n" << text;
+    EXPECT_EQ(config->allow, allow);
+    ASSERT_EQ(config->interfaces.size(), views.size());
+    for (size_t i = 0; i < views.size(); ++i) {
+      EXPECT_EQ(config->interfaces[i].name, views[i].name);
+      EXPECT_EQ(config->interfaces[i].settings, views[i].settings);
+      EXPECT_TRUE(config->interfaces[i].has_lladdr);
+    }
+    EXPECT_EQ(config->lines, (std::vector<int>{5, 13, 22}));
+  }
+}
+
+TEST(LoadConfig, ReadsAFile) {
+  testing::TempDir dir;
+  const std::string path = dir.File("etheripd.conf");
+  std::ofstream(path) << kSpecExample;
+  auto config = LoadConfig(path);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->interfaces.size(), 1u);
+
+  std::ofstream(path) << "allow = yes\n";
+  config = LoadConfig(path);
+  ASSERT_FALSE(config);
+  EXPECT_THAT(config.error().message, StartsWith(path + ":1: "));
+}
+
+TEST(LoadConfig, ReportsAMissingFileAsEnoent) {
+  testing::TempDir dir;
+  const std::string path = dir.File("missing.conf");
+  auto config = LoadConfig(path);
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, ENOENT);
+  EXPECT_EQ(config.error().message, path + ": no such file or directory");
+}
+
+TEST(LoadConfig, RefusesADirectory) {
+  testing::TempDir dir;
+  auto config = LoadConfig(dir.path());
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, EISDIR);
+  EXPECT_THAT(config.error().message, StartsWith(dir.path() + ": "));
+}
+
+}  // namespace
+}  // namespace etherip::control

@@ -1,0 +1,200 @@
+#include "cli/output.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+namespace etherip::cli {
+namespace {
+
+using control::InterfaceView;
+using control::Op;
+using control::Request;
+using control::Response;
+using Json = nlohmann::json;
+
+InterfaceView Running() {
+  InterfaceView view;
+  view.name = "etherip0";
+  view.settings.tunnel = *ParseTunnel("192.0.2.1", "192.0.2.2");
+  view.settings.domain = "underlay";
+  view.settings.up = true;
+  view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:01");
+  view.running = true;
+  view.counters = {12, 1400, 10, 1200, 0};
+  return view;
+}
+
+InterfaceView Ipv6Down() {
+  InterfaceView view;
+  view.name = "etherip1";
+  view.settings.tunnel = *ParseTunnel("2001:db8::1", "2001:db8::2");
+  view.settings.mtu = 9000;
+  view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:02");
+  view.counters = {0, 0, 0, 0, 7};
+  return view;
+}
+
+InterfaceView UpWithoutTunnel() {
+  InterfaceView view;
+  view.name = "etherip2";
+  view.settings.up = true;
+  view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:03");
+  return view;
+}
+
+std::string Format(const Request& request, const Response& response,
+                   bool json) {
+  auto text = FormatResponse(request, response, json);
+  EXPECT_TRUE(text) << text.error().message;
+  return text ? *text : "";
+}
+
+TEST(DumpJson, UsesTheSeparatorsOfSpec6) {
+  EXPECT_EQ(DumpJson(Json{{"allow", true}}), R"({"allow": true})");
+  EXPECT_EQ(DumpJson(Json::array()), "[]");
+  EXPECT_EQ(DumpJson(Json::object()), "{}");
+  EXPECT_EQ(DumpJson(Json::parse(R"({"b": [1, {"c": "x\"y"}], "a": null})")),
+            R"({"a": null, "b": [1, {"c": "x\"y"}]})");
+  EXPECT_EQ(DumpJson(Json("bad \xff")), "\"bad \xef\xbf\xbd\"");
+}
+
+TEST(FormatInterfacesText, ReadsLikeIfconfig) {
+  const std::vector<InterfaceView> views = {Running(), Ipv6Down(),
+                                            UpWithoutTunnel()};
+  EXPECT_EQ(FormatInterfacesText(views),
+            "etherip0: flags=<UP,RUNNING> mtu 1500\n"
+            "\tlladdr fe:e1:ba:d0:00:01\n"
+            "\ttunnel inet 192.0.2.1 -> 192.0.2.2 domain underlay\n"
+            "\tRX packets 12 bytes 1400\n"
+            "\tTX packets 10 bytes 1200 errors 0\n"
+            "etherip1: flags=<> mtu 9000\n"
+            "\tlladdr fe:e1:ba:d0:00:02\n"
+            "\ttunnel inet6 2001:db8::1 -> 2001:db8::2\n"
+            "\tRX packets 0 bytes 0\n"
+            "\tTX packets 0 bytes 0 errors 7\n"
+            "etherip2: flags=<UP> mtu 1500\n"
+            "\tlladdr fe:e1:ba:d0:00:03\n"
+            "\ttunnel: none\n"
+            "\tRX packets 0 bytes 0\n"
+            "\tTX packets 0 bytes 0 errors 0\n");
+  EXPECT_EQ(FormatInterfacesText({}), "");
+}
+
+TEST(FormatInterfacesText, ShowsADomainWithoutATunnel) {
+  InterfaceView view = UpWithoutTunnel();
+  view.settings.domain = "blue";
+  EXPECT_THAT(FormatInterfacesText(std::span(&view, 1)),
+              ::testing::HasSubstr("\n\ttunnel: none domain blue\n"));
+}
+
+TEST(FormatResponse, ShowsInterfacesAsText) {
+  Response response;
+  response.interfaces = {Running()};
+  EXPECT_EQ(Format({.op = Op::kShow}, response, false),
+            FormatInterfacesText(response.interfaces));
+  EXPECT_EQ(Format({.op = Op::kShow}, {}, false), "");
+}
+
+TEST(FormatResponse, ShowsInterfacesAsAJsonArray) {
+  Response response;
+  response.interfaces = {Running(), Ipv6Down()};
+  const std::string text = Format({.op = Op::kShow}, response, true);
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
+  const Json json = Json::parse(text);
+  ASSERT_TRUE(json.is_array());
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[0], Json::parse(R"({
+    "name": "etherip0", "source": "192.0.2.1", "destination": "192.0.2.2",
+    "domain": "underlay", "up": true, "running": true, "mtu": 1500,
+    "lladdr": "fe:e1:ba:d0:00:01",
+    "counters": {"ipackets": 12, "ibytes": 1400, "opackets": 10,
+                 "obytes": 1200, "oerrors": 0}})"));
+  EXPECT_EQ(json[1]["source"], "2001:db8::1");
+  EXPECT_EQ(json[1]["domain"], "");
+  EXPECT_EQ(json[1]["up"], false);
+
+  // One interface, or none, is still an array.
+  Response one;
+  one.interfaces = {UpWithoutTunnel()};
+  const Json single =
+      Json::parse(Format({.op = Op::kShow, .name = "etherip2"}, one, true));
+  ASSERT_TRUE(single.is_array());
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_EQ(single[0]["source"], "");
+  EXPECT_EQ(single[0]["destination"], "");
+  EXPECT_EQ(Format({.op = Op::kShow}, {}, true), "[]\n");
+}
+
+TEST(FormatResponse, ShowsStats) {
+  Response response;
+  response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7};
+  EXPECT_EQ(Format({.op = Op::kStats}, response, false),
+            "ipackets 1\nibytes 2\nopackets 3\nobytes 4\nadrops 5\npdrops 6\n"
+            "noifdrops 7\n");
+  EXPECT_EQ(Format({.op = Op::kStats}, response, true),
+            R"({"adrops": 5, "ibytes": 2, "ipackets": 1, "noifdrops": 7, )"
+            R"("obytes": 4, "opackets": 3, "pdrops": 6})"
+            "\n");
+}
+
+TEST(FormatResponse, ShowsAllow) {
+  Response on;
+  on.allow = true;
+  Response off;
+  off.allow = false;
+  EXPECT_EQ(Format({.op = Op::kAllow}, on, false), "1\n");
+  EXPECT_EQ(Format({.op = Op::kAllow}, off, false), "0\n");
+  EXPECT_EQ(Format({.op = Op::kAllow}, on, true), "{\"allow\": true}\n");
+  EXPECT_EQ(Format({.op = Op::kAllow}, off, true), "{\"allow\": false}\n");
+  // Setting it prints nothing, whatever the answer carries.
+  EXPECT_EQ(Format({.op = Op::kAllow, .allow = true}, on, false), "");
+  EXPECT_EQ(Format({.op = Op::kAllow, .allow = false}, {}, true), "");
+}
+
+TEST(FormatResponse, ShowsTheConfiguration) {
+  Response response;
+  response.config = "allow = true\n";
+  EXPECT_EQ(Format({.op = Op::kShowconf}, response, false), "allow = true\n");
+  response.config = "allow = true";
+  EXPECT_EQ(Format({.op = Op::kShowconf}, response, false), "allow = true\n");
+  EXPECT_EQ(Json::parse(Format({.op = Op::kShowconf}, response, true)),
+            (Json{{"config", "allow = true"}}));
+}
+
+TEST(FormatResponse, PrintsNothingForChanges) {
+  for (Op op : {Op::kCreate, Op::kDestroy, Op::kSet, Op::kReload}) {
+    for (bool json : {false, true}) {
+      EXPECT_EQ(Format({.op = op, .name = "e"}, {}, json), "");
+    }
+  }
+}
+
+TEST(FormatResponse, RefusesAnAnswerWithoutWhatWasAsked) {
+  auto stats = FormatResponse({.op = Op::kStats}, {}, false);
+  ASSERT_FALSE(stats);
+  EXPECT_EQ(stats.error().code, EPROTO);
+  auto allow = FormatResponse({.op = Op::kAllow}, {}, true);
+  ASSERT_FALSE(allow);
+  EXPECT_EQ(allow.error().code, EPROTO);
+}
+
+TEST(FormatFailure, NamesTheInterfaceAndTheReason) {
+  EXPECT_EQ(FormatFailure(Error{EADDRNOTAVAIL,
+                                "tunnel 192.0.2.1 -> 192.0.2.2: address not "
+                                "available"},
+                          "etherip1"),
+            "etherip: etherip1: tunnel 192.0.2.1 -> 192.0.2.2: address not "
+            "available\n");
+  EXPECT_EQ(FormatFailure(Error{ECONNREFUSED,
+                                "/run/etherip/etheripd.sock: cannot reach "
+                                "etheripd (is it running?)"}),
+            "etherip: /run/etherip/etheripd.sock: cannot reach etheripd (is it "
+            "running?)\n");
+}
+
+}  // namespace
+}  // namespace etherip::cli
