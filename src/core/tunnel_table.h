@@ -109,6 +109,8 @@ class TunnelTable {
   // Interned domain ids: stable while the table lives.
   DomainId DomainIdOf(std::string_view name);
   std::string_view DomainName(DomainId id) const;
+  // Every interned domain name, indexed by DomainId.
+  const std::vector<std::string>& domain_names() const { return domain_names_; }
 
  private:
   // A tunnel's identity by domain name (ids are interned on commit only).
@@ -133,7 +135,7 @@ class TunnelTable {
   std::vector<bool> id_in_use_;
 };
 
-// A valid `ip netns` name: non-empty, no '/', not "." or "..".
+// A valid `ip netns` name: non-empty, no '/' or NUL, not "." or "..".
 Status ValidateDomainName(std::string_view name);
 
 }  // namespace etherip

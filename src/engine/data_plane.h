@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,9 +19,14 @@ struct DataPlane {
   // Indexed by InterfaceId; null where there is none.
   std::vector<std::shared_ptr<FrameDevice>> devices;
   std::vector<std::pair<Endpoint, std::shared_ptr<OuterSocket>>> sockets;
+  // Indexed by DomainId, for messages.
+  std::vector<std::string> domain_names;
 
   FrameDevice* DeviceOf(InterfaceId id) const {
     return id < devices.size() ? devices[id].get() : nullptr;
+  }
+  std::string_view DomainNameOf(DomainId id) const {
+    return id < domain_names.size() ? std::string_view(domain_names[id]) : "";
   }
   OuterSocket* SocketOf(Endpoint endpoint) const {
     for (const auto& [at, socket] : sockets) {

@@ -83,7 +83,7 @@ PumpResult Forwarder::PumpSocket(const DataPlane& plane, Endpoint endpoint,
                                         addresses_[i].destination, bytes},
                             counters_);
     if (verdict.interface == nullptr) {
-      if (observer_ != nullptr) observer_->OnReceiveDrop(verdict.drop, endpoint);
+      if (observer_ != nullptr) observer_->OnReceiveDrop(verdict.drop, plane, endpoint);
       continue;
     }
     FrameDevice* device = plane.DeviceOf(verdict.interface->id);

@@ -19,7 +19,8 @@ namespace etherip {
 class DropObserver {
  public:
   virtual ~DropObserver() = default;
-  virtual void OnReceiveDrop(ReceiveDrop reason, Endpoint where) = 0;
+  virtual void OnReceiveDrop(ReceiveDrop reason, const DataPlane& plane,
+                             Endpoint where) = 0;
 };
 
 struct PumpResult {

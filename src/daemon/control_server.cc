@@ -1,0 +1,184 @@
+#include "daemon/control_server.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "control/protocol.h"
+
+namespace etherip {
+namespace {
+
+Result<sockaddr_un> AddressOf(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof address.sun_path) {
+    return Fail(EINVAL, fmt::format("{}: socket path too long", path));
+  }
+  std::memcpy(address.sun_path, path.data(), path.size());
+  return address;
+}
+
+// True when something accepts connections on `path`.
+bool SomeoneListens(const sockaddr_un& address) {
+  const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) return false;
+  const bool live = connect(probe, reinterpret_cast<const sockaddr*>(&address),
+                            sizeof address) == 0;
+  close(probe);
+  return live;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ControlServer>> ControlServer::Listen(
+    const std::string& path) {
+  auto address = AddressOf(path);
+  if (!address) return tl::unexpected(address.error());
+  std::error_code ignored;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
+  if (SomeoneListens(*address)) {
+    return Fail(EADDRINUSE,
+                fmt::format("{}: another etheripd is running", path));
+  }
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return Fail(errno, fmt::format("socket: {}", strerror(errno)));
+  unlink(path.c_str());  // a stale file left by a killed daemon
+  const mode_t old_mask = umask(0177);  // the socket is born 0600
+  const int bound =
+      bind(fd, reinterpret_cast<const sockaddr*>(&*address), sizeof *address);
+  const int bind_errno = errno;
+  umask(old_mask);
+  if (bound < 0 || listen(fd, 16) < 0) {
+    const int error = bound < 0 ? bind_errno : errno;
+    close(fd);
+    return Fail(error, fmt::format("{}: {}", path, strerror(error)));
+  }
+  return std::unique_ptr<ControlServer>(new ControlServer(fd, path));
+}
+
+ControlServer::~ControlServer() {
+  for (auto& connection : connections_) close(connection.fd);
+  close(fd_);
+  unlink(path_.c_str());
+}
+
+void ControlServer::CollectPollFds(std::vector<pollfd>& fds) const {
+  fds.push_back({fd_, POLLIN, 0});
+  for (const auto& connection : connections_) {
+    short events = connection.closing ? 0 : POLLIN;
+    if (!connection.output.empty()) events |= POLLOUT;
+    fds.push_back({connection.fd, events, 0});
+  }
+}
+
+void ControlServer::Accept() {
+  for (;;) {
+    const int fd = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    if (connections_.size() >= kMaxConnections) {
+      spdlog::warn("control: too many connections; refusing one");
+      close(fd);
+      continue;
+    }
+    Connection connection;
+    connection.fd = fd;
+    connection.deadline = std::chrono::steady_clock::now() + kIdleTimeout;
+    connections_.push_back(std::move(connection));
+  }
+}
+
+bool ControlServer::Read(Connection& connection, const Handler& handle) {
+  char chunk[16384];
+  for (;;) {
+    const ssize_t n = recv(connection.fd, chunk, sizeof chunk, 0);
+    if (n == 0) return !connection.output.empty();  // peer done sending
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) break;
+      return false;
+    }
+    connection.input.append(chunk, static_cast<size_t>(n));
+    connection.deadline = std::chrono::steady_clock::now() + kIdleTimeout;
+    size_t newline;
+    while ((newline = connection.input.find('\n')) != std::string::npos) {
+      const std::string line = connection.input.substr(0, newline);
+      connection.input.erase(0, newline + 1);
+      connection.output += handle(line);
+      connection.output += '\n';
+    }
+    if (connection.input.size() > control::kMaxLineBytes) {
+      control::Response response;
+      response.error = Error{EPROTO, "request line too long"};
+      connection.output += control::EncodeResponse(response) + "\n";
+      connection.input.clear();
+      connection.closing = true;
+      break;
+    }
+  }
+  return true;
+}
+
+bool ControlServer::Write(Connection& connection) {
+  while (!connection.output.empty()) {
+    const ssize_t n = send(connection.fd, connection.output.data(),
+                           connection.output.size(), MSG_NOSIGNAL);
+    if (n < 0) return errno == EAGAIN || errno == EINTR;
+    connection.output.erase(0, static_cast<size_t>(n));
+    connection.deadline = std::chrono::steady_clock::now() + kIdleTimeout;
+  }
+  return !connection.closing;
+}
+
+void ControlServer::Dispatch(std::span<const pollfd> fds, const Handler& handle) {
+  if (fds.empty()) return;
+  // Connections are matched by fd: Accept appends after the polled ones.
+  std::vector<bool> finished(connections_.size(), false);
+  for (size_t i = 1; i < fds.size() && i - 1 < connections_.size(); ++i) {
+    Connection& connection = connections_[i - 1];
+    const short revents = fds[i].revents;
+    if (revents == 0) continue;
+    bool alive = true;
+    if (revents & (POLLIN | POLLHUP | POLLERR)) alive = Read(connection, handle);
+    if (alive && !connection.output.empty()) alive = Write(connection);
+    finished[i - 1] = !alive;
+  }
+  for (size_t i = finished.size(); i-- > 0;) {
+    if (!finished[i]) continue;
+    close(connections_[i].fd);
+    connections_.erase(connections_.begin() + static_cast<ptrdiff_t>(i));
+  }
+  if (fds[0].revents & POLLIN) Accept();
+}
+
+int ControlServer::NextTimeoutMs(int cap) const {
+  const auto now = std::chrono::steady_clock::now();
+  long best = cap;
+  for (const auto& connection : connections_) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          connection.deadline - now)
+                          .count();
+    best = std::min(best, std::max(0L, static_cast<long>(left)));
+  }
+  return static_cast<int>(best);
+}
+
+void ControlServer::ExpireIdle() {
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(connections_, [&](Connection& connection) {
+    if (connection.deadline > now) return false;
+    close(connection.fd);
+    return true;
+  });
+}
+
+}  // namespace etherip

@@ -1,0 +1,210 @@
+#include "daemon/daemon_main.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "control/config_file.h"
+#include "daemon/control_server.h"
+#include "daemon/drop_logger.h"
+#include "daemon/forwarding_loop.h"
+#include "daemon/interface_manager.h"
+#include "daemon/request_handler.h"
+#include "io/linux/link_control.h"
+#include "io/linux/linux_domain_catalog.h"
+
+namespace etherip {
+namespace {
+
+// How often running states and domains are re-checked.
+constexpr int kRefreshMs = 1000;
+
+Result<control::Config> ReadConfig(const DaemonOptions& options) {
+  auto config = control::LoadConfig(options.config_path);
+  if (!config && config.error().code == ENOENT && !options.config_given) {
+    return control::Config{};  // no default file: start empty
+  }
+  return config;
+}
+
+void SetUpLogging(const DaemonOptions& options) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (options.foreground) {
+    logger = spdlog::stderr_color_mt("etheripd");
+  } else {
+    logger = spdlog::syslog_logger_mt("etheripd", "etheripd", LOG_PID,
+                                      LOG_DAEMON);
+  }
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern(options.foreground ? "%Y-%m-%d %H:%M:%S.%e %^%l%$ %v"
+                                         : "%v");
+  spdlog::set_level(options.verbose ? spdlog::level::debug
+                                    : spdlog::level::info);
+}
+
+// Forks; the parent waits until the child reports readiness on a pipe and
+// exits with the child's verdict. Returns the write end in the child.
+int Daemonize() {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) < 0) return -1;
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid > 0) {
+    close(pipe_fds[1]);
+    char verdict = 1;
+    const ssize_t n = read(pipe_fds[0], &verdict, 1);
+    _exit(n == 1 && verdict == 0 ? 0 : 1);
+  }
+  close(pipe_fds[0]);
+  setsid();
+  if (chdir("/") != 0) {
+    // "/" always exists; nothing useful to do.
+  }
+  const int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd >= 0) {
+    dup2(null_fd, STDIN_FILENO);
+    dup2(null_fd, STDOUT_FILENO);
+    dup2(null_fd, STDERR_FILENO);
+    if (null_fd > STDERR_FILENO) close(null_fd);
+  }
+  return pipe_fds[1];
+}
+
+void ReportReady(int fd, bool ok) {
+  if (fd < 0) return;
+  const char verdict = ok ? 0 : 1;
+  (void)!write(fd, &verdict, 1);
+  close(fd);
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& options) {
+  // Signals are taken through a signalfd by the control loop; the forwarding
+  // thread inherits the blocked mask. SIGPIPE never kills the daemon.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto config = ReadConfig(options);
+  if (!config) {
+    std::fprintf(stderr, "%s\n", config.error().message.c_str());
+    return 1;
+  }
+  auto server = ControlServer::Listen(options.socket_path);
+  if (!server) {
+    std::fprintf(stderr, "etheripd: %s\n", server.error().message.c_str());
+    return 1;
+  }
+  auto links = LinkControl::Open();
+  if (!links) {
+    std::fprintf(stderr, "etheripd: %s\n", links.error().message.c_str());
+    return 1;
+  }
+  const int ready_fd = options.foreground ? -1 : Daemonize();
+  SetUpLogging(options);
+
+  const int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  GlobalCounters counters;
+  std::atomic<bool> allow{false};
+  DropLogger drop_logger;
+  ForwardingLoop loop(counters, allow, &drop_logger);
+  if (auto started = loop.Start(); !started) {
+    spdlog::error("{}", started.error().message);
+    ReportReady(ready_fd, false);
+    return 1;
+  }
+  LinuxDomainCatalog domains;
+  InterfaceManager manager(loop, counters, allow, *links, domains);
+
+  auto reload = [&]() -> Status {
+    auto fresh = ReadConfig(options);
+    if (!fresh) return tl::unexpected(fresh.error());
+    return manager.Replace(*fresh, options.config_path);
+  };
+  if (auto applied = manager.Replace(*config, options.config_path); !applied) {
+    spdlog::error("{}", applied.error().message);
+    if (options.foreground) {
+      std::fprintf(stderr, "%s\n", applied.error().message.c_str());
+    }
+    ReportReady(ready_fd, false);
+    return 1;
+  }
+  spdlog::info("etheripd started: socket {}, configuration {}, allow {}",
+               options.socket_path, options.config_path, allow.load() ? 1 : 0);
+  if (!allow.load()) {
+    spdlog::info(
+        "allow is off: received EtherIP packets are dropped until "
+        "`etherip allow 1` (or `allow = true` in the configuration file)");
+  }
+  ReportReady(ready_fd, true);
+
+  RequestHandler handler(manager, reload);
+  auto handle_line = [&](std::string_view line) -> std::string {
+    auto request = control::DecodeRequest(line);
+    control::Response response;
+    if (!request) {
+      spdlog::warn("control: bad request: {}", request.error().message);
+      response.error = request.error();
+    } else {
+      response = handler.Handle(*request);
+    }
+    return control::EncodeResponse(response);
+  };
+
+  std::vector<pollfd> fds;
+  for (;;) {
+    fds.clear();
+    fds.push_back({signal_fd, POLLIN, 0});
+    fds.push_back({loop.failure_fd(), POLLIN, 0});
+    (*server)->CollectPollFds(fds);
+    const int n = poll(fds.data(), fds.size(), (*server)->NextTimeoutMs(kRefreshMs));
+    if (n < 0 && errno != EINTR) {
+      spdlog::error("poll: {}", strerror(errno));
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      bool stop = false;
+      while (read(signal_fd, &info, sizeof info) == sizeof info) {
+        if (info.ssi_signo == SIGHUP) {
+          spdlog::info("SIGHUP: reloading {}", options.config_path);
+          if (auto done = reload(); !done) {
+            spdlog::error("reload refused: {}", done.error().message);
+          }
+        } else {
+          spdlog::info("{}: removing interfaces and exiting",
+                       strsignal(static_cast<int>(info.ssi_signo)));
+          stop = true;
+        }
+      }
+      if (stop) break;
+    }
+    if (fds[1].revents & POLLIN) {
+      manager.HandleFailures(loop.TakeFailures());
+    }
+    (*server)->Dispatch(std::span<const pollfd>(fds).subspan(2), handle_line);
+    (*server)->ExpireIdle();
+    manager.Refresh();
+  }
+  manager.DestroyAll();
+  loop.Stop();
+  close(signal_fd);
+  spdlog::info("etheripd stopped");
+  return 0;
+}
+
+}  // namespace etherip

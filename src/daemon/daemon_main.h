@@ -1,0 +1,20 @@
+// etheripd's life: options, configuration, control socket, the forwarding
+// thread, signals. main.cc only calls RunDaemon.
+#pragma once
+
+#include <string>
+
+namespace etherip {
+
+struct DaemonOptions {
+  bool foreground = false;
+  bool verbose = false;
+  std::string config_path = "/etc/etherip/etheripd.conf";
+  bool config_given = false;  // -c: the file must exist
+  std::string socket_path = "/run/etherip/etheripd.sock";
+};
+
+// Returns the process exit status.
+int RunDaemon(const DaemonOptions& options);
+
+}  // namespace etherip

@@ -1,0 +1,377 @@
+#include "daemon/interface_manager.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace etherip {
+namespace {
+
+TunnelTable::MacGenerator RandomMacs() {
+  auto random = std::make_shared<std::mt19937_64>(std::random_device{}());
+  return [random] { return MacAddress::RandomLocal(*random); };
+}
+
+std::string Describe(const InterfaceSettings& s) {
+  return fmt::format("tunnel {} domain {} {} mtu {} lladdr {}",
+                     s.tunnel ? s.tunnel->ToString() : "none",
+                     s.domain.empty() ? "(default)" : s.domain,
+                     s.up ? "up" : "down", s.mtu, s.lladdr.ToString());
+}
+
+}  // namespace
+
+std::optional<std::pair<uint64_t, uint64_t>> NetnsIdentity(
+    std::string_view domain) {
+  const std::string path = domain.empty()
+                               ? std::string("/proc/self/ns/net")
+                               : fmt::format("/run/netns/{}", domain);
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) return std::nullopt;
+  return std::pair<uint64_t, uint64_t>(info.st_dev, info.st_ino);
+}
+
+InterfaceManager::InterfaceManager(ForwardingLoop& loop,
+                                   GlobalCounters& counters,
+                                   std::atomic<bool>& allow, LinkControl& links,
+                                   const DomainCatalog& domains)
+    : loop_(loop),
+      counters_(counters),
+      allow_(allow),
+      links_(links),
+      domains_(domains),
+      table_(RandomMacs()) {}
+
+InterfaceManager::~InterfaceManager() { DestroyAll(); }
+
+InterfaceManager::Runtime& InterfaceManager::RuntimeOf(InterfaceId id) {
+  if (id >= runtime_.size()) runtime_.resize(id + 1);
+  return runtime_[id];
+}
+
+Result<std::shared_ptr<LinuxTap>> InterfaceManager::MakeTap(
+    std::string_view name, const InterfaceSettings& settings) {
+  auto tap = LinuxTap::Create(name);
+  if (!tap) return tl::unexpected(tap.error());
+  std::shared_ptr<LinuxTap> shared = std::move(*tap);
+  InterfaceSettings blank = settings;
+  blank.lladdr = MacAddress();
+  blank.mtu = 0;
+  blank.up = false;
+  if (auto applied = ApplyLinkChanges(*shared, blank, settings); !applied) {
+    return tl::unexpected(applied.error());  // the TAP goes with `shared`
+  }
+  return shared;
+}
+
+Status InterfaceManager::ApplyLinkChanges(LinuxTap& tap,
+                                          const InterfaceSettings& before,
+                                          const InterfaceSettings& after) {
+  const int index = tap.ifindex();
+  if (before.lladdr != after.lladdr) {
+    if (auto done = links_.SetAddress(index, after.lladdr); !done) return done;
+  }
+  if (before.mtu != after.mtu) {
+    if (auto done = links_.SetMtu(index, after.mtu); !done) {
+      if (before.lladdr != after.lladdr && !before.lladdr.is_zero()) {
+        (void)links_.SetAddress(index, before.lladdr);
+      }
+      return done;
+    }
+  }
+  if (before.up != after.up) {
+    if (auto done = links_.SetUp(index, after.up); !done) {
+      if (before.mtu != after.mtu && before.mtu != 0) {
+        (void)links_.SetMtu(index, before.mtu);
+      }
+      if (before.lladdr != after.lladdr && !before.lladdr.is_zero()) {
+        (void)links_.SetAddress(index, before.lladdr);
+      }
+      return done;
+    }
+  }
+  return {};
+}
+
+Status InterfaceManager::EnsureSocketFor(const InterfaceSettings& settings) {
+  if (!settings.tunnel) return {};
+  const auto identity = NetnsIdentity(settings.domain);
+  if (!identity) return {};  // the domain is gone: not running, no socket
+  SocketKey key{settings.tunnel->source.family(), settings.domain};
+  auto it = sockets_.find(key);
+  if (it != sockets_.end() && it->second.netns == *identity) return {};
+  auto socket = LinuxRawSocket::Open(key.first, settings.domain);
+  if (!socket) return tl::unexpected(socket.error());
+  sockets_[key] = SocketSlot{std::move(*socket), *identity};
+  spdlog::info("opened {} socket in domain {}",
+               key.first == Family::kIpv4 ? "IPv4" : "IPv6",
+               settings.domain.empty() ? "(default)" : settings.domain);
+  return {};
+}
+
+bool InterfaceManager::SyncSockets() {
+  std::set<SocketKey> needed;
+  bool changed = false;
+  for (const InterfaceState* state : table_.List()) {
+    const auto& s = state->settings;
+    if (!s.tunnel) continue;
+    if (!NetnsIdentity(s.domain)) continue;
+    needed.insert({s.tunnel->source.family(), s.domain});
+  }
+  for (auto it = sockets_.begin(); it != sockets_.end();) {
+    const auto identity = NetnsIdentity(it->first.second);
+    if (!needed.contains(it->first) || identity != it->second.netns) {
+      spdlog::info("closed {} socket in domain {}",
+                   it->first.first == Family::kIpv4 ? "IPv4" : "IPv6",
+                   it->first.second.empty() ? "(default)" : it->first.second);
+      it = sockets_.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [family, domain] : needed) {
+    if (sockets_.contains({family, domain})) continue;
+    InterfaceSettings probe;
+    probe.domain = domain;
+    // Any tunnel of the right family will do: only the family matters.
+    for (const InterfaceState* state : table_.List()) {
+      if (state->settings.tunnel && state->settings.domain == domain &&
+          state->settings.tunnel->source.family() == family) {
+        probe.tunnel = state->settings.tunnel;
+        break;
+      }
+    }
+    if (auto opened = EnsureSocketFor(probe); !opened) {
+      spdlog::error("domain {}: cannot open socket: {}", domain,
+                    opened.error().message);
+      continue;
+    }
+    changed = true;
+  }
+  return changed;
+}
+
+void InterfaceManager::SyncCarriers() {
+  for (const InterfaceState* state : table_.List()) {
+    Runtime& runtime = RuntimeOf(state->id);
+    if (!runtime.tap) continue;
+    const bool running = TunnelTable::IsRunning(*state, domains_);
+    if (running == runtime.carrier) continue;
+    if (auto done = runtime.tap->SetCarrier(running); !done) {
+      spdlog::error("{}: cannot set carrier: {}", state->name,
+                    done.error().message);
+      continue;
+    }
+    runtime.carrier = running;
+    spdlog::info("{}: {}", state->name, running ? "running" : "not running");
+  }
+}
+
+void InterfaceManager::Publish() {
+  auto published = std::make_shared<PublishedPlane>();
+  DataPlane& plane = published->plane;
+  plane.table = table_.BuildForwardingTable();
+  plane.devices.resize(runtime_.size());
+  for (InterfaceId id = 0; id < runtime_.size(); ++id) {
+    if (!runtime_[id].tap) continue;
+    plane.devices[id] = runtime_[id].tap;
+    PollSource source;
+    source.fd = runtime_[id].tap->fd();
+    source.kind = PollSource::Kind::kDevice;
+    source.interface = id;
+    published->sources.push_back(source);
+  }
+  for (const auto& [key, slot] : sockets_) {
+    const Endpoint endpoint{key.first, table_.DomainIdOf(key.second)};
+    plane.sockets.emplace_back(endpoint, slot.socket);
+    PollSource source;
+    source.fd = slot.socket->fd();
+    source.kind = PollSource::Kind::kSocket;
+    source.endpoint = endpoint;
+    published->sources.push_back(source);
+  }
+  plane.domain_names = table_.domain_names();
+  loop_.Publish(std::move(published));
+}
+
+Status InterfaceManager::Create(std::string_view name,
+                                std::span<const InterfaceOption> options) {
+  auto settings = table_.PrepareCreate(name, options, domains_);
+  if (!settings) return tl::unexpected(settings.error());
+  auto tap = MakeTap(name, *settings);
+  if (!tap) return tl::unexpected(tap.error());
+  if (auto opened = EnsureSocketFor(*settings); !opened) return opened;
+  const InterfaceState& state = table_.CommitCreate(name, *settings);
+  RuntimeOf(state.id) = Runtime{std::move(*tap), false};
+  SyncCarriers();
+  SyncSockets();
+  Publish();
+  spdlog::info("{}: created: {}", name, Describe(*settings));
+  return {};
+}
+
+Status InterfaceManager::Set(std::string_view name,
+                             std::span<const InterfaceOption> options) {
+  auto settings = table_.PrepareSet(name, options, domains_);
+  if (!settings) return tl::unexpected(settings.error());
+  const InterfaceState& state = *table_.Find(name);
+  const InterfaceSettings before = state.settings;
+  Runtime& runtime = RuntimeOf(state.id);
+  if (auto opened = EnsureSocketFor(*settings); !opened) return opened;
+  if (auto applied = ApplyLinkChanges(*runtime.tap, before, *settings);
+      !applied) {
+    SyncSockets();
+    return applied;
+  }
+  table_.CommitSet(name, *settings);
+  SyncCarriers();
+  SyncSockets();
+  Publish();
+  spdlog::info("{}: changed: {}", name, Describe(*settings));
+  return {};
+}
+
+Status InterfaceManager::Destroy(std::string_view name) {
+  if (auto ok = table_.PrepareDestroy(name); !ok) return ok;
+  const InterfaceId id = table_.Find(name)->id;
+  table_.CommitDestroy(name);
+  RuntimeOf(id) = Runtime{};
+  SyncSockets();
+  // Publish waits for the forwarding loop to drop the old snapshot, so the
+  // TAP's fd is closed (and its link gone) when this returns.
+  Publish();
+  spdlog::info("{}: destroyed", name);
+  return {};
+}
+
+void InterfaceManager::DestroyAll() {
+  std::vector<std::string> names;
+  for (const InterfaceState* state : table_.List()) names.push_back(state->name);
+  for (const auto& name : names) (void)Destroy(name);
+  sockets_.clear();
+  Publish();
+}
+
+Status InterfaceManager::Replace(const control::Config& config,
+                                 std::string_view path) {
+  auto plan = table_.PrepareReplace(config.interfaces, domains_);
+  if (!plan) {
+    const size_t index = plan.error().index;
+    const int line = index < config.lines.size() ? config.lines[index] : 0;
+    return Fail(plan.error().error.code,
+                fmt::format("{}:{}: interface {}: {}", path, line,
+                            config.interfaces[index].name,
+                            plan.error().error.message));
+  }
+  // New TAPs first: the step most likely to fail, and one that undoes
+  // itself (dropping a TAP removes its link).
+  std::vector<std::pair<std::string, std::shared_ptr<LinuxTap>>> made;
+  for (const auto& [name, settings] : plan->create) {
+    auto tap = MakeTap(name, settings);
+    if (!tap) {
+      return Fail(tap.error().code,
+                  fmt::format("{}: {}", name, tap.error().message));
+    }
+    made.emplace_back(name, std::move(*tap));
+  }
+  for (const auto* list : {&plan->create, &plan->change}) {
+    for (const auto& [name, settings] : *list) {
+      if (auto opened = EnsureSocketFor(settings); !opened) {
+        SyncSockets();
+        return Fail(opened.error().code,
+                    fmt::format("{}: {}", name, opened.error().message));
+      }
+    }
+  }
+  for (const auto& [name, settings] : plan->change) {
+    const InterfaceState& state = *table_.Find(name);
+    if (auto applied = ApplyLinkChanges(*RuntimeOf(state.id).tap,
+                                        state.settings, settings);
+        !applied) {
+      // Earlier changes stay applied to their links; log it loudly.
+      spdlog::error("{}: reload left link settings half applied: {}", name,
+                    applied.error().message);
+      return Fail(applied.error().code,
+                  fmt::format("{}: {}", name, applied.error().message));
+    }
+  }
+  std::vector<InterfaceId> destroyed;
+  for (const auto& name : plan->destroy) destroyed.push_back(table_.Find(name)->id);
+  table_.CommitReplace(*plan);
+  for (InterfaceId id : destroyed) RuntimeOf(id) = Runtime{};
+  for (auto& [name, tap] : made) {
+    RuntimeOf(table_.Find(name)->id) = Runtime{std::move(tap), false};
+  }
+  allow_.store(config.allow);
+  SyncCarriers();
+  SyncSockets();
+  Publish();
+  spdlog::info("reloaded {}: {} created, {} changed, {} destroyed, allow {}",
+               path, plan->create.size(), plan->change.size(),
+               plan->destroy.size(), config.allow ? 1 : 0);
+  return {};
+}
+
+void InterfaceManager::SetAllow(bool allow) {
+  allow_.store(allow);
+  spdlog::info("allow {}", allow ? 1 : 0);
+}
+
+Result<std::vector<control::InterfaceView>> InterfaceManager::Show(
+    std::optional<std::string_view> name) const {
+  std::vector<control::InterfaceView> views;
+  for (const InterfaceState* state : table_.List()) {
+    if (name && state->name != *name) continue;
+    views.push_back(control::InterfaceView{
+        state->name, state->settings, TunnelTable::IsRunning(*state, domains_),
+        state->counters->Read()});
+  }
+  if (name && views.empty()) return Fail(ENXIO, "no such interface");
+  return views;
+}
+
+std::string InterfaceManager::ShowConf() const {
+  auto views = Show(std::nullopt);
+  return control::RenderConfig(allow(), *views);
+}
+
+void InterfaceManager::Refresh() {
+  SyncCarriers();
+  if (SyncSockets()) Publish();
+}
+
+void InterfaceManager::HandleFailures(
+    const ForwardingLoop::Failures& failures) {
+  for (const Endpoint& endpoint : failures.sockets) {
+    const std::string domain(table_.DomainName(endpoint.domain));
+    spdlog::error("{} socket in domain {} failed; reopening it",
+                  endpoint.family == Family::kIpv4 ? "IPv4" : "IPv6",
+                  domain.empty() ? "(default)" : domain);
+    sockets_.erase({endpoint.family, domain});
+  }
+  if (!failures.sockets.empty()) {
+    SyncSockets();
+    Publish();
+  }
+  for (InterfaceId id : failures.devices) {
+    if (id >= runtime_.size() || !runtime_[id].tap) continue;
+    const LinuxTap& tap = *runtime_[id].tap;
+    auto index = links_.IndexOf(tap.name());
+    if (index && *index == tap.ifindex()) {
+      spdlog::warn("{}: device reported an error; link still present",
+                   tap.name());
+      continue;
+    }
+    spdlog::warn("{}: link deleted outside etheripd; removing the interface",
+                 tap.name());
+    (void)Destroy(std::string(tap.name()));
+  }
+}
+
+}  // namespace etherip

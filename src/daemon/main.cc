@@ -1,0 +1,26 @@
+// etheripd: the EtherIP daemon (SPEC 6).
+#include <CLI/CLI.hpp>
+
+#include "daemon/daemon_main.h"
+
+int main(int argc, char** argv) {
+  etherip::DaemonOptions options;
+  CLI::App app{"etheripd: EtherIP (RFC 3378) tunnels on TAP interfaces",
+               "etheripd"};
+  app.add_flag("-f", options.foreground,
+               "stay in the foreground, log to stderr");
+  auto* config = app.add_option("-c", options.config_path,
+                                "configuration file (default "
+                                "/etc/etherip/etheripd.conf)");
+  app.add_option("-s", options.socket_path,
+                 "control socket (default /run/etherip/etheripd.sock)");
+  app.add_flag("-v", options.verbose, "more logging");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int status = app.exit(error);
+    return status == 0 ? 0 : 2;
+  }
+  options.config_given = config->count() > 0;
+  return etherip::RunDaemon(options);
+}

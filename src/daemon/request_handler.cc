@@ -1,0 +1,65 @@
+#include "daemon/request_handler.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace etherip {
+
+control::Response RequestHandler::Refuse(const control::Request& request,
+                                         Error error) {
+  spdlog::warn("refused {}{}{}: {}", control::OpName(request.op),
+               request.name.empty() ? "" : " ", request.name, error.message);
+  control::Response response;
+  response.subject = request.name;
+  response.error = std::move(error);
+  return response;
+}
+
+control::Response RequestHandler::Handle(const control::Request& request) {
+  using control::Op;
+  control::Response response;
+  auto options = [&]() -> Result<std::vector<InterfaceOption>> {
+    return ParseInterfaceOptions(request.options);
+  };
+  switch (request.op) {
+    case Op::kCreate:
+    case Op::kSet: {
+      auto parsed = options();
+      if (!parsed) return Refuse(request, parsed.error());
+      Status done = request.op == Op::kCreate
+                        ? manager_.Create(request.name, *parsed)
+                        : manager_.Set(request.name, *parsed);
+      if (!done) return Refuse(request, done.error());
+      break;
+    }
+    case Op::kDestroy:
+      if (auto done = manager_.Destroy(request.name); !done) {
+        return Refuse(request, done.error());
+      }
+      break;
+    case Op::kShow: {
+      auto views = manager_.Show(
+          request.name.empty() ? std::nullopt
+                               : std::optional<std::string_view>(request.name));
+      if (!views) return Refuse(request, views.error());
+      response.interfaces = std::move(*views);
+      break;
+    }
+    case Op::kStats:
+      response.stats = manager_.Stats();
+      break;
+    case Op::kAllow:
+      if (request.allow) manager_.SetAllow(*request.allow);
+      response.allow = manager_.allow();
+      break;
+    case Op::kShowconf:
+      response.config = manager_.ShowConf();
+      break;
+    case Op::kReload:
+      if (auto done = reload_(); !done) return Refuse(request, done.error());
+      break;
+  }
+  return response;
+}
+
+}  // namespace etherip

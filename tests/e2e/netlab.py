@@ -1,0 +1,239 @@
+"""Test hosts in network namespaces for etherip's end-to-end tests.
+
+Everything is created under unique names, uses only documentation address
+ranges (SPEC 7), sends traffic only inside its own namespaces, and is removed
+by Lab.close() (also when a test fails: use Lab as a context manager or with
+addCleanup).
+"""
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+ETHERIPD = os.environ.get("ETHERIPD", "etheripd")
+ETHERIP = os.environ.get("ETHERIP", "etherip")
+
+
+def run(*args, check=True, ns=None, input=None, timeout=60):
+    """Runs a command (in namespace `ns`), returns CompletedProcess."""
+    argv = [str(a) for a in args]
+    if ns:
+        argv = ["ip", "netns", "exec", ns] + argv
+    result = subprocess.run(argv, input=input, capture_output=True, text=True,
+                            timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(argv)} exited {result.returncode}\n"
+            f"stdout: {result.stdout}\nstderr: {result.stderr}")
+    return result
+
+
+class Daemon:
+    """An etheripd running in the foreground inside a namespace."""
+
+    def __init__(self, lab, ns, config=None, extra=()):
+        self.lab = lab
+        self.ns = ns
+        self.socket = os.path.join(lab.tmp, f"{ns}.sock")
+        self.config = config or os.path.join(lab.tmp, f"{ns}.conf")
+        self.log = os.path.join(lab.tmp, f"{ns}.log")
+        self.extra = list(extra)
+        self.process = None
+
+    def start(self, expect_ok=True):
+        with open(self.log, "ab") as log:
+            argv = ["ip", "netns", "exec", self.ns, ETHERIPD, "-f", "-v",
+                    "-s", self.socket, "-c", self.config] + self.extra
+            self.process = subprocess.Popen(argv, stdout=log, stderr=log)
+        if not expect_ok:
+            return self.process.wait(timeout=30)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"etheripd exited {self.process.returncode}:\n"
+                    + self.read_log())
+            if os.path.exists(self.socket):
+                probe = self.cli("stats", check=False)
+                if probe.returncode == 0:
+                    return 0
+            time.sleep(0.05)
+        raise AssertionError("etheripd did not come up:\n" + self.read_log())
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError("etheripd did not exit on signal")
+
+    def read_log(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def cli(self, *args, check=True, json_output=False):
+        argv = [ETHERIP, "-s", self.socket] + (["-j"] if json_output else [])
+        result = run(*argv, *args, check=check, ns=self.ns)
+        if json_output and result.returncode == 0:
+            return json.loads(result.stdout)
+        return result
+
+    def show(self, name=None):
+        return self.cli("show", *([name] if name else []), json_output=True)
+
+    def stats(self):
+        return self.cli("stats", json_output=True)
+
+    def write_config(self, text):
+        with open(self.config, "w") as f:
+            f.write(text)
+
+
+class Lab:
+    """Namespaces, links and daemons of one test, removed on close()."""
+
+    def __init__(self):
+        self.tag = secrets.token_hex(3)
+        self.namespaces = []
+        self.daemons = []
+        self.tmp = tempfile.mkdtemp(prefix=f"etherip-e2e-{self.tag}-")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def name(self, role):
+        """A unique name for a namespace or link: at most 15 bytes."""
+        return f"e{self.tag}{role}"[:15]
+
+    def netns(self, role):
+        name = self.name(role)
+        run("ip", "netns", "add", name)
+        self.namespaces.append(name)
+        run("ip", "link", "set", "lo", "up", ns=name)
+        return name
+
+    def veth(self, ns_a, name_a, ns_b, name_b):
+        """A veth pair with one end in each namespace, both up."""
+        run("ip", "link", "add", name_a, "netns", ns_a, "type", "veth",
+            "peer", "name", name_b, "netns", ns_b)
+        run("ip", "link", "set", name_a, "up", ns=ns_a)
+        run("ip", "link", "set", name_b, "up", ns=ns_b)
+
+    def addr(self, ns, dev, cidr):
+        extra = ["nodad"] if ":" in cidr else []
+        run("ip", "addr", "add", cidr, "dev", dev, *extra, ns=ns)
+
+    def daemon(self, ns, config_text=None, extra=()):
+        d = Daemon(self, ns, extra=extra)
+        if config_text is not None:
+            d.write_config(config_text)
+        self.daemons.append(d)
+        return d
+
+    def close(self):
+        for d in self.daemons:
+            try:
+                d.stop()
+            except Exception:
+                if d.process and d.process.poll() is None:
+                    d.process.kill()
+        for ns in reversed(self.namespaces):
+            # Kill stray processes left in the namespace, then remove it.
+            pids = run("ip", "netns", "pids", ns, check=False).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
+            run("ip", "netns", "del", ns, check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class TwoSites:
+    """The main job: two sites bridged across an IP underlay.
+
+    host A (198.51.100.1) -- router A [bridge: veth + etherip0]
+        == underlay 192.0.2.1/24, 2001:db8::1/64 <-> 192.0.2.2, 2001:db8::2 ==
+    router B [bridge: veth + etherip0] -- host B (198.51.100.2)
+    """
+
+    def __init__(self, lab, ipv6=False, allow=True, start=True):
+        self.lab = lab
+        self.ipv6 = ipv6
+        self.router_a = lab.netns("ra")
+        self.router_b = lab.netns("rb")
+        self.host_a = lab.netns("ha")
+        self.host_b = lab.netns("hb")
+        self.underlay_a = lab.name("ua")
+        self.underlay_b = lab.name("ub")
+        lab.veth(self.router_a, self.underlay_a, self.router_b, self.underlay_b)
+        lab.addr(self.router_a, self.underlay_a, "192.0.2.1/24")
+        lab.addr(self.router_b, self.underlay_b, "192.0.2.2/24")
+        lab.addr(self.router_a, self.underlay_a, "2001:db8::1/64")
+        lab.addr(self.router_b, self.underlay_b, "2001:db8::2/64")
+        for router, host, site in ((self.router_a, self.host_a, "a"),
+                                   (self.router_b, self.host_b, "b")):
+            lab.veth(router, lab.name("p" + site), host, lab.name("h" + site))
+            run("ip", "link", "add", "br0", "type", "bridge", ns=router)
+            run("ip", "link", "set", lab.name("p" + site), "master", "br0",
+                ns=router)
+            run("ip", "link", "set", "br0", "up", ns=router)
+        lab.addr(self.host_a, lab.name("ha"), "198.51.100.1/24")
+        lab.addr(self.host_b, lab.name("hb"), "198.51.100.2/24")
+        local_a, local_b = (("2001:db8::1", "2001:db8::2") if ipv6
+                            else ("192.0.2.1", "192.0.2.2"))
+        allow_line = f"allow = {'true' if allow else 'false'}\n"
+        self.daemon_a = lab.daemon(self.router_a, allow_line + INTERFACE.format(
+            src=local_a, dst=local_b))
+        self.daemon_b = lab.daemon(self.router_b, allow_line + INTERFACE.format(
+            src=local_b, dst=local_a))
+        if start:
+            self.start()
+
+    def start(self):
+        for daemon, router in ((self.daemon_a, self.router_a),
+                               (self.daemon_b, self.router_b)):
+            daemon.start()
+            run("ip", "link", "set", "etherip0", "master", "br0", ns=router)
+
+    def ping(self, count=3, check=True, target="198.51.100.2"):
+        return run("ping", "-c", count, "-i", "0.2", "-W", "2", target,
+                   ns=self.host_a, check=check)
+
+
+INTERFACE = """
+[[interface]]
+name = "etherip0"
+source = "{src}"
+destination = "{dst}"
+up = true
+"""
+
+
+def stop_process(process):
+    """Kills a helper process started with Popen and reaps it."""
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream:
+            stream.close()
+
+
+def is_root():
+    return os.geteuid() == 0
