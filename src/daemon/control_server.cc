@@ -76,7 +76,9 @@ ControlServer::~ControlServer() {
 void ControlServer::CollectPollFds(std::vector<pollfd>& fds) const {
   fds.push_back({fd_, POLLIN, 0});
   for (const auto& connection : connections_) {
-    short events = connection.closing ? 0 : POLLIN;
+    // A client that sends without reading its answers stops being read.
+    const bool backlogged = connection.output.size() > kMaxPendingOutput;
+    short events = connection.closing || backlogged ? 0 : POLLIN;
     if (!connection.output.empty()) events |= POLLOUT;
     fds.push_back({connection.fd, events, 0});
   }
@@ -107,22 +109,23 @@ bool ControlServer::Read(Connection& connection, const Handler& handle) {
       if (errno == EAGAIN || errno == EINTR) break;
       return false;
     }
-    connection.input.append(chunk, static_cast<size_t>(n));
-    connection.deadline = std::chrono::steady_clock::now() + kIdleTimeout;
-    size_t newline;
-    while ((newline = connection.input.find('\n')) != std::string::npos) {
-      const std::string line = connection.input.substr(0, newline);
-      connection.input.erase(0, newline + 1);
-      connection.output += handle(line);
+    // The deadline moves only when a whole request has been answered, so a
+    // request sent a byte at a time still ends within kIdleTimeout.
+    connection.input.Feed({chunk, static_cast<size_t>(n)});
+    for (;;) {
+      auto line = connection.input.Next();
+      if (!line) {
+        // Too long: answer once, then hang up.
+        connection.output += control::EncodeResponse(
+                                 control::RefusalResponse(line.error())) +
+                             "\n";
+        connection.closing = true;
+        return true;
+      }
+      if (!*line) break;
+      connection.output += handle(**line);
       connection.output += '\n';
-    }
-    if (connection.input.size() > control::kMaxLineBytes) {
-      control::Response response;
-      response.error = Error{EPROTO, "request line too long"};
-      connection.output += control::EncodeResponse(response) + "\n";
-      connection.input.clear();
-      connection.closing = true;
-      break;
+      connection.deadline = std::chrono::steady_clock::now() + kIdleTimeout;
     }
   }
   return true;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "control/protocol.h"
 #include "core/error.h"
 
 namespace etherip {
@@ -37,11 +38,12 @@ class ControlServer {
 
   static constexpr auto kIdleTimeout = std::chrono::seconds(10);
   static constexpr size_t kMaxConnections = 64;
+  static constexpr size_t kMaxPendingOutput = 4 << 20;
 
  private:
   struct Connection {
     int fd = -1;
-    std::string input;
+    control::LineAssembler input;
     std::string output;
     bool closing = false;  // close once output is flushed
     std::chrono::steady_clock::time_point deadline;

@@ -236,6 +236,58 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(self.daemon.show(), before)
         self.assertEqual(self.cli("allow").stdout.strip(), "0")
 
+    def test_bad_slow_and_half_sent_requests_harm_nobody(self):
+        import json
+        import socket
+
+        def connect():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(15)
+            s.connect(self.daemon.socket)
+            return s
+
+        def read_lines(s, count=1):
+            data = b""
+            while data.count(b"\n") < count:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return data
+
+        def read_line(s):
+            return read_lines(s, 1)
+
+        half = connect()
+        half.sendall(b'{"op":"sh')  # and never finish
+        garbage = connect()
+        garbage.sendall(b"this is not json\n")
+        answer = json.loads(read_line(garbage))
+        self.assertFalse(answer["ok"])
+        self.assertEqual(answer["error"]["errno"], "EPROTO")
+        huge = connect()
+        try:
+            huge.sendall(b"x" * (2 << 20))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = read_line(huge)
+        self.assertIn(b"EPROTO", answer)
+        # Several requests on one connection, then others still served.
+        both = connect()
+        both.sendall(b'{"op":"stats"}\n{"op":"allow"}\n')
+        answers = [json.loads(line) for line in read_lines(both, 2).split()]
+        self.assertEqual(len(answers), 2)
+        self.assertIn("stats", answers[0])
+        self.assertEqual(answers[1]["allow"], False)
+        self.cli("create", "etherip0")
+        self.assertEqual([i["name"] for i in self.daemon.show()], ["etherip0"])
+        # The half-sent request is dropped after the daemon's timeout.
+        half.settimeout(30)
+        self.assertEqual(half.recv(100), b"")
+        for s in (half, garbage, huge, both):
+            s.close()
+        self.assertIsNone(self.daemon.process.poll())
+
     def test_invalid_config_refused_at_start(self):
         other = self.lab.netns("x")
         bad = self.lab.daemon(other, 'allow = true\nbogus = 1\n')
