@@ -24,8 +24,10 @@ IpAddress IpAddress::V6(std::span<const uint8_t, 16> bytes) {
 }
 
 Result<IpAddress> IpAddress::Parse(std::string_view text) {
-  // inet_pton needs a terminated string; literals are short.
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) {
+  // inet_pton needs a terminated string; literals are short. An embedded
+  // NUL would make inet_pton read only the part before it.
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN ||
+      text.find('\0') != std::string_view::npos) {
     return Fail(EINVAL, fmt::format("{}: not an IP address", text));
   }
   char buffer[INET6_ADDRSTRLEN] = {};

@@ -11,7 +11,8 @@ namespace etherip {
 
 Status ValidateDomainName(std::string_view name) {
   if (name.empty() || name == "." || name == ".." ||
-      name.find('/') != std::string_view::npos || name.size() > 255) {
+      name.find('/') != std::string_view::npos ||
+      name.find('\0') != std::string_view::npos || name.size() > 255) {
     return Fail(EINVAL, fmt::format("domain {}: no such domain", name));
   }
   return {};
@@ -138,6 +139,12 @@ tl::expected<ReplacePlan, SpecError> TunnelTable::PrepareReplace(
          !domains.Exists(settings.domain))) {
       return refuse(i, Error{EINVAL, fmt::format("domain {}: no such domain",
                                                  settings.domain)});
+    }
+    if (spec.has_lladdr &&
+        (settings.lladdr.is_multicast() || settings.lladdr.is_zero())) {
+      return refuse(
+          i, Error{EINVAL, fmt::format("lladdr {}: not a unicast address",
+                                       settings.lladdr.ToString())});
     }
     if (settings.mtu < kMinMtu || settings.mtu > kMaxMtu) {
       return refuse(i, Error{EINVAL, fmt::format("mtu {}: invalid argument",

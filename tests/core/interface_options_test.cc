@@ -1,0 +1,319 @@
+#include "core/interface_options.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "core/core_fixtures.h"
+
+namespace etherip {
+namespace {
+
+using testing_support::Ip;
+using testing_support::MakeTunnel;
+using testing_support::Options;
+using Words = std::vector<std::string>;
+
+Result<std::vector<InterfaceOption>> Parse(const Words& words) {
+  return ParseInterfaceOptions(words);
+}
+
+// Applies the words to default settings.
+Result<InterfaceSettings> Apply(std::initializer_list<std::string> words,
+                                InterfaceSettings settings = {}) {
+  const auto options = Options(words);
+  if (auto status = ApplyInterfaceOptions(options, settings); !status) {
+    return tl::unexpected(status.error());
+  }
+  return settings;
+}
+
+void ExpectRefused(std::initializer_list<std::string> words,
+                   std::string_view message_part) {
+  auto settings = Apply(words);
+  std::string joined;
+  for (const auto& w : words) joined += w + " ";
+  ASSERT_FALSE(settings) << joined;
+  EXPECT_EQ(settings.error().code, EINVAL) << joined;
+  EXPECT_NE(settings.error().message.find(message_part), std::string::npos)
+      << joined << "-> " << settings.error().message;
+}
+
+// --- ParseInterfaceOptions: syntax only ---
+
+TEST(ParseInterfaceOptions, RecognisesEveryKeyword) {
+  auto options = Parse({"tunnel", "192.0.2.1", "192.0.2.2", "-tunnel", "domain",
+                        "blue", "-domain", "up", "down", "mtu", "1400",
+                        "lladdr", "fe:e1:ba:d0:00:01"});
+  ASSERT_TRUE(options);
+  ASSERT_EQ(options->size(), 8u);
+  const auto& o = *options;
+  ASSERT_TRUE(std::holds_alternative<SetTunnel>(o[0]));
+  EXPECT_EQ(std::get<SetTunnel>(o[0]).source, "192.0.2.1");
+  EXPECT_EQ(std::get<SetTunnel>(o[0]).destination, "192.0.2.2");
+  EXPECT_TRUE(std::holds_alternative<ClearTunnel>(o[1]));
+  ASSERT_TRUE(std::holds_alternative<SetDomain>(o[2]));
+  EXPECT_EQ(std::get<SetDomain>(o[2]).name, "blue");
+  EXPECT_TRUE(std::holds_alternative<ClearDomain>(o[3]));
+  ASSERT_TRUE(std::holds_alternative<etherip::SetUp>(o[4]));
+  EXPECT_TRUE(std::get<etherip::SetUp>(o[4]).up);
+  ASSERT_TRUE(std::holds_alternative<etherip::SetUp>(o[5]));
+  EXPECT_FALSE(std::get<etherip::SetUp>(o[5]).up);
+  ASSERT_TRUE(std::holds_alternative<SetMtu>(o[6]));
+  EXPECT_EQ(std::get<SetMtu>(o[6]).mtu, "1400");
+  ASSERT_TRUE(std::holds_alternative<SetLladdr>(o[7]));
+  EXPECT_EQ(std::get<SetLladdr>(o[7]).mac, "fe:e1:ba:d0:00:01");
+}
+
+TEST(ParseInterfaceOptions, AcceptsTheReferenceIfconfigSpellings) {
+  auto options =
+      Parse({"deletetunnel", "tunneldomain", "blue", "-tunneldomain"});
+  ASSERT_TRUE(options);
+  ASSERT_EQ(options->size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<ClearTunnel>((*options)[0]));
+  ASSERT_TRUE(std::holds_alternative<SetDomain>((*options)[1]));
+  EXPECT_EQ(std::get<SetDomain>((*options)[1]).name, "blue");
+  EXPECT_TRUE(std::holds_alternative<ClearDomain>((*options)[2]));
+}
+
+TEST(ParseInterfaceOptions, NoWordsIsNoOptions) {
+  auto options = Parse({});
+  ASSERT_TRUE(options);
+  EXPECT_TRUE(options->empty());
+}
+
+TEST(ParseInterfaceOptions, RefusesUnknownKeyword) {
+  for (const Words& words : {Words{"frobnicate"}, Words{"up", "UP"},
+                             Words{"tunnel", "192.0.2.1", "192.0.2.2", "x"},
+                             Words{""}, Words{"--tunnel"}}) {
+    auto options = Parse(words);
+    ASSERT_FALSE(options) << words.back();
+    EXPECT_EQ(options.error().code, EINVAL);
+    EXPECT_NE(options.error().message.find("unknown option"), std::string::npos)
+        << options.error().message;
+  }
+}
+
+TEST(ParseInterfaceOptions, RefusesMissingArgument) {
+  for (const Words& words :
+       {Words{"tunnel"}, Words{"tunnel", "192.0.2.1"}, Words{"domain"},
+        Words{"tunneldomain"}, Words{"mtu"}, Words{"lladdr"},
+        Words{"up", "mtu"}}) {
+    auto options = Parse(words);
+    ASSERT_FALSE(options) << words.front();
+    EXPECT_EQ(options.error().code, EINVAL);
+    EXPECT_NE(options.error().message.find("missing argument"),
+              std::string::npos)
+        << options.error().message;
+  }
+}
+
+TEST(ParseInterfaceOptions, LeavesValuesUnchecked) {
+  // Bad values are not syntax errors: they fail when applied.
+  auto options = Parse(
+      {"tunnel", "x", "y", "mtu", "big", "lladdr", "zz", "domain", "no/such"});
+  ASSERT_TRUE(options);
+  EXPECT_EQ(options->size(), 4u);
+  InterfaceSettings settings;
+  EXPECT_FALSE(ApplyInterfaceOptions(*options, settings));
+}
+
+TEST(InterfaceOptionWords, RoundTripsThroughParse) {
+  const Words words = {"tunnel",
+                       "2001:db8::1",
+                       "2001:db8::2",
+                       "-tunnel",
+                       "domain",
+                       "blue",
+                       "-domain",
+                       "up",
+                       "down",
+                       "mtu",
+                       "9000",
+                       "lladdr",
+                       "02:00:00:00:00:01"};
+  auto options = Parse(words);
+  ASSERT_TRUE(options);
+  EXPECT_EQ(InterfaceOptionWords(*options), words);
+}
+
+TEST(InterfaceOptionWords, WritesAliasesInTheirCanonicalForm) {
+  auto options =
+      Parse({"deletetunnel", "tunneldomain", "red", "-tunneldomain"});
+  ASSERT_TRUE(options);
+  EXPECT_EQ(InterfaceOptionWords(*options),
+            (Words{"-tunnel", "domain", "red", "-domain"}));
+}
+
+TEST(InterfaceOptionWords, KeepsValuesVerbatim) {
+  const Words words = {"tunnel", "not-an-address", "192.0.2.2", "mtu", "x"};
+  EXPECT_EQ(InterfaceOptionWords(Parse(words).value()), words);
+}
+
+// --- ApplyInterfaceOptions: values ---
+
+TEST(ApplyInterfaceOptions, SetsEverySetting) {
+  auto settings = Apply({"tunnel", "192.0.2.1", "192.0.2.2", "domain", "blue",
+                         "up", "mtu", "9000", "lladdr", "fe:e1:ba:d0:00:01"});
+  ASSERT_TRUE(settings);
+  EXPECT_EQ(settings->tunnel, MakeTunnel("192.0.2.1", "192.0.2.2"));
+  EXPECT_EQ(settings->domain, "blue");
+  EXPECT_TRUE(settings->up);
+  EXPECT_EQ(settings->mtu, 9000u);
+  EXPECT_EQ(settings->lladdr, MacAddress::Parse("fe:e1:ba:d0:00:01").value());
+}
+
+TEST(ApplyInterfaceOptions, DefaultsAreDownMtu1500NoTunnelOwnDomain) {
+  InterfaceSettings settings;
+  EXPECT_FALSE(settings.up);
+  EXPECT_EQ(settings.mtu, 1500u);
+  EXPECT_FALSE(settings.tunnel);
+  EXPECT_EQ(settings.domain, "");
+}
+
+TEST(ApplyInterfaceOptions, LaterOptionsOverrideEarlierOnes) {
+  auto settings =
+      Apply({"mtu", "1400", "mtu", "9000", "up", "down", "domain", "blue",
+             "-domain", "tunnel", "192.0.2.1", "192.0.2.2", "-tunnel"});
+  ASSERT_TRUE(settings);
+  EXPECT_EQ(settings->mtu, 9000u);
+  EXPECT_FALSE(settings->up);
+  EXPECT_EQ(settings->domain, "");
+  EXPECT_FALSE(settings->tunnel);
+}
+
+TEST(ApplyInterfaceOptions, AcceptsIpv6Tunnels) {
+  auto settings = Apply({"tunnel", "2001:db8::1", "2001:db8:1::2"});
+  ASSERT_TRUE(settings);
+  EXPECT_EQ(settings->tunnel, MakeTunnel("2001:db8::1", "2001:db8:1::2"));
+}
+
+TEST(ApplyInterfaceOptions, RefusesMixedFamilies) {
+  ExpectRefused({"tunnel", "192.0.2.1", "2001:db8::2"}, "invalid argument");
+  ExpectRefused({"tunnel", "2001:db8::1", "192.0.2.2"}, "invalid argument");
+}
+
+TEST(ApplyInterfaceOptions, RefusesAddressesThatAreNotLiterals) {
+  ExpectRefused({"tunnel", "example.org", "192.0.2.2"}, "invalid argument");
+  ExpectRefused({"tunnel", "192.0.2.1", "localhost"}, "invalid argument");
+  ExpectRefused({"tunnel", "192.0.2.1/24", "192.0.2.2"}, "invalid argument");
+  ExpectRefused({"tunnel", "fe80::1%eth0", "fe80::2"}, "invalid argument");
+  ExpectRefused({"tunnel", "", "192.0.2.2"}, "invalid argument");
+}
+
+TEST(ApplyInterfaceOptions, RefusalQuotesTheTunnelAsGiven) {
+  ExpectRefused({"tunnel", "192.0.2.1", "2001:db8::2"},
+                "tunnel 192.0.2.1 -> 2001:db8::2: invalid argument");
+}
+
+TEST(ApplyInterfaceOptions, RefusesUnspecifiedAddresses) {
+  ExpectRefused({"tunnel", "0.0.0.0", "192.0.2.2"}, "invalid argument");
+  ExpectRefused({"tunnel", "192.0.2.1", "0.0.0.0"}, "invalid argument");
+  ExpectRefused({"tunnel", "::", "2001:db8::2"}, "invalid argument");
+  ExpectRefused({"tunnel", "2001:db8::1", "::"}, "invalid argument");
+}
+
+TEST(ApplyInterfaceOptions, RefusesMulticastAddresses) {
+  ExpectRefused({"tunnel", "224.0.0.1", "192.0.2.2"}, "invalid argument");
+  ExpectRefused({"tunnel", "192.0.2.1", "239.1.2.3"}, "invalid argument");
+  ExpectRefused({"tunnel", "ff02::1", "2001:db8::2"}, "invalid argument");
+  ExpectRefused({"tunnel", "2001:db8::1", "ff0e::1"}, "invalid argument");
+}
+
+TEST(ApplyInterfaceOptions, AcceptsMtuBoundaries) {
+  EXPECT_EQ(Apply({"mtu", "68"})->mtu, 68u);
+  EXPECT_EQ(Apply({"mtu", "65000"})->mtu, 65000u);
+  EXPECT_EQ(kMinMtu, 68u);
+  EXPECT_EQ(kMaxMtu, 65000u);
+}
+
+TEST(ApplyInterfaceOptions, RefusesMtuOutOfRange) {
+  ExpectRefused({"mtu", "67"}, "mtu 67: invalid argument");
+  ExpectRefused({"mtu", "65001"}, "mtu 65001: invalid argument");
+  ExpectRefused({"mtu", "0"}, "invalid argument");
+  ExpectRefused({"mtu", "4294967296"}, "invalid argument");
+  ExpectRefused({"mtu", "99999999999999999999"}, "invalid argument");
+}
+
+TEST(ApplyInterfaceOptions, RefusesNonNumericMtu) {
+  for (const char* mtu : {"", "abc", "1500x", "x1500", "-1", "+1500", " 1500",
+                          "1500 ", "1e3", "0x5dc", "1500.0"}) {
+    ExpectRefused({"mtu", mtu}, "invalid argument");
+  }
+}
+
+TEST(ApplyInterfaceOptions, AcceptsUnicastLladdr) {
+  EXPECT_EQ(Apply({"lladdr", "00:11:22:33:44:55"})->lladdr.ToString(),
+            "00:11:22:33:44:55");
+  EXPECT_EQ(Apply({"lladdr", "FE-E1-BA-D0-00-01"})->lladdr.ToString(),
+            "fe:e1:ba:d0:00:01");
+}
+
+TEST(ApplyInterfaceOptions, RefusesMulticastLladdr) {
+  ExpectRefused({"lladdr", "01:00:5e:00:00:01"}, "not a unicast address");
+  ExpectRefused({"lladdr", "ff:ff:ff:ff:ff:ff"}, "not a unicast address");
+  ExpectRefused({"lladdr", "03:00:00:00:00:01"}, "not a unicast address");
+}
+
+TEST(ApplyInterfaceOptions, RefusesZeroLladdr) {
+  ExpectRefused({"lladdr", "00:00:00:00:00:00"}, "not a unicast address");
+}
+
+TEST(ApplyInterfaceOptions, RefusesGarbageLladdr) {
+  ExpectRefused({"lladdr", "random"}, "not a MAC address");
+  ExpectRefused({"lladdr", "fe:e1:ba:d0:00"}, "not a MAC address");
+  ExpectRefused({"lladdr", "fe:e1:ba:d0:00:0x"}, "not a MAC address");
+}
+
+TEST(ApplyInterfaceOptions, DomainValuesAreLeftToTheTunnelTable) {
+  // Whether a domain exists is not a value check.
+  auto settings = Apply({"domain", "nonexistent"});
+  ASSERT_TRUE(settings);
+  EXPECT_EQ(settings->domain, "nonexistent");
+}
+
+// --- The separate checks, for settings built elsewhere ---
+
+TEST(CheckTunnel, AcceptsValidTunnels) {
+  EXPECT_TRUE(CheckTunnel(MakeTunnel("192.0.2.1", "198.51.100.1")));
+  EXPECT_TRUE(CheckTunnel(MakeTunnel("2001:db8::1", "2001:db8::2")));
+}
+
+TEST(CheckTunnel, RefusesAddresslessTunnel) {
+  auto status = CheckTunnel(Tunnel{});
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code, EINVAL);
+  EXPECT_FALSE(CheckTunnel(Tunnel{Ip("192.0.2.1"), IpAddress()}));
+  EXPECT_FALSE(CheckTunnel(Tunnel{IpAddress(), Ip("192.0.2.1")}));
+}
+
+TEST(CheckTunnel, RefusesWhatApplyRefuses) {
+  EXPECT_FALSE(CheckTunnel(MakeTunnel("192.0.2.1", "2001:db8::2")));
+  EXPECT_FALSE(CheckTunnel(MakeTunnel("0.0.0.0", "192.0.2.2")));
+  EXPECT_FALSE(CheckTunnel(MakeTunnel("2001:db8::1", "ff02::1")));
+}
+
+TEST(ParseTunnel, ParsesBothAddresses) {
+  auto tunnel = ParseTunnel("192.0.2.1", "192.0.2.2");
+  ASSERT_TRUE(tunnel);
+  EXPECT_EQ(*tunnel, MakeTunnel("192.0.2.1", "192.0.2.2"));
+}
+
+TEST(Tunnel, PrintsSourceArrowDestination) {
+  EXPECT_EQ(MakeTunnel("192.0.2.1", "192.0.2.2").ToString(),
+            "192.0.2.1 -> 192.0.2.2");
+  EXPECT_EQ(MakeTunnel("2001:DB8::1", "2001:db8:0::2").ToString(),
+            "2001:db8::1 -> 2001:db8::2");
+}
+
+TEST(ParseMtu, ReturnsTheNumber) { EXPECT_EQ(ParseMtu("1500").value(), 1500u); }
+
+TEST(ParseLladdr, ReturnsTheAddress) {
+  EXPECT_EQ(ParseLladdr("02:00:00:00:00:01").value().ToString(),
+            "02:00:00:00:00:01");
+}
+
+}  // namespace
+}  // namespace etherip
