@@ -4,7 +4,7 @@
 
 namespace etherip {
 
-ForwardingKey ForwardingKey::Of(DomainId domain, const IpAddress& local,
+ForwardingKey MakeForwardingKey(DomainId domain, const IpAddress& local,
                                 const IpAddress& remote) {
   ForwardingKey key;
   key.domain = domain;
@@ -23,16 +23,18 @@ ForwardingTable::ForwardingTable(
   InterfaceId max_id = 0;
   for (const auto& entry : entries_) max_id = std::max(max_id, entry.id);
   slot_of_id_.assign(entries_.empty() ? 0 : max_id + 1, kNoSlot);
-  by_key_.reserve(entries_.size());
+  std::vector<TunnelIndex::Item> items;
+  items.reserve(entries_.size());
   for (uint32_t slot = 0; slot < entries_.size(); ++slot) {
     const ForwardingEntry& entry = entries_[slot];
     slot_of_id_[entry.id] = slot;
     if (entry.has_tunnel) {
-      by_key_.emplace(ForwardingKey::Of(entry.domain, entry.tunnel.source,
-                                        entry.tunnel.destination),
-                      slot);
+      items.push_back({MakeForwardingKey(entry.domain, entry.tunnel.source,
+                                         entry.tunnel.destination),
+                       slot, entry.counters});
     }
   }
+  index_ = TunnelIndex(items);
 }
 
 std::vector<Endpoint> ForwardingTable::Endpoints() const {

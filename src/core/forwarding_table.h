@@ -8,36 +8,18 @@
 #include <memory>
 #include <vector>
 
-#include <absl/container/flat_hash_map.h>
-#include <absl/hash/hash.h>
-
 #include "core/counters.h"
 #include "core/interface_options.h"
+#include "core/tunnel_index.h"
 
 namespace etherip {
 
 using InterfaceId = uint32_t;  // dense: a destroyed interface's id is reused
 using DomainId = uint32_t;     // 0 = the daemon's own namespace; never reused
 
-// (domain, local, remote): what identifies a tunnel on receive. 40 bytes
-// without padding, hashed as one block.
-struct ForwardingKey {
-  uint32_t domain = 0;
-  uint32_t family = 0;
-  std::array<uint8_t, 16> local{};
-  std::array<uint8_t, 16> remote{};
-
-  static ForwardingKey Of(DomainId domain, const IpAddress& local,
-                          const IpAddress& remote);
-  friend bool operator==(const ForwardingKey&, const ForwardingKey&) = default;
-  template <typename H>
-  friend H AbslHashValue(H h, const ForwardingKey& key) {
-    return H::combine_contiguous(std::move(h),
-                                 reinterpret_cast<const char*>(&key),
-                                 sizeof key);
-  }
-};
-static_assert(sizeof(ForwardingKey) == 40);
+// Builds the key of a tunnel as the receive path looks it up.
+ForwardingKey MakeForwardingKey(DomainId domain, const IpAddress& local,
+                                const IpAddress& remote);
 
 struct ForwardingEntry {
   InterfaceId id = 0;
@@ -65,8 +47,16 @@ class ForwardingTable {
   // The interface whose tunnel is (domain, local -> remote), or null.
   const ForwardingEntry* FindByTunnel(DomainId domain, const IpAddress& local,
                                       const IpAddress& remote) const {
-    auto it = by_key_.find(ForwardingKey::Of(domain, local, remote));
-    return it == by_key_.end() ? nullptr : &entries_[it->second];
+    const ForwardingKey key = MakeForwardingKey(domain, local, remote);
+    const TunnelIndex::Bucket* bucket =
+        index_.Find(key, TunnelIndex::Hash(key));
+    return bucket == nullptr ? nullptr : EntryAt(*bucket);
+  }
+  // The receive index, for batched lookups (DecideReceiveBatch).
+  const TunnelIndex& index() const { return index_; }
+  // The entry a bucket of index() names; computes the address only.
+  const ForwardingEntry* EntryAt(const TunnelIndex::Bucket& bucket) const {
+    return &entries_[bucket.slot()];
   }
   // The interface with this id, or null.
   const ForwardingEntry* FindById(InterfaceId id) const {
@@ -81,7 +71,7 @@ class ForwardingTable {
   static constexpr uint32_t kNoSlot = UINT32_MAX;
   std::vector<ForwardingEntry> entries_;
   std::vector<uint32_t> slot_of_id_;
-  absl::flat_hash_map<ForwardingKey, uint32_t> by_key_;
+  TunnelIndex index_;
   std::vector<std::shared_ptr<InterfaceCounters>> owners_;
 };
 

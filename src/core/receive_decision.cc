@@ -1,5 +1,8 @@
 #include "core/receive_decision.h"
 
+#include <algorithm>
+#include <array>
+
 #include "core/etherip_header.h"
 
 namespace etherip {
@@ -10,28 +13,150 @@ ReceiveVerdict Drop(ReceiveDrop reason, Counter& counter) {
   return ReceiveVerdict{reason, nullptr, {}};
 }
 
+// Steps 2-4 of SPEC 3 once the lookup is done (`bucket` null: no tunnel).
+ReceiveVerdict Conclude(const ForwardingTable& table,
+                        const TunnelIndex::Bucket* bucket,
+                        std::span<const uint8_t> payload,
+                        GlobalCounters& counters) {
+  if (bucket == nullptr) {
+    return Drop(ReceiveDrop::kNoInterface, counters.noifdrops);
+  }
+  if (!HasValidEtherIpHeader(payload) ||
+      payload.size() < kEtherIpHeaderSize + kEthernetHeaderSize) {
+    return Drop(ReceiveDrop::kMalformed, counters.adrops);
+  }
+  const auto frame = payload.subspan(kEtherIpHeaderSize);
+  counters.ipackets.Increment();
+  counters.ibytes.Add(frame.size());
+  bucket->counters->ipackets.Increment();
+  bucket->counters->ibytes.Add(frame.size());
+  return ReceiveVerdict{ReceiveDrop::kNone, table.EntryAt(*bucket), frame};
+}
+
+// Our source is their destination and the other way round.
+ForwardingKey KeyOf(DomainId arrival_domain, const IpAddress& source,
+                    const IpAddress& destination) {
+  return MakeForwardingKey(arrival_domain, destination, source);
+}
+
 }  // namespace
 
 ReceiveVerdict DecideReceive(const ForwardingTable& table, bool allow,
                              DomainId arrival_domain, const OuterPacket& outer,
                              GlobalCounters& counters) {
   if (!allow) return Drop(ReceiveDrop::kPolicy, counters.pdrops);
-  // Our source is their destination and the other way round.
-  const ForwardingEntry* entry =
-      table.FindByTunnel(arrival_domain, outer.destination, outer.source);
-  if (entry == nullptr) {
-    return Drop(ReceiveDrop::kNoInterface, counters.noifdrops);
+  const ForwardingKey key =
+      KeyOf(arrival_domain, outer.source, outer.destination);
+  return Conclude(table, table.index().Find(key, TunnelIndex::Hash(key)),
+                  outer.payload, counters);
+}
+
+namespace {
+
+// A batch in flight: packets whose outer addresses are known, waiting for
+// their lookups. Fixed size, on the stack: no allocation per packet.
+class LookupPipeline {
+ public:
+  static constexpr size_t kDepth = 32;
+
+  LookupPipeline(const ForwardingTable& table, DomainId arrival_domain,
+                 std::span<ReceiveVerdict> verdicts, GlobalCounters& counters)
+      : table_(table),
+        domain_(arrival_domain),
+        verdicts_(verdicts),
+        counters_(counters) {}
+
+  bool full() const { return count_ == kDepth; }
+
+  // Queues the packet whose verdict goes to verdicts[position]; its bucket
+  // is prefetched now.
+  void Add(size_t position, const IpAddress& source,
+           const IpAddress& destination, std::span<const uint8_t> payload) {
+    Pending& pending = pending_[count_++];
+    pending.key = KeyOf(domain_, source, destination);
+    pending.hash = TunnelIndex::Hash(pending.key);
+    pending.position = position;
+    pending.payload = payload;
+    table_.index().Prefetch(pending.hash);
   }
-  if (!HasValidEtherIpHeader(outer.payload) ||
-      outer.payload.size() < kEtherIpHeaderSize + kEthernetHeaderSize) {
-    return Drop(ReceiveDrop::kMalformed, counters.adrops);
+
+  // Looks every queued packet up (prefetching its interface's counters),
+  // then concludes each.
+  void Flush() {
+    const TunnelIndex& index = table_.index();
+    for (size_t i = 0; i < count_; ++i) {
+      Pending& pending = pending_[i];
+      pending.hit = index.Find(pending.key, pending.hash);
+      if (pending.hit != nullptr) __builtin_prefetch(pending.hit->counters, 1);
+    }
+    for (size_t i = 0; i < count_; ++i) {
+      const Pending& pending = pending_[i];
+      verdicts_[pending.position] =
+          Conclude(table_, pending.hit, pending.payload, counters_);
+    }
+    count_ = 0;
   }
-  const auto frame = outer.payload.subspan(kEtherIpHeaderSize);
-  counters.ipackets.Increment();
-  counters.ibytes.Add(frame.size());
-  entry->counters->ipackets.Increment();
-  entry->counters->ibytes.Add(frame.size());
-  return ReceiveVerdict{ReceiveDrop::kNone, entry, frame};
+
+ private:
+  struct Pending {
+    ForwardingKey key;
+    uint64_t hash;
+    size_t position;
+    std::span<const uint8_t> payload;
+    const TunnelIndex::Bucket* hit;
+  };
+  const ForwardingTable& table_;
+  DomainId domain_;
+  std::span<ReceiveVerdict> verdicts_;
+  GlobalCounters& counters_;
+  std::array<Pending, kDepth> pending_;
+  size_t count_ = 0;
+};
+
+}  // namespace
+
+void DecideReceiveBatch(const ForwardingTable& table, bool allow,
+                        DomainId arrival_domain,
+                        std::span<const OuterPacket> packets,
+                        std::span<ReceiveVerdict> verdicts,
+                        GlobalCounters& counters) {
+  if (!allow) {
+    for (size_t i = 0; i < packets.size(); ++i) {
+      verdicts[i] = Drop(ReceiveDrop::kPolicy, counters.pdrops);
+    }
+    return;
+  }
+  LookupPipeline pipeline(table, arrival_domain, verdicts, counters);
+  for (size_t i = 0; i < packets.size(); ++i) {
+    pipeline.Add(i, packets[i].source, packets[i].destination,
+                 packets[i].payload);
+    if (pipeline.full()) pipeline.Flush();
+  }
+  pipeline.Flush();
+}
+
+void DecideReceiveIpv4Batch(const ForwardingTable& table, bool allow,
+                            DomainId arrival_domain,
+                            std::span<const std::span<const uint8_t>> packets,
+                            std::span<ReceiveVerdict> verdicts,
+                            GlobalCounters& counters) {
+  if (!allow) {
+    for (size_t i = 0; i < packets.size(); ++i) {
+      verdicts[i] = Drop(ReceiveDrop::kPolicy, counters.pdrops);
+    }
+    return;
+  }
+  LookupPipeline pipeline(table, arrival_domain, verdicts, counters);
+  for (size_t i = 0; i < packets.size(); ++i) {
+    const auto outer = ParseIpv4Packet(packets[i]);
+    if (!outer) {
+      verdicts[i] = Drop(ReceiveDrop::kMalformed, counters.adrops);
+      continue;
+    }
+    pipeline.Add(i, outer->source, outer->destination, outer->payload);
+    if (pipeline.full()) pipeline.Flush();
+  }
+  pipeline.Flush();
 }
 
 ReceiveVerdict DecideReceiveIpv4(const ForwardingTable& table, bool allow,

@@ -31,11 +31,29 @@ ReceiveVerdict DecideReceive(const ForwardingTable& table, bool allow,
                              DomainId arrival_domain, const OuterPacket& outer,
                              GlobalCounters& counters);
 
+// DecideReceive for each packet of a batch (verdicts.size() >=
+// packets.size()), with the batch's table lookups overlapped: every bucket
+// is prefetched before any is read, then every interface's counters before
+// any is written. Counts exactly as DecideReceive does, packet by packet.
+void DecideReceiveBatch(const ForwardingTable& table, bool allow,
+                        DomainId arrival_domain,
+                        std::span<const OuterPacket> packets,
+                        std::span<ReceiveVerdict> verdicts,
+                        GlobalCounters& counters);
+
 // The same for a whole IPv4 packet, as a Linux raw IPv4 socket reads it. An
 // outer header that does not parse counts as adrops (after the allow check).
 ReceiveVerdict DecideReceiveIpv4(const ForwardingTable& table, bool allow,
                                  DomainId arrival_domain,
                                  std::span<const uint8_t> packet,
                                  GlobalCounters& counters);
+
+// DecideReceiveIpv4 for each packet of a batch, with the lookups
+// overlapped as in DecideReceiveBatch.
+void DecideReceiveIpv4Batch(const ForwardingTable& table, bool allow,
+                            DomainId arrival_domain,
+                            std::span<const std::span<const uint8_t>> packets,
+                            std::span<ReceiveVerdict> verdicts,
+                            GlobalCounters& counters);
 
 }  // namespace etherip

@@ -24,7 +24,7 @@ TunnelTable::TunnelTable(MacGenerator random_mac)
 TunnelTable::TunnelIdentity TunnelTable::IdentityOf(std::string_view domain,
                                                     const Tunnel& tunnel) {
   return {std::string(domain),
-          ForwardingKey::Of(0, tunnel.source, tunnel.destination)};
+          MakeForwardingKey(0, tunnel.source, tunnel.destination)};
 }
 
 Status TunnelTable::CheckSettings(std::string_view name,

@@ -28,9 +28,9 @@ PumpResult Forwarder::PumpDevice(const DataPlane& plane, InterfaceId id) {
     SendVerdict one = DecideSend(*plane.table, id, buffers_[i]);
     if (one.interface == nullptr) continue;
     verdict = one;
-    outbound_[ready++] = OutboundPacket{buffers_[i].data(),
-                                       one.interface->tunnel.source,
-                                       one.interface->tunnel.destination};
+    outbound_[ready++] =
+        OutboundPacket{buffers_[i].data(), one.interface->tunnel.source,
+                       one.interface->tunnel.destination};
   }
   if (ready > 0) SendBatch(plane, ready, verdict);
   return result;
@@ -47,7 +47,8 @@ void Forwarder::SendBatch(const DataPlane& plane, size_t count,
     SendResult sent{0, ENETUNREACH};
     if (socket != nullptr) sent = socket->Send(packets.subspan(done));
     for (size_t i = 0; i < sent.sent; ++i) {
-      const size_t frame_size = packets[done + i].payload.size() - kEtherIpHeaderSize;
+      const size_t frame_size =
+          packets[done + i].payload.size() - kEtherIpHeaderSize;
       CountSendResult({&entry, frame_size}, true, counters_);
     }
     done += sent.sent;
@@ -56,7 +57,8 @@ void Forwarder::SendBatch(const DataPlane& plane, size_t count,
       ++done;
     } else if (sent.sent == 0) {
       // No progress and no error: count the rest as failed, never spin.
-      for (; done < count; ++done) CountSendResult({&entry, 0}, false, counters_);
+      for (; done < count; ++done)
+        CountSendResult({&entry, 0}, false, counters_);
     }
   }
 }
@@ -72,18 +74,26 @@ PumpResult Forwarder::PumpSocket(const DataPlane& plane, Endpoint endpoint,
     return result;
   }
   result.packets = *read;
-  for (size_t i = 0; i < *read; ++i) {
-    const auto bytes = std::as_const(buffers_[i]).data();
-    ReceiveVerdict verdict =
-        endpoint.family == Family::kIpv4
-            ? DecideReceiveIpv4(*plane.table, allow, endpoint.domain, bytes,
-                                counters_)
-            : DecideReceive(*plane.table, allow, endpoint.domain,
-                            OuterPacket{addresses_[i].source,
-                                        addresses_[i].destination, bytes},
-                            counters_);
+  const size_t n = *read;
+  // Decide the whole batch first (its table lookups overlap), then deliver.
+  if (endpoint.family == Family::kIpv4) {
+    for (size_t i = 0; i < n; ++i)
+      inbound_[i] = std::as_const(buffers_[i]).data();
+    DecideReceiveIpv4Batch(*plane.table, allow, endpoint.domain,
+                           {inbound_.data(), n}, verdicts_, counters_);
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      outer_[i] = OuterPacket{addresses_[i].source, addresses_[i].destination,
+                              std::as_const(buffers_[i]).data()};
+    }
+    DecideReceiveBatch(*plane.table, allow, endpoint.domain, {outer_.data(), n},
+                       verdicts_, counters_);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const ReceiveVerdict& verdict = verdicts_[i];
     if (verdict.interface == nullptr) {
-      if (observer_ != nullptr) observer_->OnReceiveDrop(verdict.drop, plane, endpoint);
+      if (observer_ != nullptr)
+        observer_->OnReceiveDrop(verdict.drop, plane, endpoint);
       continue;
     }
     FrameDevice* device = plane.DeviceOf(verdict.interface->id);

@@ -24,7 +24,7 @@ class DropObserver {
 };
 
 struct PumpResult {
-  size_t packets = 0;  // read from the source
+  size_t packets = 0;          // read from the source
   bool source_failed = false;  // the source reported an error: stop polling
 };
 
@@ -41,16 +41,19 @@ class Forwarder {
 
   // Reads a batch of outer packets from the socket at `endpoint` and
   // delivers their frames.
-  PumpResult PumpSocket(const DataPlane& plane, Endpoint endpoint,
-                        bool allow);
+  PumpResult PumpSocket(const DataPlane& plane, Endpoint endpoint, bool allow);
 
  private:
-  void SendBatch(const DataPlane& plane, size_t count, const SendVerdict& verdict);
+  void SendBatch(const DataPlane& plane, size_t count,
+                 const SendVerdict& verdict);
 
   GlobalCounters& counters_;
   DropObserver* observer_;
   std::vector<PacketBuffer> buffers_;
   std::array<InboundAddresses, kBatch> addresses_;
+  std::array<std::span<const uint8_t>, kBatch> inbound_;
+  std::array<OuterPacket, kBatch> outer_;
+  std::array<ReceiveVerdict, kBatch> verdicts_;
   std::array<OutboundPacket, kBatch> outbound_;
 };
 

@@ -33,7 +33,7 @@ struct Built {
 
 TEST(ForwardingKey, IsFortyBytesAndPadsIpv4WithZeros) {
   const ForwardingKey key =
-      ForwardingKey::Of(7, Ip("192.0.2.1"), Ip("198.51.100.2"));
+      MakeForwardingKey(7, Ip("192.0.2.1"), Ip("198.51.100.2"));
   EXPECT_EQ(key.domain, 7u);
   EXPECT_EQ(key.family, 4u);
   EXPECT_EQ(key.local, (std::array<uint8_t, 16>{192, 0, 2, 1}));
@@ -42,8 +42,8 @@ TEST(ForwardingKey, IsFortyBytesAndPadsIpv4WithZeros) {
 
 TEST(ForwardingKey, DistinguishesIpv4FromIpv6WithTheSameLeadingBytes) {
   // c000:201:: starts with the bytes of 192.0.2.1.
-  EXPECT_NE(ForwardingKey::Of(0, Ip("192.0.2.1"), Ip("192.0.2.2")),
-            ForwardingKey::Of(0, Ip("c000:201::"), Ip("c000:202::")));
+  EXPECT_NE(MakeForwardingKey(0, Ip("192.0.2.1"), Ip("192.0.2.2")),
+            MakeForwardingKey(0, Ip("c000:201::"), Ip("c000:202::")));
 }
 
 TEST(ForwardingTable, FindByTunnelMatchesDomainLocalAndRemoteExactly) {
