@@ -47,7 +47,8 @@ Result<std::unique_ptr<LinuxTap>> LinuxTap::Create(std::string_view name) {
   // prefix. IFF_TUN_EXCL: fail with EBUSY when a link of that name exists,
   // instead of attaching to an existing (persistent) TAP owned by someone
   // else.
-  request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
+  // ifr_flags is a short; IFF_TUN_EXCL is bit 15.
+  request.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL);
   if (::ioctl(fd.get(), TUNSETIFF, &request) != 0) {
     const int error = errno;
     if (error == EBUSY || error == EEXIST) {
