@@ -4,18 +4,6 @@
 
 namespace etherip {
 
-ForwardingKey MakeForwardingKey(DomainId domain, const IpAddress& local,
-                                const IpAddress& remote) {
-  ForwardingKey key;
-  key.domain = domain;
-  key.family = static_cast<uint32_t>(local.family());
-  auto l = local.bytes();
-  auto r = remote.bytes();
-  std::copy(l.begin(), l.end(), key.local.begin());
-  std::copy(r.begin(), r.end(), key.remote.begin());
-  return key;
-}
-
 ForwardingTable::ForwardingTable(
     std::vector<ForwardingEntry> entries,
     std::vector<std::shared_ptr<InterfaceCounters>> owners)

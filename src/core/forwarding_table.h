@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -17,9 +18,19 @@ namespace etherip {
 using InterfaceId = uint32_t;  // dense: a destroyed interface's id is reused
 using DomainId = uint32_t;     // 0 = the daemon's own namespace; never reused
 
-// Builds the key of a tunnel as the receive path looks it up.
-ForwardingKey MakeForwardingKey(DomainId domain, const IpAddress& local,
-                                const IpAddress& remote);
+// Builds the key of a tunnel as the receive path looks it up. Inline: it
+// runs for every received packet.
+inline ForwardingKey MakeForwardingKey(DomainId domain, const IpAddress& local,
+                                       const IpAddress& remote) {
+  ForwardingKey key;
+  key.domain = domain;
+  key.family = static_cast<uint32_t>(local.family());
+  const auto l = local.bytes();
+  const auto r = remote.bytes();
+  std::memcpy(key.local.data(), l.data(), l.size());
+  std::memcpy(key.remote.data(), r.data(), r.size());
+  return key;
+}
 
 struct ForwardingEntry {
   InterfaceId id = 0;
