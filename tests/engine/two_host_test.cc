@@ -56,6 +56,11 @@ struct Underlay {
   size_t outer_header;
 };
 
+// Names the parameter in test listings (ctest shows it).
+void PrintTo(const Underlay& underlay, std::ostream* os) {
+  *os << underlay.name;
+}
+
 class TwoHosts : public ::testing::TestWithParam<Underlay> {
  protected:
   TwoHosts() {
