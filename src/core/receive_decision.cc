@@ -66,12 +66,11 @@ class LookupPipeline {
         verdicts_(verdicts),
         counters_(counters) {}
 
-  bool full() const { return count_ == kDepth; }
-
   // Queues the packet whose verdict goes to verdicts[position]; its bucket
-  // is prefetched now.
+  // is prefetched now. Flushes when the pipeline is full.
   void Add(size_t position, const IpAddress& source,
            const IpAddress& destination, std::span<const uint8_t> payload) {
+    if (count_ == kDepth) Flush();
     Pending& pending = pending_[count_++];
     pending.key = KeyOf(domain_, source, destination);
     pending.hash = TunnelIndex::Hash(pending.key);
@@ -113,6 +112,14 @@ class LookupPipeline {
   size_t count_ = 0;
 };
 
+// Every packet of a batch refused by policy (allow is off).
+void DropAllByPolicy(size_t count, std::span<ReceiveVerdict> verdicts,
+                     GlobalCounters& counters) {
+  for (size_t i = 0; i < count; ++i) {
+    verdicts[i] = Drop(ReceiveDrop::kPolicy, counters.pdrops);
+  }
+}
+
 }  // namespace
 
 void DecideReceiveBatch(const ForwardingTable& table, bool allow,
@@ -120,17 +127,11 @@ void DecideReceiveBatch(const ForwardingTable& table, bool allow,
                         std::span<const OuterPacket> packets,
                         std::span<ReceiveVerdict> verdicts,
                         GlobalCounters& counters) {
-  if (!allow) {
-    for (size_t i = 0; i < packets.size(); ++i) {
-      verdicts[i] = Drop(ReceiveDrop::kPolicy, counters.pdrops);
-    }
-    return;
-  }
+  if (!allow) return DropAllByPolicy(packets.size(), verdicts, counters);
   LookupPipeline pipeline(table, arrival_domain, verdicts, counters);
   for (size_t i = 0; i < packets.size(); ++i) {
     pipeline.Add(i, packets[i].source, packets[i].destination,
                  packets[i].payload);
-    if (pipeline.full()) pipeline.Flush();
   }
   pipeline.Flush();
 }
@@ -140,12 +141,7 @@ void DecideReceiveIpv4Batch(const ForwardingTable& table, bool allow,
                             std::span<const std::span<const uint8_t>> packets,
                             std::span<ReceiveVerdict> verdicts,
                             GlobalCounters& counters) {
-  if (!allow) {
-    for (size_t i = 0; i < packets.size(); ++i) {
-      verdicts[i] = Drop(ReceiveDrop::kPolicy, counters.pdrops);
-    }
-    return;
-  }
+  if (!allow) return DropAllByPolicy(packets.size(), verdicts, counters);
   LookupPipeline pipeline(table, arrival_domain, verdicts, counters);
   for (size_t i = 0; i < packets.size(); ++i) {
     const auto outer = ParseIpv4Packet(packets[i]);
@@ -154,7 +150,6 @@ void DecideReceiveIpv4Batch(const ForwardingTable& table, bool allow,
       continue;
     }
     pipeline.Add(i, outer->source, outer->destination, outer->payload);
-    if (pipeline.full()) pipeline.Flush();
   }
   pipeline.Flush();
 }
