@@ -32,6 +32,9 @@ class LifecycleTest(unittest.TestCase):
     def cli(self, *args, check=True):
         return self.daemon.cli(*args, check=check)
 
+    def test_control_socket_is_private(self):
+        self.assertEqual(os.stat(self.daemon.socket).st_mode & 0o777, 0o600)
+
     def test_create_show_destroy(self):
         self.cli("create", "etherip1", "tunnel", "192.0.2.1", "192.0.2.2",
                  "up")
