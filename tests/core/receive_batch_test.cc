@@ -1,5 +1,6 @@
 // The batched receive decisions decide and count exactly as the one-packet
 // decisions do, packet by packet, across chunk boundaries.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -23,8 +24,8 @@ using testing_support::SequentialMacs;
 struct Host {
   Host() {
     for (int i = 0; i < 40; ++i) {
-      const std::string peer = "198.51.100." + std::to_string(i + 1);
-      EXPECT_TRUE(table.Create("t" + std::to_string(i),
+      const std::string peer = fmt::format("198.51.100.{}", i + 1);
+      EXPECT_TRUE(table.Create(fmt::format("t{}", i),
                                Options({"tunnel", "192.0.2.1", peer}),
                                domains));
     }
@@ -52,7 +53,7 @@ std::vector<std::vector<uint8_t>> MixedIpv4Packets() {
   std::vector<std::vector<uint8_t>> packets;
   const auto frame = MakeFrame(60, 3);
   for (int i = 0; i < 100; ++i) {
-    const std::string peer = "198.51.100." + std::to_string(i % 50 + 1);
+    const std::string peer = fmt::format("198.51.100.{}", i % 50 + 1);
     std::vector<uint8_t> payload = EtherIpPayload(frame);
     switch (i % 7) {
       case 1:
