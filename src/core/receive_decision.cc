@@ -57,7 +57,7 @@ namespace {
 // their lookups. Fixed size, on the stack: no allocation per packet.
 class LookupPipeline {
  public:
-  static constexpr size_t kDepth = 32;
+  static constexpr size_t kDepth = 64;  // a whole recvmmsg batch
 
   LookupPipeline(const ForwardingTable& table, DomainId arrival_domain,
                  std::span<ReceiveVerdict> verdicts, GlobalCounters& counters)
