@@ -5,7 +5,7 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -27,8 +27,9 @@ inline ForwardingKey MakeForwardingKey(DomainId domain, const IpAddress& local,
   key.family = static_cast<uint32_t>(local.family());
   const auto l = local.bytes();
   const auto r = remote.bytes();
-  std::memcpy(key.local.data(), l.data(), l.size());
-  std::memcpy(key.remote.data(), r.data(), r.size());
+  // std::copy, not memcpy: an address of no family has an empty, null span.
+  std::copy(l.begin(), l.end(), key.local.begin());
+  std::copy(r.begin(), r.end(), key.remote.begin());
   return key;
 }
 
