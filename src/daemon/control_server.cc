@@ -1,6 +1,8 @@
 #include "daemon/control_server.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,9 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "control/protocol.h"
 
@@ -53,7 +52,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Listen(
   }
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return Fail(errno, fmt::format("socket: {}", strerror(errno)));
-  unlink(path.c_str());  // a stale file left by a killed daemon
+  unlink(path.c_str());                 // a stale file left by a killed daemon
   const mode_t old_mask = umask(0177);  // the socket is born 0600
   const int bound =
       bind(fd, reinterpret_cast<const sockaddr*>(&*address), sizeof *address);
@@ -116,9 +115,9 @@ bool ControlServer::Read(Connection& connection, const Handler& handle) {
       auto line = connection.input.Next();
       if (!line) {
         // Too long: answer once, then hang up.
-        connection.output += control::EncodeResponse(
-                                 control::RefusalResponse(line.error())) +
-                             "\n";
+        connection.output +=
+            control::EncodeResponse(control::RefusalResponse(line.error())) +
+            "\n";
         connection.closing = true;
         return true;
       }
@@ -142,7 +141,8 @@ bool ControlServer::Write(Connection& connection) {
   return !connection.closing;
 }
 
-void ControlServer::Dispatch(std::span<const pollfd> fds, const Handler& handle) {
+void ControlServer::Dispatch(std::span<const pollfd> fds,
+                             const Handler& handle) {
   if (fds.empty()) return;
   // Connections are matched by fd: Accept appends after the polled ones.
   std::vector<bool> finished(connections_.size(), false);
@@ -151,7 +151,8 @@ void ControlServer::Dispatch(std::span<const pollfd> fds, const Handler& handle)
     const short revents = fds[i].revents;
     if (revents == 0) continue;
     bool alive = true;
-    if (revents & (POLLIN | POLLHUP | POLLERR)) alive = Read(connection, handle);
+    if (revents & (POLLIN | POLLHUP | POLLERR))
+      alive = Read(connection, handle);
     if (alive && !connection.output.empty()) alive = Write(connection);
     finished[i - 1] = !alive;
   }

@@ -3,17 +3,18 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
 
 #include "control/config_file.h"
 #include "daemon/control_server.h"
@@ -43,8 +44,8 @@ void SetUpLogging(const DaemonOptions& options) {
   if (options.foreground) {
     logger = spdlog::stderr_color_mt("etheripd");
   } else {
-    logger = spdlog::syslog_logger_mt("etheripd", "etheripd", LOG_PID,
-                                      LOG_DAEMON);
+    logger =
+        spdlog::syslog_logger_mt("etheripd", "etheripd", LOG_PID, LOG_DAEMON);
   }
   spdlog::set_default_logger(logger);
   spdlog::set_pattern(options.foreground ? "%Y-%m-%d %H:%M:%S.%e %^%l%$ %v"
@@ -166,12 +167,20 @@ int RunDaemon(const DaemonOptions& options) {
   };
 
   std::vector<pollfd> fds;
+  auto last_refresh = std::chrono::steady_clock::now();
   for (;;) {
     fds.clear();
     fds.push_back({signal_fd, POLLIN, 0});
     fds.push_back({loop.failure_fd(), POLLIN, 0});
     (*server)->CollectPollFds(fds);
-    const int n = poll(fds.data(), fds.size(), (*server)->NextTimeoutMs(kRefreshMs));
+    const auto until_refresh =
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            last_refresh + std::chrono::milliseconds(kRefreshMs) -
+            std::chrono::steady_clock::now())
+            .count();
+    const int n = poll(fds.data(), fds.size(),
+                       (*server)->NextTimeoutMs(static_cast<int>(
+                           std::clamp<long>(until_refresh, 0, kRefreshMs))));
     if (n < 0 && errno != EINTR) {
       spdlog::error("poll: {}", strerror(errno));
       break;
@@ -198,7 +207,13 @@ int RunDaemon(const DaemonOptions& options) {
     }
     (*server)->Dispatch(std::span<const pollfd>(fds).subspan(2), handle_line);
     (*server)->ExpireIdle();
-    manager.Refresh();
+    // Requests keep carriers and sockets right themselves; this catches
+    // what changes behind the daemon's back (domains), once a second.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_refresh >= std::chrono::milliseconds(kRefreshMs)) {
+      manager.Refresh();
+      last_refresh = now;
+    }
   }
   manager.DestroyAll();
   loop.Stop();

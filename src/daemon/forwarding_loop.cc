@@ -1,5 +1,6 @@
 #include "daemon/forwarding_loop.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -7,8 +8,6 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 namespace etherip {
 namespace {

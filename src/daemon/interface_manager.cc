@@ -1,13 +1,12 @@
 #include "daemon/interface_manager.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <random>
 #include <set>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 namespace etherip {
 namespace {
@@ -252,7 +251,8 @@ Status InterfaceManager::Destroy(std::string_view name) {
 
 void InterfaceManager::DestroyAll() {
   std::vector<std::string> names;
-  for (const InterfaceState* state : table_.List()) names.push_back(state->name);
+  for (const InterfaceState* state : table_.List())
+    names.push_back(state->name);
   for (const auto& name : names) (void)Destroy(name);
   sockets_.clear();
   Publish();
@@ -264,10 +264,10 @@ Status InterfaceManager::Replace(const control::Config& config,
   if (!plan) {
     const size_t index = plan.error().index;
     const int line = index < config.lines.size() ? config.lines[index] : 0;
-    return Fail(plan.error().error.code,
-                fmt::format("{}:{}: interface {}: {}", path, line,
-                            config.interfaces[index].name,
-                            plan.error().error.message));
+    return Fail(
+        plan.error().error.code,
+        fmt::format("{}:{}: interface {}: {}", path, line,
+                    config.interfaces[index].name, plan.error().error.message));
   }
   // New TAPs first: the step most likely to fail, and one that undoes
   // itself (dropping a TAP removes its link).
@@ -302,7 +302,8 @@ Status InterfaceManager::Replace(const control::Config& config,
     }
   }
   std::vector<InterfaceId> destroyed;
-  for (const auto& name : plan->destroy) destroyed.push_back(table_.Find(name)->id);
+  for (const auto& name : plan->destroy)
+    destroyed.push_back(table_.Find(name)->id);
   table_.CommitReplace(*plan);
   for (InterfaceId id : destroyed) RuntimeOf(id) = Runtime{};
   for (auto& [name, tap] : made) {

@@ -34,7 +34,8 @@ class InterfaceManager {
                    const DomainCatalog& domains);
   ~InterfaceManager();  // removes every interface
 
-  Status Create(std::string_view name, std::span<const InterfaceOption> options);
+  Status Create(std::string_view name,
+                std::span<const InterfaceOption> options);
   Status Set(std::string_view name, std::span<const InterfaceOption> options);
   Status Destroy(std::string_view name);
   // Makes the running state equal to `config` (SPEC 6 reload): only the
