@@ -47,18 +47,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] & 2) {
     OuterPacket outer{*IpAddress::Parse("2001:db8::2"),
                       *IpAddress::Parse("2001:db8::1"), input};
-    verdict = DecideReceive(*fixture.snapshot, allow, 0, outer,
-                            fixture.counters);
+    verdict =
+        DecideReceive(*fixture.snapshot, allow, 0, outer, fixture.counters);
   } else {
-    verdict = DecideReceiveIpv4(*fixture.snapshot, allow, 0, input,
-                                fixture.counters);
+    verdict =
+        DecideReceiveIpv4(*fixture.snapshot, allow, 0, input, fixture.counters);
   }
   const auto after = fixture.counters.Read();
   // Exactly one counter moved by one packet.
-  const uint64_t moved = (after.ipackets - before.ipackets) +
-                         (after.adrops - before.adrops) +
-                         (after.pdrops - before.pdrops) +
-                         (after.noifdrops - before.noifdrops);
+  const uint64_t moved =
+      (after.ipackets - before.ipackets) + (after.adrops - before.adrops) +
+      (after.pdrops - before.pdrops) + (after.noifdrops - before.noifdrops);
   Check(moved == 1);
   if (verdict.interface != nullptr) {
     Check(allow);

@@ -49,7 +49,7 @@ struct GlobalCounters {
   Counter ipackets, ibytes, opackets, obytes, adrops, pdrops, noifdrops;
 
   GlobalCounterValues Read() const {
-    return {ipackets.Get(), ibytes.Get(),  opackets.Get(),  obytes.Get(),
+    return {ipackets.Get(), ibytes.Get(), opackets.Get(), obytes.Get(),
             adrops.Get(),   pdrops.Get(), noifdrops.Get()};
   }
 };

@@ -1,9 +1,9 @@
 #include "core/error.h"
 
-#include <cerrno>
+#include <fmt/format.h>
 
 #include <array>
-#include <fmt/format.h>
+#include <cerrno>
 
 namespace etherip {
 namespace {

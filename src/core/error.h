@@ -8,9 +8,10 @@
 namespace etherip {
 
 struct Error {
-  int code = 0;         // errno value (EINVAL, ENXIO, ...)
-  std::string message;  // names the input and the reason, e.g.
-                        // "tunnel 192.0.2.1 -> 192.0.2.2: address not available"
+  int code = 0;  // errno value (EINVAL, ENXIO, ...)
+  std::string
+      message;  // names the input and the reason, e.g.
+                // "tunnel 192.0.2.1 -> 192.0.2.2: address not available"
 };
 
 template <typename T>

@@ -3,9 +3,9 @@
 // every change and publishes it; packets in flight keep the old one alive.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <algorithm>
 #include <memory>
 #include <vector>
 

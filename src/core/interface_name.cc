@@ -1,8 +1,8 @@
 #include "core/interface_name.h"
 
-#include <cerrno>
-
 #include <fmt/format.h>
+
+#include <cerrno>
 
 namespace etherip {
 
@@ -18,7 +18,8 @@ Status ValidateInterfaceName(std::string_view name) {
   for (char c : name) {
     const auto u = static_cast<unsigned char>(c);
     if (c == '/' || c == ':' || c == '%') return invalid("forbidden character");
-    if (u <= 0x20 || u == 0x7f) return invalid("white space or control character");
+    if (u <= 0x20 || u == 0x7f)
+      return invalid("white space or control character");
   }
   return {};
 }

@@ -1,9 +1,9 @@
 #include "core/interface_options.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <charconv>
-
-#include <fmt/format.h>
 
 namespace etherip {
 namespace {
@@ -73,7 +73,9 @@ std::vector<std::string> InterfaceOptionWords(
             },
             [&](const ClearDomain&) { words.push_back("-domain"); },
             [&](const SetUp& o) { words.push_back(o.up ? "up" : "down"); },
-            [&](const SetMtu& o) { words.insert(words.end(), {"mtu", o.mtu}); },
+            [&](const SetMtu& o) {
+              words.insert(words.end(), {"mtu", o.mtu});
+            },
             [&](const SetLladdr& o) {
               words.insert(words.end(), {"lladdr", o.mac});
             },
@@ -89,8 +91,8 @@ Status CheckTunnel(const Tunnel& tunnel) {
       source.family() != destination.family() || source.is_unspecified() ||
       destination.is_unspecified() || source.is_multicast() ||
       destination.is_multicast()) {
-    return Fail(EINVAL, fmt::format("tunnel {}: invalid argument",
-                                    tunnel.ToString()));
+    return Fail(EINVAL,
+                fmt::format("tunnel {}: invalid argument", tunnel.ToString()));
   }
   return {};
 }
@@ -98,8 +100,8 @@ Status CheckTunnel(const Tunnel& tunnel) {
 Result<Tunnel> ParseTunnel(std::string_view source,
                            std::string_view destination) {
   auto invalid = [&] {
-    return Fail(EINVAL, fmt::format("tunnel {} -> {}: invalid argument",
-                                    source, destination));
+    return Fail(EINVAL, fmt::format("tunnel {} -> {}: invalid argument", source,
+                                    destination));
   };
   auto parsed_source = IpAddress::Parse(source);
   auto parsed_destination = IpAddress::Parse(destination);
@@ -125,8 +127,7 @@ Result<MacAddress> ParseLladdr(std::string_view text) {
   auto mac = MacAddress::Parse(text);
   if (!mac) return tl::unexpected(mac.error());
   if (mac->is_multicast() || mac->is_zero()) {
-    return Fail(EINVAL,
-                fmt::format("lladdr {}: not a unicast address", text));
+    return Fail(EINVAL, fmt::format("lladdr {}: not a unicast address", text));
   }
   return *mac;
 }
@@ -134,44 +135,47 @@ Result<MacAddress> ParseLladdr(std::string_view text) {
 Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
                              InterfaceSettings& settings) {
   for (const auto& option : options) {
-    Status status = std::visit(
-        Overloaded{
-            [&](const SetTunnel& o) -> Status {
-              auto tunnel = ParseTunnel(o.source, o.destination);
-              if (!tunnel) return tl::unexpected(tunnel.error());
-              settings.tunnel = *tunnel;
-              return {};
-            },
-            [&](const ClearTunnel&) -> Status {
-              settings.tunnel.reset();
-              return {};
-            },
-            [&](const SetDomain& o) -> Status {
-              settings.domain = o.name;
-              return {};
-            },
-            [&](const ClearDomain&) -> Status {
-              settings.domain.clear();
-              return {};
-            },
-            [&](const SetUp& o) -> Status {
-              settings.up = o.up;
-              return {};
-            },
-            [&](const SetMtu& o) -> Status {
-              auto mtu = ParseMtu(o.mtu);
-              if (!mtu) return tl::unexpected(mtu.error());
-              settings.mtu = *mtu;
-              return {};
-            },
-            [&](const SetLladdr& o) -> Status {
-              auto mac = ParseLladdr(o.mac);
-              if (!mac) return tl::unexpected(mac.error());
-              settings.lladdr = *mac;
-              return {};
-            },
-        },
-        option);
+    Status status = std::visit(Overloaded{
+                                   [&](const SetTunnel& o) -> Status {
+                                     auto tunnel =
+                                         ParseTunnel(o.source, o.destination);
+                                     if (!tunnel)
+                                       return tl::unexpected(tunnel.error());
+                                     settings.tunnel = *tunnel;
+                                     return {};
+                                   },
+                                   [&](const ClearTunnel&) -> Status {
+                                     settings.tunnel.reset();
+                                     return {};
+                                   },
+                                   [&](const SetDomain& o) -> Status {
+                                     settings.domain = o.name;
+                                     return {};
+                                   },
+                                   [&](const ClearDomain&) -> Status {
+                                     settings.domain.clear();
+                                     return {};
+                                   },
+                                   [&](const SetUp& o) -> Status {
+                                     settings.up = o.up;
+                                     return {};
+                                   },
+                                   [&](const SetMtu& o) -> Status {
+                                     auto mtu = ParseMtu(o.mtu);
+                                     if (!mtu)
+                                       return tl::unexpected(mtu.error());
+                                     settings.mtu = *mtu;
+                                     return {};
+                                   },
+                                   [&](const SetLladdr& o) -> Status {
+                                     auto mac = ParseLladdr(o.mac);
+                                     if (!mac)
+                                       return tl::unexpected(mac.error());
+                                     settings.lladdr = *mac;
+                                     return {};
+                                   },
+                               },
+                               option);
     if (!status) return status;
   }
   return {};

@@ -23,8 +23,8 @@ inline constexpr uint32_t kMinMtu = 68;
 inline constexpr uint32_t kMaxMtu = 65000;
 
 struct Tunnel {
-  IpAddress source;       // local outer address
-  IpAddress destination;  // remote outer address
+  IpAddress source;              // local outer address
+  IpAddress destination;         // remote outer address
   std::string ToString() const;  // "192.0.2.1 -> 192.0.2.2"
   friend bool operator==(const Tunnel&, const Tunnel&) = default;
 };

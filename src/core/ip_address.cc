@@ -1,11 +1,10 @@
 #include "core/ip_address.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
-
-#include <fmt/format.h>
 
 namespace etherip {
 

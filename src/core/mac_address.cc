@@ -1,8 +1,8 @@
 #include "core/mac_address.h"
 
-#include <cerrno>
-
 #include <fmt/format.h>
+
+#include <cerrno>
 
 namespace etherip {
 namespace {
@@ -38,7 +38,8 @@ Result<MacAddress> MacAddress::Parse(std::string_view text) {
 MacAddress MacAddress::RandomLocal(std::mt19937_64& random) {
   const uint64_t bits = random();
   std::array<uint8_t, 6> bytes{};
-  for (size_t i = 0; i < 6; ++i) bytes[i] = static_cast<uint8_t>(bits >> (8 * i));
+  for (size_t i = 0; i < 6; ++i)
+    bytes[i] = static_cast<uint8_t>(bits >> (8 * i));
   bytes[0] = static_cast<uint8_t>((bytes[0] & 0xfc) | 0x02);
   return MacAddress(bytes);
 }

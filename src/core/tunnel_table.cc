@@ -1,9 +1,9 @@
 #include "core/tunnel_table.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "core/interface_name.h"
 
@@ -33,8 +33,8 @@ Status TunnelTable::CheckSettings(std::string_view name,
                                   const DomainCatalog& domains) const {
   if (!after.domain.empty() && (is_new || after.domain != before.domain)) {
     if (!ValidateDomainName(after.domain) || !domains.Exists(after.domain)) {
-      return Fail(EINVAL, fmt::format("domain {}: no such domain",
-                                      after.domain));
+      return Fail(EINVAL,
+                  fmt::format("domain {}: no such domain", after.domain));
     }
   }
   return CheckUniqueTunnel(name, after);
@@ -181,8 +181,8 @@ void TunnelTable::IndexTunnel(const InterfaceState& state) {
 
 void TunnelTable::UnindexTunnel(const InterfaceState& state) {
   if (!state.settings.tunnel) return;
-  auto it =
-      by_tunnel_.find(IdentityOf(state.settings.domain, *state.settings.tunnel));
+  auto it = by_tunnel_.find(
+      IdentityOf(state.settings.domain, *state.settings.tunnel));
   if (it != by_tunnel_.end() && it->second == state.name) by_tunnel_.erase(it);
 }
 

@@ -7,6 +7,8 @@
 // between the two, so a refused or failed request changes nothing.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,8 +16,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <absl/container/flat_hash_map.h>
 
 #include "core/counters.h"
 #include "core/error.h"
@@ -70,13 +70,12 @@ class TunnelTable {
   Result<InterfaceSettings> PrepareCreate(
       std::string_view name, std::span<const InterfaceOption> options,
       const DomainCatalog& domains) const;
-  Result<InterfaceSettings> PrepareSet(
-      std::string_view name, std::span<const InterfaceOption> options,
-      const DomainCatalog& domains) const;
+  Result<InterfaceSettings> PrepareSet(std::string_view name,
+                                       std::span<const InterfaceOption> options,
+                                       const DomainCatalog& domains) const;
   Status PrepareDestroy(std::string_view name) const;
   tl::expected<ReplacePlan, SpecError> PrepareReplace(
-      std::span<const InterfaceSpec> specs,
-      const DomainCatalog& domains) const;
+      std::span<const InterfaceSpec> specs, const DomainCatalog& domains) const;
 
   const InterfaceState& CommitCreate(std::string_view name,
                                      const InterfaceSettings& settings);

@@ -75,7 +75,8 @@ void MemoryNetwork::Attach(const IpAddress& address, MemorySocket* socket) {
 }
 
 void MemoryNetwork::Detach(MemorySocket* socket) {
-  std::erase_if(owners_, [&](const auto& entry) { return entry.second == socket; });
+  std::erase_if(owners_,
+                [&](const auto& entry) { return entry.second == socket; });
 }
 
 bool MemoryNetwork::Carry(std::vector<uint8_t> packet) {

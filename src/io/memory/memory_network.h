@@ -29,7 +29,9 @@ class MemorySocket : public OuterSocket {
   SendResult Send(std::span<const OutboundPacket> packets) override;
 
   // Queues a whole outer IP packet as if it arrived from the wire.
-  void Arrive(std::vector<uint8_t> packet) { inbox_.push_back(std::move(packet)); }
+  void Arrive(std::vector<uint8_t> packet) {
+    inbox_.push_back(std::move(packet));
+  }
   size_t pending() const { return inbox_.size(); }
 
  private:

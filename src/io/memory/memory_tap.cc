@@ -23,7 +23,8 @@ Result<size_t> MemoryTap::ReadFrames(std::span<PacketBuffer> buffers) {
 Result<size_t> MemoryTap::WriteFrames(
     std::span<const std::span<const uint8_t>> frames) {
   if (broken_) return Fail(EIO, "memory tap: broken");
-  for (const auto& frame : frames) delivered_.emplace_back(frame.begin(), frame.end());
+  for (const auto& frame : frames)
+    delivered_.emplace_back(frame.begin(), frame.end());
   return frames.size();
 }
 
