@@ -99,6 +99,49 @@ class ForwardingTest(unittest.TestCase):
         run("ping", "-c", "2", "-s", "1472", "-M", "do", "198.51.100.2",
             ns=sites.host_a)
 
+    def test_hub_with_two_peers_shares_one_socket(self):
+        """Three namespaces: a hub with a tunnel to each of two peers."""
+        lab = self.lab
+        hub, b, c = lab.netns("hub"), lab.netns("b"), lab.netns("c")
+        lab.veth(hub, lab.name("hb"), b, lab.name("bh"))
+        lab.veth(hub, lab.name("hc"), c, lab.name("ch"))
+        lab.addr(hub, lab.name("hb"), "192.0.2.1/24")
+        lab.addr(b, lab.name("bh"), "192.0.2.2/24")
+        lab.addr(hub, lab.name("hc"), "198.51.100.1/24")
+        lab.addr(c, lab.name("ch"), "198.51.100.2/24")
+        tunnel = ('[[interface]]\nname = "{name}"\nsource = "{src}"\n'
+                  'destination = "{dst}"\nup = true\n')
+        daemons = {
+            hub: "allow = true\n"
+                 + tunnel.format(name="etherip0", src="192.0.2.1",
+                                 dst="192.0.2.2")
+                 + tunnel.format(name="etherip1", src="198.51.100.1",
+                                 dst="198.51.100.2"),
+            b: "allow = true\n" + tunnel.format(
+                name="etherip0", src="192.0.2.2", dst="192.0.2.1"),
+            c: "allow = true\n" + tunnel.format(
+                name="etherip0", src="198.51.100.2", dst="198.51.100.1"),
+        }
+        started = {}
+        for ns, conf in daemons.items():
+            started[ns] = lab.daemon(ns, conf)
+            started[ns].start()
+        lab.addr(hub, "etherip0", "203.0.113.1/28")
+        lab.addr(b, "etherip0", "203.0.113.2/28")
+        lab.addr(hub, "etherip1", "203.0.113.17/28")
+        lab.addr(c, "etherip0", "203.0.113.18/28")
+        for target in ("203.0.113.2", "203.0.113.18"):
+            run("ping", "-c", "2", "-i", "0.2", "-W", "2", target, ns=hub)
+        shown = {i["name"]: i for i in started[hub].show()}
+        for name in ("etherip0", "etherip1"):
+            self.assertGreaterEqual(shown[name]["counters"]["ipackets"], 2)
+            self.assertGreaterEqual(shown[name]["counters"]["opackets"], 2)
+        # Both tunnels are IPv4 in the same domain: one raw socket serves
+        # them (the daemon logs each socket it opens).
+        log = started[hub].read_log()
+        self.assertEqual(log.count("opened IPv4 socket"), 1, log)
+        self.assertEqual(started[hub].stats()["noifdrops"], 0)
+
     def test_allow_off_drops_and_counts_pdrops(self):
         sites = TwoSites(self.lab, allow=False)
         result = sites.ping(count=2, check=False)
