@@ -19,24 +19,12 @@ void StoreBe16(uint8_t* p, uint16_t value) {
 }  // namespace
 
 std::optional<OuterPacket> ParseIpv4Packet(std::span<const uint8_t> packet) {
-  if (packet.size() < kIpv4HeaderSize) return std::nullopt;
-  if ((packet[0] >> 4) != 4) return std::nullopt;
-  const size_t header_size = static_cast<size_t>(packet[0] & 0x0f) * 4;
-  const size_t total_size = LoadBe16(&packet[2]);
-  if (header_size < kIpv4HeaderSize || header_size > total_size ||
-      total_size > packet.size()) {
-    return std::nullopt;
-  }
-  const uint16_t fragment = LoadBe16(&packet[6]);
-  const bool more_fragments = fragment & 0x2000;
-  const uint16_t offset = fragment & 0x1fff;
-  if (more_fragments || offset != 0) return std::nullopt;
-  if (packet[9] != kIpProtocolEtherIp) return std::nullopt;
-  OuterPacket outer;
-  outer.source = IpAddress::V4(packet.subspan<12, 4>());
-  outer.destination = IpAddress::V4(packet.subspan<16, 4>());
-  outer.payload = packet.subspan(header_size, total_size - header_size);
-  return outer;
+  const auto fields = ParseIpv4Fields(packet);
+  if (!fields) return std::nullopt;
+  return OuterPacket{
+      IpAddress::V4(std::span<const uint8_t, 4>(fields->source, 4)),
+      IpAddress::V4(std::span<const uint8_t, 4>(fields->destination, 4)),
+      fields->payload};
 }
 
 std::optional<OuterPacket> ParseIpv6Packet(std::span<const uint8_t> packet) {

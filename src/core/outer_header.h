@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 
+#include "core/etherip_header.h"
 #include "core/ip_address.h"
 
 namespace etherip {
@@ -27,9 +28,39 @@ struct OuterPacket {
   std::span<const uint8_t> payload;  // from the EtherIP header on
 };
 
+// An outer IPv4 packet as views into its bytes: what the receive path
+// needs, with nothing copied.
+struct Ipv4Fields {
+  const uint8_t* source;       // 4 bytes
+  const uint8_t* destination;  // 4 bytes
+  std::span<const uint8_t> payload;
+};
+
 // Accepts version 4, IHL >= 5 within the buffer, total length within the
 // buffer (bytes past it are ignored), protocol 97, and no fragment (the
-// kernel reassembles before delivery). Options are skipped.
+// kernel reassembles before delivery). Options are skipped. Inline: it runs
+// for every received IPv4 packet.
+inline std::optional<Ipv4Fields> ParseIpv4Fields(
+    std::span<const uint8_t> packet) {
+  if (packet.size() < kIpv4HeaderSize || (packet[0] >> 4) != 4) {
+    return std::nullopt;
+  }
+  const size_t header_size = static_cast<size_t>(packet[0] & 0x0f) * 4;
+  const size_t total_size = static_cast<size_t>(packet[2] << 8 | packet[3]);
+  if (header_size < kIpv4HeaderSize || header_size > total_size ||
+      total_size > packet.size()) {
+    return std::nullopt;
+  }
+  const bool more_fragments = packet[6] & 0x20;
+  const bool offset = (packet[6] & 0x1f) != 0 || packet[7] != 0;
+  if (more_fragments || offset || packet[9] != kIpProtocolEtherIp) {
+    return std::nullopt;
+  }
+  return Ipv4Fields{&packet[12], &packet[16],
+                    packet.subspan(header_size, total_size - header_size)};
+}
+
+// ParseIpv4Fields, as addresses.
 std::optional<OuterPacket> ParseIpv4Packet(std::span<const uint8_t> packet);
 
 // Accepts version 6, next header 97 (no extension headers: the kernel

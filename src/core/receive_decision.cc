@@ -59,21 +59,18 @@ class LookupPipeline {
  public:
   static constexpr size_t kDepth = 64;  // a whole recvmmsg batch
 
-  LookupPipeline(const ForwardingTable& table, DomainId arrival_domain,
+  LookupPipeline(const ForwardingTable& table,
                  std::span<ReceiveVerdict> verdicts, GlobalCounters& counters)
-      : table_(table),
-        domain_(arrival_domain),
-        verdicts_(verdicts),
-        counters_(counters) {}
+      : table_(table), verdicts_(verdicts), counters_(counters) {}
 
   // Queues the packet whose verdict goes to verdicts[position]; its bucket
   // is prefetched now. Flushes when the pipeline is full.
-  void Add(size_t position, const IpAddress& source,
-           const IpAddress& destination, std::span<const uint8_t> payload) {
+  void Add(size_t position, const ForwardingKey& key,
+           std::span<const uint8_t> payload) {
     if (count_ == kDepth) Flush();
     Pending& pending = pending_[count_++];
-    pending.key = KeyOf(domain_, source, destination);
-    pending.hash = TunnelIndex::Hash(pending.key);
+    pending.key = key;
+    pending.hash = TunnelIndex::Hash(key);
     pending.position = position;
     pending.payload = payload;
     table_.index().Prefetch(pending.hash);
@@ -105,7 +102,6 @@ class LookupPipeline {
     const TunnelIndex::Bucket* hit;
   };
   const ForwardingTable& table_;
-  DomainId domain_;
   std::span<ReceiveVerdict> verdicts_;
   GlobalCounters& counters_;
   std::array<Pending, kDepth> pending_;
@@ -128,10 +124,11 @@ void DecideReceiveBatch(const ForwardingTable& table, bool allow,
                         std::span<ReceiveVerdict> verdicts,
                         GlobalCounters& counters) {
   if (!allow) return DropAllByPolicy(packets.size(), verdicts, counters);
-  LookupPipeline pipeline(table, arrival_domain, verdicts, counters);
+  LookupPipeline pipeline(table, verdicts, counters);
   for (size_t i = 0; i < packets.size(); ++i) {
-    pipeline.Add(i, packets[i].source, packets[i].destination,
-                 packets[i].payload);
+    pipeline.Add(
+        i, KeyOf(arrival_domain, packets[i].source, packets[i].destination),
+        packets[i].payload);
   }
   pipeline.Flush();
 }
@@ -142,14 +139,18 @@ void DecideReceiveIpv4Batch(const ForwardingTable& table, bool allow,
                             std::span<ReceiveVerdict> verdicts,
                             GlobalCounters& counters) {
   if (!allow) return DropAllByPolicy(packets.size(), verdicts, counters);
-  LookupPipeline pipeline(table, arrival_domain, verdicts, counters);
+  LookupPipeline pipeline(table, verdicts, counters);
   for (size_t i = 0; i < packets.size(); ++i) {
-    const auto outer = ParseIpv4Packet(packets[i]);
-    if (!outer) {
+    const auto fields = ParseIpv4Fields(packets[i]);
+    if (!fields) {
       verdicts[i] = Drop(ReceiveDrop::kMalformed, counters.adrops);
       continue;
     }
-    pipeline.Add(i, outer->source, outer->destination, outer->payload);
+    // Our source is their destination and the other way round.
+    pipeline.Add(i,
+                 MakeIpv4ForwardingKey(arrival_domain, fields->destination,
+                                       fields->source),
+                 fields->payload);
   }
   pipeline.Flush();
 }
@@ -159,9 +160,13 @@ ReceiveVerdict DecideReceiveIpv4(const ForwardingTable& table, bool allow,
                                  std::span<const uint8_t> packet,
                                  GlobalCounters& counters) {
   if (!allow) return Drop(ReceiveDrop::kPolicy, counters.pdrops);
-  const auto outer = ParseIpv4Packet(packet);
-  if (!outer) return Drop(ReceiveDrop::kMalformed, counters.adrops);
-  return DecideReceive(table, allow, arrival_domain, *outer, counters);
+  const auto fields = ParseIpv4Fields(packet);
+  if (!fields) return Drop(ReceiveDrop::kMalformed, counters.adrops);
+  // Our source is their destination and the other way round.
+  const ForwardingKey key = MakeIpv4ForwardingKey(
+      arrival_domain, fields->destination, fields->source);
+  return Conclude(table, table.index().Find(key, TunnelIndex::Hash(key)),
+                  fields->payload, counters);
 }
 
 }  // namespace etherip
