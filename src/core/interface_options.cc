@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <string>
 
 namespace etherip {
 namespace {
@@ -111,14 +112,35 @@ Result<Tunnel> ParseTunnel(std::string_view source,
   return tunnel;
 }
 
+namespace {
+
+tl::unexpected<Error> BadMtu(std::string_view text) {
+  return Fail(EINVAL, fmt::format("mtu {}: invalid argument (range {}-{})",
+                                  text, kMinMtu, kMaxMtu));
+}
+
+}  // namespace
+
+Status CheckMtu(uint32_t mtu) {
+  if (mtu < kMinMtu || mtu > kMaxMtu) return BadMtu(std::to_string(mtu));
+  return {};
+}
+
+Status CheckLladdr(const MacAddress& mac) {
+  if (mac.is_multicast() || mac.is_zero()) {
+    return Fail(EINVAL, fmt::format("lladdr {}: not a unicast address",
+                                    mac.ToString()));
+  }
+  return {};
+}
+
 Result<uint32_t> ParseMtu(std::string_view text) {
   uint32_t mtu = 0;
   const auto [end, error] =
       std::from_chars(text.data(), text.data() + text.size(), mtu);
   if (error != std::errc() || end != text.data() + text.size() ||
-      mtu < kMinMtu || mtu > kMaxMtu) {
-    return Fail(EINVAL, fmt::format("mtu {}: invalid argument (range {}-{})",
-                                    text, kMinMtu, kMaxMtu));
+      !CheckMtu(mtu)) {
+    return BadMtu(text);
   }
   return mtu;
 }
@@ -126,8 +148,8 @@ Result<uint32_t> ParseMtu(std::string_view text) {
 Result<MacAddress> ParseLladdr(std::string_view text) {
   auto mac = MacAddress::Parse(text);
   if (!mac) return tl::unexpected(mac.error());
-  if (mac->is_multicast() || mac->is_zero()) {
-    return Fail(EINVAL, fmt::format("lladdr {}: not a unicast address", text));
+  if (auto valid = CheckLladdr(*mac); !valid) {
+    return tl::unexpected(valid.error());
   }
   return *mac;
 }

@@ -81,6 +81,8 @@ Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
 // The value checks of ApplyInterfaceOptions, for settings built elsewhere
 // (the configuration file).
 Status CheckTunnel(const Tunnel& tunnel);
+Status CheckMtu(uint32_t mtu);              // kMinMtu..kMaxMtu
+Status CheckLladdr(const MacAddress& mac);  // unicast, not zero
 Result<uint32_t> ParseMtu(std::string_view text);
 Result<MacAddress> ParseLladdr(std::string_view text);
 Result<Tunnel> ParseTunnel(std::string_view source,

@@ -9,11 +9,35 @@
 
 namespace etherip {
 
+namespace {
+
+tl::unexpected<Error> NoSuchDomain(std::string_view domain) {
+  return Fail(EINVAL, fmt::format("domain {}: no such domain", domain));
+}
+
+tl::unexpected<Error> AddressInUse(const Tunnel& tunnel) {
+  return Fail(EADDRNOTAVAIL, fmt::format("tunnel {}: address not available",
+                                         tunnel.ToString()));
+}
+
+// A domain a request sets must exist; one it keeps may have vanished (the
+// interface is then not running, which is no reason to refuse the request).
+Status CheckDomain(std::string_view domain, bool changed,
+                   const DomainCatalog& domains) {
+  if (domain.empty() || !changed) return {};
+  if (!ValidateDomainName(domain) || !domains.Exists(domain)) {
+    return NoSuchDomain(domain);
+  }
+  return {};
+}
+
+}  // namespace
+
 Status ValidateDomainName(std::string_view name) {
   if (name.empty() || name == "." || name == ".." ||
       name.find('/') != std::string_view::npos ||
       name.find('\0') != std::string_view::npos || name.size() > 255) {
-    return Fail(EINVAL, fmt::format("domain {}: no such domain", name));
+    return NoSuchDomain(name);
   }
   return {};
 }
@@ -31,11 +55,10 @@ Status TunnelTable::CheckSettings(std::string_view name,
                                   const InterfaceSettings& before,
                                   const InterfaceSettings& after, bool is_new,
                                   const DomainCatalog& domains) const {
-  if (!after.domain.empty() && (is_new || after.domain != before.domain)) {
-    if (!ValidateDomainName(after.domain) || !domains.Exists(after.domain)) {
-      return Fail(EINVAL,
-                  fmt::format("domain {}: no such domain", after.domain));
-    }
+  if (auto valid = CheckDomain(
+          after.domain, is_new || after.domain != before.domain, domains);
+      !valid) {
+    return valid;
   }
   return CheckUniqueTunnel(name, after);
 }
@@ -45,8 +68,7 @@ Status TunnelTable::CheckUniqueTunnel(std::string_view name,
   if (!settings.tunnel) return {};
   auto it = by_tunnel_.find(IdentityOf(settings.domain, *settings.tunnel));
   if (it != by_tunnel_.end() && it->second != name) {
-    return Fail(EADDRNOTAVAIL, fmt::format("tunnel {}: address not available",
-                                           settings.tunnel->ToString()));
+    return AddressInUse(*settings.tunnel);
   }
   return {};
 }
@@ -126,29 +148,14 @@ tl::expected<ReplacePlan, SpecError> TunnelTable::PrepareReplace(
       }
       auto [it, inserted] = tunnels.emplace(
           IdentityOf(settings.domain, *settings.tunnel), spec.name);
-      if (!inserted) {
-        return refuse(i, Error{EADDRNOTAVAIL,
-                               fmt::format("tunnel {}: address not available",
-                                           settings.tunnel->ToString())});
-      }
+      if (!inserted) return refuse(i, AddressInUse(*settings.tunnel).value());
     }
     const bool domain_changed =
         current == nullptr || current->settings.domain != settings.domain;
-    if (!settings.domain.empty() && domain_changed &&
-        (!ValidateDomainName(settings.domain) ||
-         !domains.Exists(settings.domain))) {
-      return refuse(i, Error{EINVAL, fmt::format("domain {}: no such domain",
-                                                 settings.domain)});
-    }
-    if (spec.has_lladdr &&
-        (settings.lladdr.is_multicast() || settings.lladdr.is_zero())) {
-      return refuse(
-          i, Error{EINVAL, fmt::format("lladdr {}: not a unicast address",
-                                       settings.lladdr.ToString())});
-    }
-    if (settings.mtu < kMinMtu || settings.mtu > kMaxMtu) {
-      return refuse(i, Error{EINVAL, fmt::format("mtu {}: invalid argument",
-                                                 settings.mtu)});
+    for (const Status& valid :
+         {CheckDomain(settings.domain, domain_changed, domains),
+          CheckLladdr(settings.lladdr), CheckMtu(settings.mtu)}) {
+      if (!valid) return refuse(i, valid.error());
     }
     if (current == nullptr) {
       plan.create.emplace_back(spec.name, settings);
