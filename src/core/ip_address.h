@@ -13,6 +13,19 @@ namespace etherip {
 
 enum class Family : uint8_t { kNone = 0, kIpv4 = 4, kIpv6 = 6 };
 
+// "IPv4", "IPv6" or "none", for messages.
+constexpr std::string_view FamilyName(Family family) {
+  switch (family) {
+    case Family::kIpv4:
+      return "IPv4";
+    case Family::kIpv6:
+      return "IPv6";
+    case Family::kNone:
+      break;
+  }
+  return "none";
+}
+
 class IpAddress {
  public:
   IpAddress() = default;  // family kNone

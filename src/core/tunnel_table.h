@@ -134,6 +134,12 @@ class TunnelTable {
   std::vector<bool> id_in_use_;
 };
 
+// "(default)" for the daemon's own namespace, else the domain's name; for
+// messages.
+inline std::string_view DomainLabel(std::string_view domain) {
+  return domain.empty() ? "(default)" : domain;
+}
+
 // A valid `ip netns` name: non-empty, no '/' or NUL, not "." or "..".
 Status ValidateDomainName(std::string_view name);
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/tunnel_table.h"
+
 namespace etherip {
 namespace {
 
@@ -33,9 +35,9 @@ void DropLogger::OnReceiveDrop(ReceiveDrop reason, const DataPlane& plane,
   if (slot.logged_once && now - slot.last < interval_) return;
   const std::string_view domain = plane.DomainNameOf(where.domain);
   spdlog::warn("dropped {} received {} packet{} in domain {}: {}",
-               slot.suppressed, where.family == Family::kIpv4 ? "IPv4" : "IPv6",
-               slot.suppressed == 1 ? "" : "s",
-               domain.empty() ? "(default)" : domain, Explain(reason));
+               slot.suppressed, FamilyName(where.family),
+               slot.suppressed == 1 ? "" : "s", DomainLabel(domain),
+               Explain(reason));
   slot.suppressed = 0;
   slot.last = now;
   slot.logged_once = true;

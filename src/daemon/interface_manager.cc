@@ -8,6 +8,8 @@
 #include <random>
 #include <set>
 
+#include "io/linux/netns_path.h"
+
 namespace etherip {
 namespace {
 
@@ -19,19 +21,19 @@ TunnelTable::MacGenerator RandomMacs() {
 std::string Describe(const InterfaceSettings& s) {
   return fmt::format("tunnel {} domain {} {} mtu {} lladdr {}",
                      s.tunnel ? s.tunnel->ToString() : "none",
-                     s.domain.empty() ? "(default)" : s.domain,
-                     s.up ? "up" : "down", s.mtu, s.lladdr.ToString());
+                     DomainLabel(s.domain), s.up ? "up" : "down", s.mtu,
+                     s.lladdr.ToString());
 }
 
 }  // namespace
 
 std::optional<std::pair<uint64_t, uint64_t>> NetnsIdentity(
     std::string_view domain) {
-  const std::string path = domain.empty()
-                               ? std::string("/proc/self/ns/net")
-                               : fmt::format("/run/netns/{}", domain);
+  const auto path = domain.empty() ? Result<std::string>("/proc/self/ns/net")
+                                   : NetnsPath(domain);
+  if (!path) return std::nullopt;
   struct stat info {};
-  if (stat(path.c_str(), &info) != 0) return std::nullopt;
+  if (stat(path->c_str(), &info) != 0) return std::nullopt;
   return std::pair<uint64_t, uint64_t>(info.st_dev, info.st_ino);
 }
 
@@ -97,61 +99,52 @@ Status InterfaceManager::ApplyLinkChanges(LinuxTap& tap,
   return {};
 }
 
-Status InterfaceManager::EnsureSocketFor(const InterfaceSettings& settings) {
-  if (!settings.tunnel) return {};
-  const auto identity = NetnsIdentity(settings.domain);
+Status InterfaceManager::EnsureSocket(const SocketKey& key) {
+  const auto& [family, domain] = key;
+  const auto identity = NetnsIdentity(domain);
   if (!identity) return {};  // the domain is gone: not running, no socket
-  SocketKey key{settings.tunnel->source.family(), settings.domain};
   auto it = sockets_.find(key);
   if (it != sockets_.end() && it->second.netns == *identity) return {};
-  auto socket = LinuxRawSocket::Open(key.first, settings.domain);
+  auto socket = LinuxRawSocket::Open(family, domain);
   if (!socket) return tl::unexpected(socket.error());
   sockets_[key] = SocketSlot{std::move(*socket), *identity};
-  spdlog::info("opened {} socket in domain {}",
-               key.first == Family::kIpv4 ? "IPv4" : "IPv6",
-               settings.domain.empty() ? "(default)" : settings.domain);
+  spdlog::info("opened {} socket in domain {}", FamilyName(family),
+               DomainLabel(domain));
   return {};
+}
+
+Status InterfaceManager::EnsureSocketFor(const InterfaceSettings& settings) {
+  if (!settings.tunnel) return {};
+  return EnsureSocket({settings.tunnel->source.family(), settings.domain});
 }
 
 bool InterfaceManager::SyncSockets() {
   std::set<SocketKey> needed;
-  bool changed = false;
   for (const InterfaceState* state : table_.List()) {
     const auto& s = state->settings;
-    if (!s.tunnel) continue;
-    if (!NetnsIdentity(s.domain)) continue;
-    needed.insert({s.tunnel->source.family(), s.domain});
+    if (s.tunnel) needed.insert({s.tunnel->source.family(), s.domain});
   }
+  bool changed = false;
   for (auto it = sockets_.begin(); it != sockets_.end();) {
-    const auto identity = NetnsIdentity(it->first.second);
-    if (!needed.contains(it->first) || identity != it->second.netns) {
-      spdlog::info("closed {} socket in domain {}",
-                   it->first.first == Family::kIpv4 ? "IPv4" : "IPv6",
-                   it->first.second.empty() ? "(default)" : it->first.second);
-      it = sockets_.erase(it);
-      changed = true;
-    } else {
+    const auto& [family, domain] = it->first;
+    if (needed.contains(it->first) &&
+        NetnsIdentity(domain) == it->second.netns) {
       ++it;
-    }
-  }
-  for (const auto& [family, domain] : needed) {
-    if (sockets_.contains({family, domain})) continue;
-    InterfaceSettings probe;
-    probe.domain = domain;
-    // Any tunnel of the right family will do: only the family matters.
-    for (const InterfaceState* state : table_.List()) {
-      if (state->settings.tunnel && state->settings.domain == domain &&
-          state->settings.tunnel->source.family() == family) {
-        probe.tunnel = state->settings.tunnel;
-        break;
-      }
-    }
-    if (auto opened = EnsureSocketFor(probe); !opened) {
-      spdlog::error("domain {}: cannot open socket: {}", domain,
-                    opened.error().message);
       continue;
     }
+    spdlog::info("closed {} socket in domain {}", FamilyName(family),
+                 DomainLabel(domain));
+    it = sockets_.erase(it);
     changed = true;
+  }
+  for (const SocketKey& key : needed) {
+    if (sockets_.contains(key)) continue;
+    if (auto opened = EnsureSocket(key); !opened) {
+      spdlog::error("domain {}: cannot open socket: {}",
+                    DomainLabel(key.second), opened.error().message);
+      continue;
+    }
+    changed = changed || sockets_.contains(key);
   }
   return changed;
 }
@@ -352,8 +345,7 @@ void InterfaceManager::HandleFailures(
   for (const Endpoint& endpoint : failures.sockets) {
     const std::string domain(table_.DomainName(endpoint.domain));
     spdlog::error("{} socket in domain {} failed; reopening it",
-                  endpoint.family == Family::kIpv4 ? "IPv4" : "IPv6",
-                  domain.empty() ? "(default)" : domain);
+                  FamilyName(endpoint.family), DomainLabel(domain));
     sockets_.erase({endpoint.family, domain});
   }
   if (!failures.sockets.empty()) {

@@ -74,8 +74,10 @@ class InterfaceManager {
                                             const InterfaceSettings& settings);
   Status ApplyLinkChanges(LinuxTap& tap, const InterfaceSettings& before,
                           const InterfaceSettings& after);
-  // Opens the socket `settings` needs, if its domain exists and it is not
-  // open yet.
+  // Opens the socket of (family, domain) unless it is open in the domain's
+  // current namespace; nothing when the domain does not exist.
+  Status EnsureSocket(const SocketKey& key);
+  // The socket `settings` needs, if any.
   Status EnsureSocketFor(const InterfaceSettings& settings);
   // Opens sockets that tunnels need, closes those none needs. True when the
   // set changed.

@@ -30,10 +30,6 @@ void SetBufferSize(int fd, int force_option, int option) {
   (void)::setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof(bytes));
 }
 
-const char* FamilyName(Family family) {
-  return family == Family::kIpv4 ? "IPv4" : "IPv6";
-}
-
 }  // namespace
 
 LinuxRawSocket::Batch::Batch() {
