@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <functional>
 #include <random>
 #include <set>
 
@@ -60,11 +61,13 @@ Result<std::shared_ptr<LinuxTap>> InterfaceManager::MakeTap(
   auto tap = LinuxTap::Create(name);
   if (!tap) return tl::unexpected(tap.error());
   std::shared_ptr<LinuxTap> shared = std::move(*tap);
-  InterfaceSettings blank = settings;
-  blank.lladdr = MacAddress();
-  blank.mtu = 0;
-  blank.up = false;
-  if (auto applied = ApplyLinkChanges(*shared, blank, settings); !applied) {
+  // What the kernel gives a new TAP: down, MTU 1500, a MAC of its own
+  // choosing (never equal to ours, which is set unconditionally).
+  InterfaceSettings fresh = settings;
+  fresh.up = false;
+  fresh.mtu = kDefaultMtu;
+  fresh.lladdr = MacAddress();
+  if (auto applied = ApplyLinkChanges(*shared, fresh, settings); !applied) {
     return tl::unexpected(applied.error());  // the TAP goes with `shared`
   }
   return shared;
@@ -74,24 +77,27 @@ Status InterfaceManager::ApplyLinkChanges(LinuxTap& tap,
                                           const InterfaceSettings& before,
                                           const InterfaceSettings& after) {
   const int index = tap.ifindex();
-  if (before.lladdr != after.lladdr) {
-    if (auto done = links_.SetAddress(index, after.lladdr); !done) return done;
-  }
-  if (before.mtu != after.mtu) {
-    if (auto done = links_.SetMtu(index, after.mtu); !done) {
-      if (before.lladdr != after.lladdr && !before.lladdr.is_zero()) {
-        (void)links_.SetAddress(index, before.lladdr);
-      }
-      return done;
-    }
-  }
-  if (before.up != after.up) {
-    if (auto done = links_.SetUp(index, after.up); !done) {
-      if (before.mtu != after.mtu && before.mtu != 0) {
-        (void)links_.SetMtu(index, before.mtu);
-      }
-      if (before.lladdr != after.lladdr && !before.lladdr.is_zero()) {
-        (void)links_.SetAddress(index, before.lladdr);
+  // In order: MAC and MTU before the link goes up. A failed step undoes the
+  // ones before it, best effort.
+  struct Step {
+    bool needed;
+    std::function<Status()> apply;
+    std::function<Status()> undo;
+  };
+  const Step steps[] = {
+      {before.lladdr != after.lladdr,
+       [&] { return links_.SetAddress(index, after.lladdr); },
+       [&] { return links_.SetAddress(index, before.lladdr); }},
+      {before.mtu != after.mtu, [&] { return links_.SetMtu(index, after.mtu); },
+       [&] { return links_.SetMtu(index, before.mtu); }},
+      {before.up != after.up, [&] { return links_.SetUp(index, after.up); },
+       [&] { return links_.SetUp(index, before.up); }},
+  };
+  for (size_t i = 0; i < std::size(steps); ++i) {
+    if (!steps[i].needed) continue;
+    if (auto done = steps[i].apply(); !done) {
+      for (size_t j = i; j-- > 0;) {
+        if (steps[j].needed) (void)steps[j].undo();
       }
       return done;
     }
