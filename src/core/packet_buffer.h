@@ -14,10 +14,13 @@ namespace etherip {
 
 class PacketBuffer {
  public:
-  // Room for an outer IPv6 header plus the EtherIP header, rounded up.
+  // Room for an outer IPv6 header plus the EtherIP header, or a
+  // virtio-net header, rounded up.
   static constexpr size_t kHeadroom = 64;
-  // Frames up to 64 KiB: offloaded super-frames (TSO/GRO) included.
-  static constexpr size_t kMaxData = 65536;
+  // A whole 64 KiB IP packet (an IPv6 one: 40 + 65535 bytes) behind an
+  // Ethernet header and two VLAN tags, rounded up: offloaded super-frames
+  // (TSO, and coalesced ones) and reassembled outer packets fit.
+  static constexpr size_t kMaxData = 65536 + 128;
 
   PacketBuffer()
       : storage_(new uint8_t[kHeadroom + kMaxData]), offset_(kHeadroom) {}
@@ -56,7 +59,23 @@ class PacketBuffer {
     offset_ += n;
     size_ -= n;
   }
+  // Grows the packet at the end by n bytes (must fit in tailroom()) and
+  // returns them.
+  std::span<uint8_t> Append(size_t n) {
+    assert(n <= tailroom());
+    const size_t end = offset_ + size_;
+    size_ += n;
+    return {storage_.get() + end, n};
+  }
+  // Makes `inside`, a part of data(), the whole packet.
+  void Narrow(std::span<const uint8_t> inside) {
+    assert(inside.data() >= storage_.get() + offset_ &&
+           inside.data() + inside.size() <= storage_.get() + offset_ + size_);
+    offset_ = static_cast<size_t>(inside.data() - storage_.get());
+    size_ = inside.size();
+  }
   size_t headroom() const { return offset_; }
+  size_t tailroom() const { return kHeadroom + kMaxData - offset_ - size_; }
 
  private:
   std::unique_ptr<uint8_t[]> storage_;

@@ -1,0 +1,1 @@
+#include "offload/coalescer.h"

@@ -1,0 +1,48 @@
+// Receive coalescing (software GRO) for one TAP: consecutive in-order TCP
+// segments of one flow, among the frames a receive batch delivers to one
+// interface, are merged into one super-frame written with a virtio-net
+// header, so the stack above the interface handles one large packet
+// instead of dozens.
+//
+// Nothing vouches for an EtherIP payload (unlike an authenticated tunnel),
+// so a segment is merged only after its IPv4 header checksum and its TCP
+// checksum verify; the merged frame is then marked NEEDS_CSUM (the kernel
+// trusts it) with the pseudo-header sum in the TCP checksum field, as a
+// local TSO sender leaves it. A frame that is not merged is written as it
+// came, with a zero header: the kernel checks it as usual.
+//
+// Segments merge when they have the same layer-2 header (MACs and VLAN
+// tags), the same IP addresses and ports, IPv4 without options with equal
+// TOS, TTL and DF, consecutive identification (or equal), IPv6 without
+// extension headers with equal traffic class, flow label and hop limit,
+// the same TCP options and acknowledgement and window, only ACK set (PSH
+// allowed on the last merged segment), sequence numbers following on,
+// every merged segment but the last carrying exactly the first segment's
+// payload size, and a result within 64 KiB of IP packet.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "core/packet_buffer.h"
+#include "offload/virtio_net_header.h"
+
+namespace etherip {
+
+struct CoalescedFrame {
+  PacketBuffer* buffer = nullptr;  // data() is the whole Ethernet frame
+  VirtioNetHeader header;          // all zero when not merged
+};
+
+// Merges what can be merged among `frames` (each buffer's data() is one
+// Ethernet frame; buffers must not repeat), in place: a merged group's
+// first buffer gets the others' payloads appended (it has the tail room:
+// PacketBuffer holds a 64 KiB IP packet) and its headers fixed (IP length,
+// IPv4 header checksum, PSH from the last segment). Writes one entry per
+// frame to write into `out` (out.size() >= frames.size()) and returns how
+// many. Within one flow the order is kept; a group is written where its
+// first frame was.
+size_t CoalesceTcp(std::span<PacketBuffer* const> frames,
+                   std::span<CoalescedFrame> out);
+
+}  // namespace etherip
