@@ -39,7 +39,7 @@ Result<FrameLayout> ParseFrameLayout(std::span<const uint8_t> frame) {
   if (type == kEtherTypeIpv4) {
     if (frame.size() < l3 + kIpv4MinSize) return Bad("short IPv4 header");
     if ((frame[l3] >> 4) != 4) return Bad("IPv4 EtherType, not version 4");
-    const size_t ihl = size_t{frame[l3] & 0x0f} * 4;
+    const size_t ihl = static_cast<size_t>(frame[l3] & 0x0f) * 4;
     if (ihl < kIpv4MinSize) return Bad("IPv4 IHL < 5");
     if (frame.size() < l3 + ihl) return Bad("short IPv4 options");
     const size_t total = LoadBe16(&frame[l3 + 2]);
@@ -76,7 +76,7 @@ Result<FrameLayout> ParseFrameLayout(std::span<const uint8_t> frame) {
   const size_t l4 = layout.l4_offset;
   if (protocol == kIpProtocolTcp) {
     if (layout.ip_end < l4 + kTcpMinSize) return Bad("short TCP header");
-    const size_t data_offset = size_t{frame[l4 + 12] >> 4} * 4;
+    const size_t data_offset = static_cast<size_t>(frame[l4 + 12] >> 4) * 4;
     if (data_offset < kTcpMinSize) return Bad("TCP data offset < 5");
     if (layout.ip_end < l4 + data_offset) return Bad("short TCP options");
     layout.header_length = l4 + data_offset;
