@@ -33,6 +33,11 @@ ReceiveVerdict Conclude(const ForwardingTable& table,
   return ReceiveVerdict{ReceiveDrop::kNone, table.EntryAt(*bucket), frame};
 }
 
+// Unset addresses: the socket could not parse the outer header.
+bool HasOuterAddresses(const OuterPacket& outer) {
+  return outer.source.family() != Family::kNone;
+}
+
 // Our source is their destination and the other way round.
 ForwardingKey KeyOf(DomainId arrival_domain, const IpAddress& source,
                     const IpAddress& destination) {
@@ -45,6 +50,9 @@ ReceiveVerdict DecideReceive(const ForwardingTable& table, bool allow,
                              DomainId arrival_domain, const OuterPacket& outer,
                              GlobalCounters& counters) {
   if (!allow) return Drop(ReceiveDrop::kPolicy, counters.pdrops);
+  if (!HasOuterAddresses(outer)) {
+    return Drop(ReceiveDrop::kMalformed, counters.adrops);
+  }
   const ForwardingKey key =
       KeyOf(arrival_domain, outer.source, outer.destination);
   return Conclude(table, table.index().Find(key, TunnelIndex::Hash(key)),
@@ -126,31 +134,13 @@ void DecideReceiveBatch(const ForwardingTable& table, bool allow,
   if (!allow) return DropAllByPolicy(packets.size(), verdicts, counters);
   LookupPipeline pipeline(table, verdicts, counters);
   for (size_t i = 0; i < packets.size(); ++i) {
-    pipeline.Add(
-        i, KeyOf(arrival_domain, packets[i].source, packets[i].destination),
-        packets[i].payload);
-  }
-  pipeline.Flush();
-}
-
-void DecideReceiveIpv4Batch(const ForwardingTable& table, bool allow,
-                            DomainId arrival_domain,
-                            std::span<const std::span<const uint8_t>> packets,
-                            std::span<ReceiveVerdict> verdicts,
-                            GlobalCounters& counters) {
-  if (!allow) return DropAllByPolicy(packets.size(), verdicts, counters);
-  LookupPipeline pipeline(table, verdicts, counters);
-  for (size_t i = 0; i < packets.size(); ++i) {
-    const auto fields = ParseIpv4Fields(packets[i]);
-    if (!fields) {
+    if (!HasOuterAddresses(packets[i])) {
       verdicts[i] = Drop(ReceiveDrop::kMalformed, counters.adrops);
       continue;
     }
-    // Our source is their destination and the other way round.
-    pipeline.Add(i,
-                 MakeIpv4ForwardingKey(arrival_domain, fields->destination,
-                                       fields->source),
-                 fields->payload);
+    pipeline.Add(
+        i, KeyOf(arrival_domain, packets[i].source, packets[i].destination),
+        packets[i].payload);
   }
   pipeline.Flush();
 }
@@ -159,14 +149,9 @@ ReceiveVerdict DecideReceiveIpv4(const ForwardingTable& table, bool allow,
                                  DomainId arrival_domain,
                                  std::span<const uint8_t> packet,
                                  GlobalCounters& counters) {
-  if (!allow) return Drop(ReceiveDrop::kPolicy, counters.pdrops);
-  const auto fields = ParseIpv4Fields(packet);
-  if (!fields) return Drop(ReceiveDrop::kMalformed, counters.adrops);
-  // Our source is their destination and the other way round.
-  const ForwardingKey key = MakeIpv4ForwardingKey(
-      arrival_domain, fields->destination, fields->source);
-  return Conclude(table, table.index().Find(key, TunnelIndex::Hash(key)),
-                  fields->payload, counters);
+  const auto outer = ParseIpv4Packet(packet);
+  return DecideReceive(table, allow, arrival_domain,
+                       outer ? *outer : OuterPacket{{}, {}, packet}, counters);
 }
 
 }  // namespace etherip

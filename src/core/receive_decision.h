@@ -26,7 +26,9 @@ struct ReceiveVerdict {
 
 // Decides and counts: pdrops, noifdrops or adrops on a drop; the global and
 // the interface's ipackets and ibytes (the bytes after the EtherIP header)
-// on delivery.
+// on delivery. Both families take this one path: sockets hand over the
+// outer addresses and the payload. Unset addresses mean that the outer
+// header did not parse: adrops (after the allow check).
 ReceiveVerdict DecideReceive(const ForwardingTable& table, bool allow,
                              DomainId arrival_domain, const OuterPacket& outer,
                              GlobalCounters& counters);
@@ -41,19 +43,12 @@ void DecideReceiveBatch(const ForwardingTable& table, bool allow,
                         std::span<ReceiveVerdict> verdicts,
                         GlobalCounters& counters);
 
-// The same for a whole IPv4 packet, as a Linux raw IPv4 socket reads it. An
-// outer header that does not parse counts as adrops (after the allow check).
+// The same for a whole IPv4 packet (header and options included), for
+// tests and fuzzing: an outer header that does not parse counts as adrops
+// (after the allow check).
 ReceiveVerdict DecideReceiveIpv4(const ForwardingTable& table, bool allow,
                                  DomainId arrival_domain,
                                  std::span<const uint8_t> packet,
                                  GlobalCounters& counters);
-
-// DecideReceiveIpv4 for each packet of a batch, with the lookups
-// overlapped as in DecideReceiveBatch.
-void DecideReceiveIpv4Batch(const ForwardingTable& table, bool allow,
-                            DomainId arrival_domain,
-                            std::span<const std::span<const uint8_t>> packets,
-                            std::span<ReceiveVerdict> verdicts,
-                            GlobalCounters& counters);
 
 }  // namespace etherip

@@ -102,6 +102,8 @@ Status InterfaceManager::ApplyLinkChanges(LinuxTap& tap,
       return done;
     }
   }
+  // Super-frames read from the TAP are cut for the link's MTU.
+  tap.SetMtu(after.mtu);
   return {};
 }
 

@@ -8,59 +8,90 @@
 namespace etherip {
 
 Forwarder::Forwarder(GlobalCounters& counters, DropObserver* observer)
-    : counters_(counters), observer_(observer), buffers_(kBatch) {}
+    : counters_(counters),
+      observer_(observer),
+      device_buffers_(kBatch),
+      socket_buffers_(kBatch) {}
 
 PumpResult Forwarder::PumpDevice(const DataPlane& plane, InterfaceId id) {
   PumpResult result;
   FrameDevice* device = plane.DeviceOf(id);
-  if (device == nullptr) return result;
-  auto read = device->ReadFrames(buffers_);
+  if (device == nullptr || held_) return result;
+  auto read = device->ReadFrames(device_buffers_);
   if (!read) {
     result.source_failed = true;
     return result;
   }
   result.packets = *read;
-  // All frames of one device go through one tunnel: one verdict serves the
+  // All frames of one device go through one tunnel: one entry serves the
   // batch, and they go out in one Send.
   size_t ready = 0;
-  SendVerdict verdict;
+  const ForwardingEntry* entry = nullptr;
   for (size_t i = 0; i < *read; ++i) {
-    SendVerdict one = DecideSend(*plane.table, id, buffers_[i]);
-    if (one.interface == nullptr) continue;
-    verdict = one;
+    const SendVerdict verdict = DecideSend(*plane.table, id, device_buffers_[i]);
+    if (verdict.interface == nullptr) continue;
+    entry = verdict.interface;
     outbound_[ready++] =
-        OutboundPacket{buffers_[i].data(), one.interface->tunnel.source,
-                       one.interface->tunnel.destination};
+        OutboundPacket{device_buffers_[i].data(), entry->tunnel.source,
+                       entry->tunnel.destination};
   }
-  if (ready > 0) SendBatch(plane, ready, verdict);
+  if (ready > 0) SendFrom(plane, *entry, 0, ready);
   return result;
 }
 
-void Forwarder::SendBatch(const DataPlane& plane, size_t count,
-                          const SendVerdict& verdict) {
-  const ForwardingEntry& entry = *verdict.interface;
-  OuterSocket* socket =
-      plane.SocketOf({entry.tunnel.source.family(), entry.domain});
-  const std::span<const OutboundPacket> packets(outbound_.data(), count);
-  size_t done = 0;
-  while (done < count) {
+void Forwarder::SendFrom(const DataPlane& plane, const ForwardingEntry& entry,
+                         size_t begin, size_t end) {
+  const Endpoint endpoint{entry.tunnel.source.family(), entry.domain};
+  OuterSocket* socket = plane.SocketOf(endpoint);
+  size_t done = begin;
+  while (done < end) {
     SendResult sent{0, ENETUNREACH};
-    if (socket != nullptr) sent = socket->Send(packets.subspan(done));
+    if (socket != nullptr) {
+      sent = socket->Send({outbound_.data() + done, end - done});
+    }
     for (size_t i = 0; i < sent.sent; ++i) {
       const size_t frame_size =
-          packets[done + i].payload.size() - kEtherIpHeaderSize;
+          outbound_[done + i].payload.size() - kEtherIpHeaderSize;
       CountSendResult({&entry, frame_size}, true, counters_);
     }
     done += sent.sent;
-    if (done < count && sent.error != 0) {
-      CountSendResult({&entry, 0}, false, counters_);
-      ++done;
-    } else if (sent.sent == 0) {
-      // No progress and no error: count the rest as failed, never spin.
-      for (; done < count; ++done)
-        CountSendResult({&entry, 0}, false, counters_);
+    if (done == end) break;
+    if (sent.error == EAGAIN || sent.error == EWOULDBLOCK) {
+      // No room: wait for the socket instead of dropping.
+      held_ = Held{entry.id, endpoint, done, end};
+      return;
     }
+    // One packet failed (or no progress without an error): count it and go
+    // on with the next, never spinning on the same one.
+    CountSendResult({&entry, 0}, false, counters_);
+    ++done;
   }
+  held_.reset();
+}
+
+std::optional<Endpoint> Forwarder::blocked() const {
+  if (!held_) return std::nullopt;
+  return held_->endpoint;
+}
+
+bool Forwarder::ResumeSend(const DataPlane& plane) {
+  if (!held_) return true;
+  const Held held = *held_;
+  held_.reset();
+  const ForwardingEntry* entry = plane.table->FindById(held.interface);
+  if (entry == nullptr) return true;  // the interface is gone
+  if (!entry->has_tunnel) {
+    for (size_t i = held.begin; i < held.end; ++i)
+      CountSendResult({entry, 0}, false, counters_);
+    return true;
+  }
+  // The tunnel may have moved while the packets waited.
+  for (size_t i = held.begin; i < held.end; ++i) {
+    outbound_[i].source = entry->tunnel.source;
+    outbound_[i].destination = entry->tunnel.destination;
+  }
+  SendFrom(plane, *entry, held.begin, held.end);
+  return !held_.has_value();
 }
 
 PumpResult Forwarder::PumpSocket(const DataPlane& plane, Endpoint endpoint,
@@ -68,7 +99,7 @@ PumpResult Forwarder::PumpSocket(const DataPlane& plane, Endpoint endpoint,
   PumpResult result;
   OuterSocket* socket = plane.SocketOf(endpoint);
   if (socket == nullptr) return result;
-  auto read = socket->Receive(buffers_, addresses_);
+  auto read = socket->Receive(socket_buffers_, addresses_);
   if (!read) {
     result.source_failed = true;
     return result;
@@ -76,19 +107,13 @@ PumpResult Forwarder::PumpSocket(const DataPlane& plane, Endpoint endpoint,
   result.packets = *read;
   const size_t n = *read;
   // Decide the whole batch first (its table lookups overlap), then deliver.
-  if (endpoint.family == Family::kIpv4) {
-    for (size_t i = 0; i < n; ++i)
-      inbound_[i] = std::as_const(buffers_[i]).data();
-    DecideReceiveIpv4Batch(*plane.table, allow, endpoint.domain,
-                           {inbound_.data(), n}, verdicts_, counters_);
-  } else {
-    for (size_t i = 0; i < n; ++i) {
-      outer_[i] = OuterPacket{addresses_[i].source, addresses_[i].destination,
-                              std::as_const(buffers_[i]).data()};
-    }
-    DecideReceiveBatch(*plane.table, allow, endpoint.domain, {outer_.data(), n},
-                       verdicts_, counters_);
+  for (size_t i = 0; i < n; ++i) {
+    outer_[i] = OuterPacket{addresses_[i].source, addresses_[i].destination,
+                            std::as_const(socket_buffers_[i]).data()};
   }
+  DecideReceiveBatch(*plane.table, allow, endpoint.domain, {outer_.data(), n},
+                     verdicts_, counters_);
+  size_t deliveries = 0;
   for (size_t i = 0; i < n; ++i) {
     const ReceiveVerdict& verdict = verdicts_[i];
     if (verdict.interface == nullptr) {
@@ -96,12 +121,35 @@ PumpResult Forwarder::PumpSocket(const DataPlane& plane, Endpoint endpoint,
         observer_->OnReceiveDrop(verdict.drop, plane, endpoint);
       continue;
     }
-    FrameDevice* device = plane.DeviceOf(verdict.interface->id);
-    if (device == nullptr) continue;
-    const std::span<const uint8_t> frame = verdict.frame;
-    (void)device->WriteFrames({&frame, 1});
+    socket_buffers_[i].Narrow(verdict.frame);
+    deliveries_[deliveries++] = {verdict.interface->id, &socket_buffers_[i]};
   }
+  DeliverGrouped(plane, deliveries);
   return result;
+}
+
+void Forwarder::DeliverGrouped(const DataPlane& plane, size_t deliveries) {
+  // Group by interface, keeping arrival order within each (insertion sort:
+  // at most one batch, usually one interface, and no allocation).
+  for (size_t i = 1; i < deliveries; ++i) {
+    const Delivery moving = deliveries_[i];
+    size_t j = i;
+    for (; j > 0 && deliveries_[j - 1].interface > moving.interface; --j)
+      deliveries_[j] = deliveries_[j - 1];
+    deliveries_[j] = moving;
+  }
+  size_t start = 0;
+  while (start < deliveries) {
+    const InterfaceId id = deliveries_[start].interface;
+    size_t end = start;
+    for (; end < deliveries && deliveries_[end].interface == id; ++end)
+      writes_[end - start] = deliveries_[end].buffer;
+    // A device that is gone reports it through its own fd (EPOLLERR); the
+    // forwarding loop removes it.
+    if (FrameDevice* device = plane.DeviceOf(id); device != nullptr)
+      (void)device->WriteFrames({writes_.data(), end - start});
+    start = end;
+  }
 }
 
 }  // namespace etherip

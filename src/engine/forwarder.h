@@ -1,10 +1,13 @@
 // Moves packets between devices and sockets through the core decisions.
-// Owns its packet buffers (allocated once); one Forwarder per forwarding
-// thread.
+// Owns its packet buffers (allocated once): one set for frames read from
+// devices (they wait there while a socket has no room), one for packets
+// read from sockets (they are written to devices from there). One
+// Forwarder per forwarding thread.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "core/counters.h"
@@ -36,25 +39,53 @@ class Forwarder {
                      DropObserver* observer = nullptr);
 
   // Reads a batch of frames from interface `id`'s device and sends them
-  // through its tunnel.
+  // through its tunnel, in one Send. When the socket has no room (EAGAIN)
+  // the unsent rest is held and blocked() tells where: nothing more is read
+  // from any device (PumpDevice reads nothing) until ResumeSend() has sent
+  // it. Other send errors count oerrors, one packet each.
   PumpResult PumpDevice(const DataPlane& plane, InterfaceId id);
 
-  // Reads a batch of outer packets from the socket at `endpoint` and
-  // delivers their frames.
+  // The socket a held send waits for, if any.
+  std::optional<Endpoint> blocked() const;
+  // Sends what is held, through `plane` (the interface's tunnel as the
+  // plane has it now; an interface that is gone drops it, one without a
+  // tunnel counts oerrors). True when nothing is held any more.
+  bool ResumeSend(const DataPlane& plane);
+
+  // Reads a batch of outer packets from the socket at `endpoint`, decides
+  // them together and writes each device's frames in one WriteFrames, in
+  // arrival order.
   PumpResult PumpSocket(const DataPlane& plane, Endpoint endpoint, bool allow);
 
  private:
-  void SendBatch(const DataPlane& plane, size_t count,
-                 const SendVerdict& verdict);
+  // Sends outbound_[begin, end) through `entry`'s socket; holds the rest on
+  // EAGAIN.
+  void SendFrom(const DataPlane& plane, const ForwardingEntry& entry,
+                size_t begin, size_t end);
+  void DeliverGrouped(const DataPlane& plane, size_t deliveries);
 
   GlobalCounters& counters_;
   DropObserver* observer_;
-  std::vector<PacketBuffer> buffers_;
+  std::vector<PacketBuffer> device_buffers_;
+  std::vector<PacketBuffer> socket_buffers_;
   std::array<InboundAddresses, kBatch> addresses_;
-  std::array<std::span<const uint8_t>, kBatch> inbound_;
   std::array<OuterPacket, kBatch> outer_;
   std::array<ReceiveVerdict, kBatch> verdicts_;
   std::array<OutboundPacket, kBatch> outbound_;
+  struct Delivery {
+    InterfaceId interface;
+    PacketBuffer* buffer;
+  };
+  std::array<Delivery, kBatch> deliveries_;
+  std::array<PacketBuffer*, kBatch> writes_;
+  // A send held for lack of room: outbound_[begin, end) of `interface`.
+  struct Held {
+    InterfaceId interface;
+    Endpoint endpoint;
+    size_t begin;
+    size_t end;
+  };
+  std::optional<Held> held_;
 };
 
 }  // namespace etherip

@@ -1,6 +1,8 @@
 // The interface side of a tunnel: a TAP-like device that frames are read
 // from (to be sent) and written to (when received). Batch-shaped, like
-// wireguard-go's tun.Device: many frames per call.
+// wireguard-go's tun.Device: many frames per call, in mutable buffers with
+// headroom, so that an implementation with offloads can split what it reads
+// and merge what it writes (and put its own header in front) in place.
 #pragma once
 
 #include <cstddef>
@@ -16,14 +18,18 @@ class FrameDevice {
   virtual ~FrameDevice() = default;
 
   // Reads up to buffers.size() frames without blocking, each into a buffer
-  // (after its headroom). Returns how many were read; 0 when none is ready.
-  // An error means the device is gone or broken: stop polling it.
+  // (after its headroom). Every frame is a standard Ethernet frame, as it
+  // goes on the wire: a device that is handed super-frames (TSO/USO)
+  // returns their segments, and may keep the rest of one for the next call
+  // when the buffers run out. Returns how many were read; 0 when none is
+  // ready. An error means the device is gone or broken: stop polling it.
   virtual Result<size_t> ReadFrames(std::span<PacketBuffer> buffers) = 0;
 
-  // Writes frames; returns how many were taken. A frame the device refuses
-  // is skipped, not retried.
-  virtual Result<size_t> WriteFrames(
-      std::span<const std::span<const uint8_t>> frames) = 0;
+  // Writes frames: each buffer's data() is one Ethernet frame. The device
+  // may change the buffers (merge frames, write a header in the headroom).
+  // Returns how many of the given frames it took. A frame the device
+  // refuses is skipped, not retried; an error means the device is gone.
+  virtual Result<size_t> WriteFrames(std::span<PacketBuffer* const> frames) = 0;
 };
 
 }  // namespace etherip

@@ -12,13 +12,13 @@
 
 namespace etherip {
 
-// How a received packet is presented, mirroring Linux raw sockets: IPv4
-// delivers the whole IP packet (header and options included) and leaves the
-// addresses unset; IPv6 delivers the payload from the EtherIP header on,
-// with the outer addresses here.
+// The outer addresses of a received packet; its buffer holds the payload,
+// from the EtherIP header on, whatever the family. Both unset: the socket
+// could not parse the outer header (the payload is then the whole packet),
+// which the receive decision counts as adrops.
 struct InboundAddresses {
-  IpAddress source;
-  IpAddress destination;
+  IpAddress source;       // the peer
+  IpAddress destination;  // ours
 };
 
 struct OutboundPacket {
@@ -39,12 +39,14 @@ class OuterSocket {
   virtual Family family() const = 0;
 
   // Reads up to buffers.size() packets without blocking. Returns how many;
-  // 0 when none is ready. addresses.size() >= buffers.size().
+  // 0 when none is ready. addresses.size() >= buffers.size(). Each buffer's
+  // data() is the packet's payload (see InboundAddresses).
   virtual Result<size_t> Receive(std::span<PacketBuffer> buffers,
                                  std::span<InboundAddresses> addresses) = 0;
 
   // Sends packets in order until one fails; the outer IP header is built
-  // below this interface (by the kernel on Linux).
+  // below this interface (by the kernel on Linux). EAGAIN: no room now; the
+  // caller waits until the socket is writable and sends the rest again.
   virtual SendResult Send(std::span<const OutboundPacket> packets) = 0;
 };
 

@@ -19,14 +19,29 @@ tl::unexpected<Error> Bad(const char* what) {
   return Fail(EINVAL, fmt::format("frame: {}", what));
 }
 
+bool IsVlanType(uint16_t type) {
+  return type == kEtherTypeVlan || type == kEtherTypeQinQ;
+}
+
 }  // namespace
+
+size_t CountVlanTags(std::span<const uint8_t> frame) {
+  size_t tags = 0;
+  size_t at = 12;
+  while (tags < kMaxVlanTags && at + 2 <= frame.size() &&
+         IsVlanType(LoadBe16(&frame[at]))) {
+    ++tags;
+    at += kVlanTagSize;
+  }
+  return tags;
+}
 
 Result<FrameLayout> ParseFrameLayout(std::span<const uint8_t> frame) {
   FrameLayout layout;
   if (frame.size() < kEthernetSize) return Bad("shorter than Ethernet");
   size_t at = 12;
   uint16_t type = LoadBe16(&frame[at]);
-  while (type == kEtherTypeVlan || type == kEtherTypeQinQ) {
+  while (IsVlanType(type)) {
     if (layout.vlan_tags == kMaxVlanTags) return Bad("too many VLAN tags");
     if (frame.size() < at + kVlanTagSize + 2) return Bad("short VLAN tag");
     ++layout.vlan_tags;

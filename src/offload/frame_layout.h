@@ -35,6 +35,16 @@ struct FrameLayout {
   size_t ip_end = 0;
 };
 
+// The number of 802.1Q / 802.1ad tags after the MAC addresses (at most
+// kMaxVlanTags are counted), for the size limit of a frame: the interface
+// MTU + 14 + 4 per tag.
+size_t CountVlanTags(std::span<const uint8_t> frame);
+
+// The largest frame an interface of `mtu` sends, for a frame like `frame`.
+inline size_t MaxFrameSize(size_t mtu, std::span<const uint8_t> frame) {
+  return mtu + 14 + kVlanTagSize * CountVlanTags(frame);
+}
+
 // Parses the headers of `frame`. Fails with EINVAL (the message says what
 // is wrong) for: a frame too short for its headers, an EtherType other than
 // IPv4/IPv6 after at most two VLAN tags, an IP version that does not match

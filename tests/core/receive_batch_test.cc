@@ -85,19 +85,28 @@ void ExpectSameVerdict(const ReceiveVerdict& single,
   }
 }
 
+// What a socket hands over for a whole IPv4 packet: its addresses and
+// payload, or unset addresses and the packet when the header does not
+// parse.
+OuterPacket AsReceived(std::span<const uint8_t> packet) {
+  const auto outer = ParseIpv4Packet(packet);
+  return outer ? *outer : OuterPacket{{}, {}, packet};
+}
+
 TEST(ReceiveBatch, Ipv4BatchDecidesAndCountsAsSinglePackets) {
   for (bool allow : {true, false}) {
     SCOPED_TRACE(allow ? "allow on" : "allow off");
     Host one, batch;
     const auto packets = MixedIpv4Packets();
-    std::vector<std::span<const uint8_t>> spans(packets.begin(), packets.end());
+    std::vector<OuterPacket> received;
+    for (const auto& packet : packets) received.push_back(AsReceived(packet));
     std::vector<ReceiveVerdict> singles, verdicts(packets.size());
     for (const auto& packet : packets) {
       singles.push_back(
           DecideReceiveIpv4(*one.snapshot, allow, 0, packet, one.counters));
     }
-    DecideReceiveIpv4Batch(*batch.snapshot, allow, 0, spans, verdicts,
-                           batch.counters);
+    DecideReceiveBatch(*batch.snapshot, allow, 0, received, verdicts,
+                       batch.counters);
     for (size_t i = 0; i < packets.size(); ++i) {
       ExpectSameVerdict(singles[i], verdicts[i], i);
     }
@@ -143,7 +152,6 @@ TEST(ReceiveBatch, Ipv6BatchDecidesAndCountsAsSinglePackets) {
 TEST(ReceiveBatch, EmptyBatchCountsNothing) {
   Host host;
   DecideReceiveBatch(*host.snapshot, true, 0, {}, {}, host.counters);
-  DecideReceiveIpv4Batch(*host.snapshot, true, 0, {}, {}, host.counters);
   EXPECT_EQ(host.counters.Read(), GlobalCounterValues{});
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/if_tun.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -43,6 +44,23 @@ std::vector<uint8_t> TestFrame(uint8_t tag, size_t size = 60) {
   frame[13] = kTestEtherType & 0xff;
   return frame;
 }
+
+// Frames in PacketBuffers, as the forwarder hands them to WriteFrames.
+struct FramesToWrite {
+  explicit FramesToWrite(
+      std::initializer_list<std::span<const uint8_t>> frames)
+      : buffers(frames.size()) {
+    size_t i = 0;
+    for (const auto& frame : frames) {
+      auto room = buffers[i].ResetForRead();
+      std::copy(frame.begin(), frame.end(), room.begin());
+      buffers[i].Commit(frame.size());
+      pointers.push_back(&buffers[i++]);
+    }
+  }
+  std::vector<PacketBuffer> buffers;
+  std::vector<PacketBuffer*> pointers;
+};
 
 class LinuxTapTest : public ::testing::Test {
  protected:
@@ -122,9 +140,15 @@ TEST_F(LinuxTapTest, CreatesTapWithCarrierOff) {
   EXPECT_EQ((*tap)->name(), name_);
   EXPECT_GE((*tap)->fd(), 0);
   EXPECT_EQ(netns_.Sysfs(name_, "ifindex"), std::to_string((*tap)->ifindex()));
-  // TAP: an Ethernet link (ARPHRD_ETHER = 1), tun_flags IFF_TAP|IFF_NO_PI.
+  // TAP: an Ethernet link (ARPHRD_ETHER = 1), tun_flags
+  // IFF_TAP|IFF_NO_PI|IFF_VNET_HDR.
   EXPECT_EQ(netns_.Sysfs(name_, "type"), "1");
-  EXPECT_EQ(netns_.Sysfs(name_, "tun_flags"), "0x1002");
+  EXPECT_EQ(netns_.Sysfs(name_, "tun_flags"), "0x5002");
+  // Checksum offload and TSO for both families are always granted (Linux
+  // has had them since 2.6); USO only from 6.2.
+  const unsigned tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+  EXPECT_EQ((*tap)->offloads() & tcp, tcp);
+  EXPECT_NE((*tap)->OffloadNames().find("tso4 tso6"), std::string::npos);
 
   // /sys/.../carrier reads only while the link is up.
   auto links = OpenLinks();
@@ -220,9 +244,8 @@ TEST_F(LinuxTapTest, FramesFlowBothWays) {
 
   // TAP -> stack: what the daemon writes, the host sees on the link.
   const auto to_host = TestFrame(0xa1, 100);
-  const std::array<std::span<const uint8_t>, 1> writes = {
-      std::span<const uint8_t>(to_host)};
-  auto written = device.WriteFrames(writes);
+  FramesToWrite writes({to_host});
+  auto written = device.WriteFrames(writes.pointers);
   ASSERT_TRUE(written) << written.error().message;
   EXPECT_EQ(*written, 1u);
   ASSERT_TRUE(Readable(packet.get(), 2000));
@@ -310,22 +333,20 @@ TEST_F(LinuxTapTest, RefusedFramesAreSkipped) {
   LinuxTap& device = **tap;
   const auto good = TestFrame(0xd1);
   const std::vector<uint8_t> runt(5, 0xee);  // under an Ethernet header
-  const std::array<std::span<const uint8_t>, 3> frames = {
-      std::span<const uint8_t>(runt), std::span<const uint8_t>(good),
-      std::span<const uint8_t>(runt)};
+  FramesToWrite frames({runt, good, runt});
 
   // Link down: every frame refused (EIO), none is an error.
-  auto down = device.WriteFrames(frames);
+  auto down = device.WriteFrames(frames.pointers);
   ASSERT_TRUE(down) << down.error().message;
-  EXPECT_EQ(*down, 0u);
+  EXPECT_EQ(*down, 3u);  // all taken, all refused by the kernel
 
   auto links = OpenLinks();
   ASSERT_TRUE(links) << links.error().message;
   ASSERT_TRUE(links->SetUp(device.ifindex(), true));
   // Link up: the runts are refused (EINVAL), the good frame goes through.
-  auto up = device.WriteFrames(frames);
+  auto up = device.WriteFrames(frames.pointers);
   ASSERT_TRUE(up) << up.error().message;
-  EXPECT_EQ(*up, 1u);
+  EXPECT_EQ(*up, 3u);  // all taken; the runts refused by the kernel
 }
 
 // What the fd does after `ip link del` (see linux_tap.h): EPOLLERR on every
@@ -367,9 +388,8 @@ TEST_F(LinuxTapTest, DeletedLinkIsAnErrorNotASpin) {
       << read.error().message;
 
   const auto frame = TestFrame(0xe1);
-  const std::array<std::span<const uint8_t>, 1> frames = {
-      std::span<const uint8_t>(frame)};
-  auto written = device.WriteFrames(frames);
+  FramesToWrite frames({frame});
+  auto written = device.WriteFrames(frames.pointers);
   ASSERT_FALSE(written);
   EXPECT_EQ(written.error().code, EBADFD);
 

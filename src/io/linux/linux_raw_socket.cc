@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
+
+#include "core/outer_header.h"
 
 #include "io/linux/netns_enter.h"
 #include "io/linux/system_error.h"
@@ -126,6 +129,16 @@ Status LinuxRawSocket::Configure() {
   return {};
 }
 
+InboundAddresses LinuxRawSocket::TakeIpv4Header(PacketBuffer& buffer) {
+  // A raw IPv4 socket hands over the header too: parse it here, so both
+  // families reach the receive decision alike. One that does not parse is
+  // handed over whole, with unset addresses (counted as adrops).
+  const auto outer = ParseIpv4Packet(std::as_const(buffer).data());
+  if (!outer) return {};
+  buffer.Narrow(outer->payload);
+  return {outer->source, outer->destination};
+}
+
 InboundAddresses LinuxRawSocket::AddressesOf(size_t i) const {
   InboundAddresses where;
   const msghdr& header = receive_.messages[i].msg_hdr;
@@ -179,8 +192,9 @@ Result<size_t> LinuxRawSocket::Receive(std::span<PacketBuffer> buffers,
     for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
       buffers[total + i].Commit(std::min<size_t>(receive_.messages[i].msg_len,
                                                  PacketBuffer::kMaxData));
-      addresses[total + i] =
-          family_ == Family::kIpv6 ? AddressesOf(i) : InboundAddresses{};
+      addresses[total + i] = family_ == Family::kIpv6
+                                 ? AddressesOf(i)
+                                 : TakeIpv4Header(buffers[total + i]);
     }
     total += static_cast<size_t>(n);
     if (static_cast<size_t>(n) < chunk) break;  // drained

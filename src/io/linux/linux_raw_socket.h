@@ -67,13 +67,13 @@ class LinuxRawSocket : public OuterSocket {
   Family family() const override { return family_; }
 
   // Reads up to min(buffers.size(), addresses.size()) packets without
-  // blocking; 0 when none is ready. IPv4: each buffer holds the whole IP
-  // packet, header and options included, and its addresses are reset
-  // (unset): the caller parses the header. IPv6: each buffer holds the
-  // payload (from the EtherIP header on); addresses carry the outer source
-  // (from the sender's address) and destination (from IPV6_PKTINFO). An
-  // error other than EAGAIN/EINTR is returned unless packets were read
-  // before it; then they are returned and the error comes on the next call.
+  // blocking; 0 when none is ready. Each buffer holds the payload (from the
+  // EtherIP header on) and addresses carry the outer source and
+  // destination: IPv4 from the IP header the socket hands over (options
+  // skipped; one that does not parse is left whole with unset addresses),
+  // IPv6 from the sender's address and IPV6_PKTINFO. An error other than
+  // EAGAIN/EINTR is returned unless packets were read before it; then they
+  // are returned and the error comes on the next call.
   Result<size_t> Receive(std::span<PacketBuffer> buffers,
                          std::span<InboundAddresses> addresses) override;
 
@@ -111,6 +111,8 @@ class LinuxRawSocket : public OuterSocket {
   Status Configure();
   // Sets up send message `i` for `packet`; false on a family mismatch.
   bool PrepareSend(size_t i, const OutboundPacket& packet);
+  // Narrows a received IPv4 packet to its payload; its outer addresses.
+  static InboundAddresses TakeIpv4Header(PacketBuffer& buffer);
   // Outer addresses of received message `i` (IPv6).
   InboundAddresses AddressesOf(size_t i) const;
   std::string Describe() const;

@@ -5,13 +5,18 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
 #include "core/interface_name.h"
 #include "io/linux/system_error.h"
+#include "offload/coalescer.h"
+#include "offload/frame_layout.h"
 
 namespace etherip {
 namespace {
@@ -20,6 +25,43 @@ namespace {
 // EBADFD: the link was deleted and tun detached our file; EBADF: the fd
 // itself is invalid. Neither gets better by retrying.
 bool DeviceGone(int error) { return error == EBADFD || error == EBADF; }
+
+// Not in Debian 12's <linux/if_tun.h> yet (Linux 6.2).
+constexpr unsigned kTunUso4 = 0x20;
+constexpr unsigned kTunUso6 = 0x40;
+
+// Offers the kernel every offload we can undo in software, USO where the
+// kernel knows it (it refuses unknown bits with EINVAL); returns what it
+// took.
+Result<unsigned> NegotiateOffloads(int fd, const std::string& context) {
+  const unsigned tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+  for (unsigned offer : {tcp | kTunUso4 | kTunUso6, tcp}) {
+    if (::ioctl(fd, TUNSETOFFLOAD, offer) == 0) return offer;
+    if (errno != EINVAL) break;
+  }
+  return FailSystem(errno, fmt::format("{}: TUNSETOFFLOAD", context));
+}
+
+}  // namespace
+
+std::string LinuxTap::OffloadNames() const {
+  struct Name {
+    unsigned flag;
+    const char* name;
+  };
+  static constexpr Name kNames[] = {
+      {TUN_F_CSUM, "csum"},       {TUN_F_TSO4, "tso4"}, {TUN_F_TSO6, "tso6"},
+      {TUN_F_TSO_ECN, "tso_ecn"}, {kTunUso4, "uso4"},   {kTunUso6, "uso6"}};
+  std::string names;
+  for (const Name& name : kNames) {
+    if ((offloads_ & name.flag) == 0) continue;
+    if (!names.empty()) names += ' ';
+    names += name.name;
+  }
+  return names;
+}
+
+namespace {
 
 }  // namespace
 
@@ -48,7 +90,10 @@ Result<std::unique_ptr<LinuxTap>> LinuxTap::Create(std::string_view name) {
   // instead of attaching to an existing (persistent) TAP owned by someone
   // else.
   // ifr_flags is a short; IFF_TUN_EXCL is bit 15.
-  request.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL);
+  // IFF_VNET_HDR: a virtio-net header before every frame, both ways (the
+  // offloads).
+  request.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL |
+                                         IFF_VNET_HDR);
   if (::ioctl(fd.get(), TUNSETIFF, &request) != 0) {
     const int error = errno;
     if (error == EBUSY || error == EEXIST) {
@@ -58,6 +103,15 @@ Result<std::unique_ptr<LinuxTap>> LinuxTap::Create(std::string_view name) {
     return FailSystem(error, fmt::format("{}: TUNSETIFF", context));
   }
   // Not TUNSETPERSIST: the link disappears when the fd is closed.
+
+  int header_size = static_cast<int>(VirtioNetHeader::kSize);
+  int little_endian = 1;
+  if (::ioctl(fd.get(), TUNSETVNETHDRSZ, &header_size) != 0 ||
+      ::ioctl(fd.get(), TUNSETVNETLE, &little_endian) != 0) {
+    return FailSystem(errno, fmt::format("{}: virtio-net header", context));
+  }
+  auto offloads = NegotiateOffloads(fd.get(), context);
+  if (!offloads) return tl::unexpected(std::move(offloads.error()));
 
   // A new TAP starts with its carrier on; an interface is not running until
   // it has a tunnel (SPEC 2).
@@ -73,8 +127,9 @@ Result<std::unique_ptr<LinuxTap>> LinuxTap::Create(std::string_view name) {
   if (index == 0) {
     return FailSystem(errno, fmt::format("{}: interface index", context));
   }
-  return std::unique_ptr<LinuxTap>(new LinuxTap(
-      std::move(fd), std::string(request.ifr_name), static_cast<int>(index)));
+  return std::unique_ptr<LinuxTap>(
+      new LinuxTap(std::move(fd), std::string(request.ifr_name),
+                   static_cast<int>(index), *offloads));
 }
 
 Status LinuxTap::SetCarrier(bool on) {
@@ -86,48 +141,114 @@ Status LinuxTap::SetCarrier(bool on) {
   return {};
 }
 
-Result<size_t> LinuxTap::ReadFrames(std::span<PacketBuffer> buffers) {
-  size_t count = 0;
-  while (count < buffers.size()) {
-    std::span<uint8_t> room = buffers[count].ResetForRead();
-    const ssize_t n = ::read(fd_.get(), room.data(), room.size());
-    if (n > 0) {
-      buffers[count].Commit(static_cast<size_t>(n));
-      ++count;
-      continue;
+Result<size_t> LinuxTap::ReadOne(PacketBuffer& buffer,
+                                 VirtioNetHeader& header) {
+  std::array<uint8_t, VirtioNetHeader::kSize> header_bytes;
+  const std::span<uint8_t> room = buffer.ResetForRead();
+  std::array<iovec, 2> parts = {
+      iovec{header_bytes.data(), header_bytes.size()},
+      iovec{room.data(), room.size()}};
+  for (;;) {
+    const ssize_t n = ::readv(fd_.get(), parts.data(), 2);
+    if (n >= static_cast<ssize_t>(VirtioNetHeader::kSize)) {
+      header = VirtioNetHeader::Decode(header_bytes);
+      buffer.Commit(static_cast<size_t>(n) - VirtioNetHeader::kSize);
+      return buffer.size();
     }
-    // tun never returns 0 for a frame; stop rather than loop on it.
-    if (n == 0) break;
+    // tun never returns less than its header; stop rather than loop on it.
+    if (n >= 0) return 0;
     const int error = errno;
     if (error == EINTR) continue;
-    if (error == EAGAIN) break;
-    // Hand over what was read; the error comes back on the next call.
-    if (count > 0) break;
+    if (error == EAGAIN) return 0;
     return FailSystem(error, fmt::format("{}: read", name_));
+  }
+}
+
+size_t LinuxTap::ContinueSplitting(std::span<PacketBuffer> buffers) {
+  size_t count = 0;
+  const auto frame = std::as_const(super_frame_).data();
+  while (count < buffers.size() && next_segment_ < splitting_->count) {
+    auto room = buffers[count].ResetForRead();
+    buffers[count].Commit(
+        WriteSegment(*splitting_, frame, next_segment_++, room));
+    ++count;
+  }
+  if (next_segment_ == splitting_->count) splitting_.reset();
+  return count;
+}
+
+Result<size_t> LinuxTap::ReadFrames(std::span<PacketBuffer> buffers) {
+  size_t count = 0;
+  if (splitting_) count += ContinueSplitting(buffers);
+  while (count < buffers.size()) {
+    VirtioNetHeader header;
+    auto read = ReadOne(buffers[count], header);
+    if (!read) {
+      // Hand over what was read; the error comes back on the next call.
+      if (count > 0) break;
+      return tl::unexpected(std::move(read.error()));
+    }
+    if (*read == 0) break;
+    PacketBuffer& frame = buffers[count];
+    if (header.is_gso()) {
+      // Split from a buffer of our own into the caller's, from this one on.
+      std::swap(frame, super_frame_);
+      const auto bytes = std::as_const(super_frame_).data();
+      auto plan = PlanSegments(
+          header, bytes,
+          MaxFrameSize(mtu_.load(std::memory_order_relaxed), bytes));
+      if (!plan) {
+        ++malformed_;
+        continue;
+      }
+      splitting_ = *plan;
+      next_segment_ = 0;
+      count += ContinueSplitting(buffers.subspan(count));
+      continue;
+    }
+    if (!CompleteChecksum(header, frame.data())) {
+      ++malformed_;
+      continue;
+    }
+    ++count;
   }
   return count;
 }
 
-Result<size_t> LinuxTap::WriteFrames(
-    std::span<const std::span<const uint8_t>> frames) {
-  size_t written = 0;
-  for (const auto& frame : frames) {
-    ssize_t n;
-    do {
-      n = ::write(fd_.get(), frame.data(), frame.size());
-    } while (n < 0 && errno == EINTR);
-    if (n >= 0) {
-      ++written;
-      continue;
-    }
-    const int error = errno;
-    if (DeviceGone(error)) {
-      return FailSystem(error, fmt::format("{}: write", name_));
-    }
-    // Refused (EAGAIN, ENOBUFS, EIO: link down, EINVAL: bad frame, ...):
-    // drop this frame, go on with the next.
+Result<size_t> LinuxTap::WriteOne(PacketBuffer& frame,
+                                  const VirtioNetHeader& header) {
+  header.Encode(frame.Prepend(VirtioNetHeader::kSize)
+                    .first<VirtioNetHeader::kSize>());
+  const auto bytes = std::as_const(frame).data();
+  ssize_t n;
+  do {
+    n = ::write(fd_.get(), bytes.data(), bytes.size());
+  } while (n < 0 && errno == EINTR);
+  frame.Consume(VirtioNetHeader::kSize);
+  if (n >= 0) return 1;
+  const int error = errno;
+  if (DeviceGone(error)) {
+    return FailSystem(error, fmt::format("{}: write", name_));
   }
-  return written;
+  // Refused (EAGAIN, ENOBUFS, EIO: link down, EINVAL: bad frame, ...):
+  // drop this frame, go on with the next.
+  return 0;
+}
+
+Result<size_t> LinuxTap::WriteFrames(std::span<PacketBuffer* const> frames) {
+  std::array<CoalescedFrame, kWriteBatch> merged;
+  size_t taken = 0;
+  while (taken < frames.size()) {
+    const auto chunk =
+        frames.subspan(taken, std::min(merged.size(), frames.size() - taken));
+    const size_t n = CoalesceTcp(chunk, merged);
+    for (size_t i = 0; i < n; ++i) {
+      auto written = WriteOne(*merged[i].buffer, merged[i].header);
+      if (!written) return tl::unexpected(std::move(written.error()));
+    }
+    taken += chunk.size();
+  }
+  return taken;
 }
 
 }  // namespace etherip

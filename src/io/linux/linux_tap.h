@@ -7,6 +7,17 @@
 // network namespace of the calling thread (wrap Create() in a NetnsEnter to
 // put it elsewhere).
 //
+// Offloads (wireguard-go's tun/offload_linux.go is the model): the TAP is
+// opened with IFF_VNET_HDR and offers the kernel checksum offload, TSO for
+// IPv4 and IPv6 (with ECN) and, where the kernel has it (6.2+), USO. The
+// stack above the interface then hands over super-frames of up to 64 KiB;
+// ReadFrames splits them at layer 2 (offload/segmenter.h) into standard
+// frames no larger than the interface MTU + 14 (+4 per VLAN tag) and
+// completes partial checksums, so callers only ever see standard frames.
+// WriteFrames merges runs of TCP segments into super-frames
+// (offload/coalescer.h) and writes each with its virtio-net header. None of
+// this shows outside this class: every frame on the wire stays standard.
+//
 // When the link is deleted behind our back (`ip link del NAME`), the kernel
 // detaches the fd from the device (tun_detach_all()) but the fd stays open:
 //   - epoll/poll report EPOLLERR, level-triggered, on every wait from then
@@ -18,9 +29,11 @@
 // linux_tap_test.cc (DeletedLink*) pins this behaviour down.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +42,8 @@
 #include "core/packet_buffer.h"
 #include "io/frame_device.h"
 #include "io/linux/unique_fd.h"
+#include "offload/segmenter.h"
+#include "offload/virtio_net_header.h"
 
 namespace etherip {
 
@@ -45,6 +60,13 @@ class LinuxTap : public FrameDevice {
   // /dev/net/tun, ...).
   static Result<std::unique_ptr<LinuxTap>> Create(std::string_view name);
 
+  // TUNSETOFFLOAD flags (TUN_F_*) the kernel granted.
+  unsigned offloads() const { return offloads_; }
+  // "csum tso4 tso6 tso_ecn uso4 uso6": the granted offloads, for show.
+  std::string OffloadNames() const;
+  // The interface MTU segments are cut for; the daemon keeps it equal to
+  // the link's MTU. Safe to call while another thread reads.
+  void SetMtu(unsigned mtu) { mtu_.store(mtu, std::memory_order_relaxed); }
   // The TAP's fd, to watch for EPOLLIN (frames to read) and EPOLLERR (the
   // link was deleted). Owned by this object.
   int fd() const { return fd_.get(); }
@@ -58,28 +80,54 @@ class LinuxTap : public FrameDevice {
   // arrives for ReadFrames().
   Status SetCarrier(bool on);
 
-  // Reads frames with read(), one per buffer, until none is ready (EAGAIN)
-  // or the batch is full; 0 when none is ready. An error (EBADFD after the
-  // link was deleted, EIO, ...) means: stop polling this fd. When some
-  // frames were read before the error they are returned, and the next call
-  // reports the error. Frames longer than PacketBuffer::kMaxData are
-  // truncated by the kernel.
+  // Reads frames until none is ready (EAGAIN) or the batch is full; 0 when
+  // none is ready. A super-frame fills as many buffers as it has segments;
+  // when they run out, the rest is handed over by the next call (before
+  // anything new is read). A frame whose offload request is malformed is
+  // dropped (counted in malformed()). An error (EBADFD after the link was
+  // deleted, EIO, ...) means: stop polling this fd. When some frames were
+  // read before the error they are returned, and the next call reports the
+  // error.
   Result<size_t> ReadFrames(std::span<PacketBuffer> buffers) override;
 
-  // Writes each frame with write(). Returns how many the device accepted.
-  // A frame the device refuses is skipped (EAGAIN or ENOBUFS: no room; EIO:
-  // the link is down; EINVAL: not a valid frame, e.g. under 14 bytes).
-  // EBADFD (the link was deleted) is returned as an error.
-  Result<size_t> WriteFrames(
-      std::span<const std::span<const uint8_t>> frames) override;
+  // Merges TCP segments, then writes each resulting frame with write(),
+  // its virtio-net header in the buffer's headroom. Returns how many of the
+  // given frames were taken (merged ones count each). A frame the device
+  // refuses is skipped (EAGAIN or ENOBUFS: no room; EIO: the link is down;
+  // EINVAL: not a valid frame, e.g. under 14 bytes). EBADFD (the link was
+  // deleted) is returned as an error.
+  Result<size_t> WriteFrames(std::span<PacketBuffer* const> frames) override;
+
+  // Frames read that asked for an offload that could not be done (a
+  // super-frame that does not parse, say); dropped.
+  uint64_t malformed() const { return malformed_; }
 
  private:
-  LinuxTap(UniqueFd fd, std::string name, int ifindex)
-      : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex) {}
+  LinuxTap(UniqueFd fd, std::string name, int ifindex, unsigned offloads)
+      : fd_(std::move(fd)),
+        name_(std::move(name)),
+        ifindex_(ifindex),
+        offloads_(offloads) {}
+
+  // Reads one frame and its header into `buffer`; 0 when none is ready.
+  Result<size_t> ReadOne(PacketBuffer& buffer, VirtioNetHeader& header);
+  // Hands over segments of the held super-frame; how many.
+  size_t ContinueSplitting(std::span<PacketBuffer> buffers);
+  Result<size_t> WriteOne(PacketBuffer& frame, const VirtioNetHeader& header);
+
+  // Frames merged at a time: a receive batch.
+  static constexpr size_t kWriteBatch = 64;
 
   UniqueFd fd_;
   std::string name_;
   int ifindex_;
+  unsigned offloads_;
+  std::atomic<unsigned> mtu_{1500};
+  // The super-frame being split, and the next segment to hand over.
+  PacketBuffer super_frame_;
+  std::optional<SegmentPlan> splitting_;
+  size_t next_segment_ = 0;
+  uint64_t malformed_ = 0;
 };
 
 }  // namespace etherip

@@ -1,12 +1,22 @@
 // An in-memory FrameDevice: the "host side" injects frames the daemon will
 // read, and collects the frames the daemon wrote.
+//
+// With offloads on, it behaves as a TAP with IFF_VNET_HDR and TSO/USO
+// granted does: the host side may inject super-frames (with a virtio-net
+// header), which ReadFrames hands over as their segments, no larger than
+// the MTU allows; and WriteFrames coalesces TCP segments, so the host side
+// sees super-frames with their headers. That lets the engine's handling of
+// offloads be tested without a kernel.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "io/frame_device.h"
+#include "offload/segmenter.h"
+#include "offload/virtio_net_header.h"
 
 namespace etherip {
 
@@ -14,21 +24,54 @@ class MemoryTap : public FrameDevice {
  public:
   using Frame = std::vector<uint8_t>;
 
+  struct Offloads {
+    size_t mtu = 1500;  // caps segments at mtu + 14 (+4 per VLAN tag)
+  };
+  // What the host side sees of a written frame.
+  struct Delivered {
+    Frame frame;
+    VirtioNetHeader header;  // zero unless coalesced
+  };
+
+  MemoryTap() = default;
+  explicit MemoryTap(Offloads offloads) : offloads_(offloads) {}
+
   Result<size_t> ReadFrames(std::span<PacketBuffer> buffers) override;
-  Result<size_t> WriteFrames(
-      std::span<const std::span<const uint8_t>> frames) override;
+  Result<size_t> WriteFrames(std::span<PacketBuffer* const> frames) override;
 
   // As if the host's stack transmitted `frame` on the interface.
-  void Inject(Frame frame) { to_daemon_.push_back(std::move(frame)); }
+  void Inject(Frame frame) { to_daemon_.push_back({std::move(frame), {}}); }
+  // A super-frame (or a frame needing its checksum completed), with the
+  // header the kernel would put in front of it. Needs offloads.
+  void InjectWithHeader(Frame frame, const VirtioNetHeader& header) {
+    to_daemon_.push_back({std::move(frame), header});
+  }
   // Frames the daemon delivered to the interface, oldest first; clears them.
   std::vector<Frame> TakeDelivered();
+  // The same with the virtio-net header each was written with.
+  std::vector<Delivered> TakeDeliveredWithHeaders();
   size_t pending() const { return to_daemon_.size(); }
+  // Frames (super-frames count once) the device refused: not segmentable.
+  size_t refused() const { return refused_; }
   // Makes later reads and writes fail, as a deleted link does.
   void Break() { broken_ = true; }
 
  private:
-  std::deque<Frame> to_daemon_;
-  std::vector<Frame> delivered_;
+  struct Injected {
+    Frame frame;
+    VirtioNetHeader header;
+  };
+  // Segments of the front super-frame still to hand over.
+  struct Splitting {
+    SegmentPlan plan;
+    size_t next = 0;
+  };
+
+  std::optional<Offloads> offloads_;
+  std::deque<Injected> to_daemon_;
+  std::optional<Splitting> splitting_;
+  std::vector<Delivered> delivered_;
+  size_t refused_ = 0;
   bool broken_ = false;
 };
 
