@@ -23,8 +23,9 @@ constexpr int kBatchesPerWake = 4;
 
 ForwardingLoop::ForwardingLoop(GlobalCounters& counters,
                                const std::atomic<bool>& allow,
-                               DropObserver* observer)
-    : allow_(allow), forwarder_(counters, observer) {}
+                               DropObserver* observer,
+                               std::chrono::microseconds busy_poll)
+    : allow_(allow), forwarder_(counters, observer), busy_poll_(busy_poll) {}
 
 ForwardingLoop::~ForwardingLoop() {
   Stop();
@@ -105,7 +106,11 @@ void ForwardingLoop::Adopt() {
     if (adopted_generation_ == published_generation_) return;
     old = std::move(current_);
     current_ = std::move(pending_);
-    if (current_) Rearm(*current_);
+    if (current_) {
+      Rearm(*current_);
+    } else {
+      (void)forwarder_.ResumeSend(DataPlane{});  // drops what was held
+    }
     // The old snapshot (and the fds only it holds) goes before the
     // publisher is released.
     old.reset();
@@ -123,15 +128,92 @@ void ForwardingLoop::Rearm(const PublishedPlane& plane) {
   wake.events = EPOLLIN;
   wake.data.u64 = kWakeToken;
   epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_event_, &wake);
+  parked_.clear();
+  waiting_socket_.reset();
   for (size_t i = 0; i < plane.sources.size(); ++i) {
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.u64 = i;
-    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, plane.sources[i].fd, &event) < 0) {
-      spdlog::warn("forwarding: cannot poll fd {}: {}", plane.sources[i].fd,
-                   strerror(errno));
+    Watch(i, EPOLLIN, EPOLL_CTL_ADD);
+  }
+  // A send held for lack of room goes on in the new plane (its interface
+  // may be gone, its tunnel moved).
+  if (forwarder_.blocked() && forwarder_.ResumeSend(plane.plane)) return;
+  WaitForRoom();
+}
+
+void ForwardingLoop::Watch(size_t index, uint32_t events, int op) {
+  epoll_event event{};
+  event.events = events;
+  event.data.u64 = index;
+  if (epoll_ctl(epoll_, op, current_->sources[index].fd, &event) < 0 &&
+      op != EPOLL_CTL_DEL) {
+    spdlog::warn("forwarding: cannot poll fd {}: {}",
+                 current_->sources[index].fd, strerror(errno));
+  }
+}
+
+void ForwardingLoop::WaitForRoom() {
+  const auto endpoint = forwarder_.blocked();
+  if (!endpoint || waiting_socket_) return;
+  for (size_t i = 0; i < current_->sources.size(); ++i) {
+    const PollSource& source = current_->sources[i];
+    if (source.kind == PollSource::Kind::kSocket &&
+        source.endpoint == *endpoint) {
+      Watch(i, EPOLLIN | EPOLLOUT, EPOLL_CTL_MOD);
+      waiting_socket_ = i;
+      return;
     }
   }
+  // The socket is gone from the plane: what was held is dropped.
+  (void)forwarder_.ResumeSend(current_->plane);
+}
+
+void ForwardingLoop::ResumeSending() {
+  if (!forwarder_.ResumeSend(current_->plane)) return;  // still no room
+  if (waiting_socket_) Watch(*waiting_socket_, EPOLLIN, EPOLL_CTL_MOD);
+  waiting_socket_.reset();
+  for (size_t index : parked_) Watch(index, EPOLLIN, EPOLL_CTL_ADD);
+  parked_.clear();
+}
+
+void ForwardingLoop::Serve(size_t index, uint32_t events) {
+  const PollSource& source = current_->sources[index];
+  const bool is_device = source.kind == PollSource::Kind::kDevice;
+  if (!is_device && (events & EPOLLOUT)) ResumeSending();
+  if (is_device && forwarder_.blocked()) {
+    // Its frames would have nowhere to go: stop watching it until the
+    // socket has room (level-triggered, it would wake us for nothing).
+    Watch(index, 0, EPOLL_CTL_DEL);
+    parked_.push_back(index);
+    return;
+  }
+  const bool allow = allow_.load(std::memory_order_relaxed);
+  for (int batch = 0; batch < kBatchesPerWake; ++batch) {
+    PumpResult pumped =
+        is_device ? forwarder_.PumpDevice(current_->plane, source.interface)
+                  : forwarder_.PumpSocket(current_->plane, source.endpoint,
+                                          allow);
+    const bool hung_up = events & (EPOLLERR | EPOLLHUP);
+    if (pumped.source_failed || (hung_up && pumped.packets == 0)) {
+      // Never spin on a broken fd: stop polling it and tell the control
+      // thread.
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, source.fd, nullptr);
+      ReportFailure(source);
+      break;
+    }
+    if (pumped.packets > 0) last_traffic_ = Clock::now();
+    if (forwarder_.blocked()) {
+      WaitForRoom();
+      break;
+    }
+    if (pumped.packets < Forwarder::kBatch) break;
+  }
+}
+
+int ForwardingLoop::WaitTimeout() const {
+  // Adaptive busy polling: right after traffic, poll without sleeping, so
+  // the next packet of an exchange finds the thread awake instead of paying
+  // a wake-up; once the line has been quiet for busy_poll_, sleep.
+  if (busy_poll_.count() == 0) return -1;
+  return Clock::now() - last_traffic_ < busy_poll_ ? 0 : -1;
 }
 
 void ForwardingLoop::Run() {
@@ -141,7 +223,7 @@ void ForwardingLoop::Run() {
       std::lock_guard lock(mutex_);
       if (stopping_) break;
     }
-    const int n = epoll_wait(epoll_, events.data(), kMaxEvents, -1);
+    const int n = epoll_wait(epoll_, events.data(), kMaxEvents, WaitTimeout());
     if (n < 0) {
       if (errno == EINTR) continue;
       spdlog::error("forwarding: epoll_wait: {}", strerror(errno));
@@ -155,24 +237,7 @@ void ForwardingLoop::Run() {
         continue;
       }
       if (!current_ || token >= current_->sources.size()) continue;
-      const PollSource& source = current_->sources[token];
-      const bool allow = allow_.load(std::memory_order_relaxed);
-      for (int batch = 0; batch < kBatchesPerWake; ++batch) {
-        PumpResult pumped =
-            source.kind == PollSource::Kind::kDevice
-                ? forwarder_.PumpDevice(current_->plane, source.interface)
-                : forwarder_.PumpSocket(current_->plane, source.endpoint,
-                                        allow);
-        const bool hung_up = events[i].events & (EPOLLERR | EPOLLHUP);
-        if (pumped.source_failed || (hung_up && pumped.packets == 0)) {
-          // Never spin on a broken fd: stop polling it and tell the
-          // control thread.
-          epoll_ctl(epoll_, EPOLL_CTL_DEL, source.fd, nullptr);
-          ReportFailure(source);
-          break;
-        }
-        if (pumped.packets < Forwarder::kBatch) break;
-      }
+      Serve(token, events[i].events);
     }
     if (wake) Adopt();
   }

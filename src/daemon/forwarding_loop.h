@@ -2,13 +2,21 @@
 // sockets of the current data plane. It never waits on the control plane:
 // the control thread publishes a new immutable snapshot on every change and
 // the loop adopts it between batches.
+//
+// Back-pressure: when a socket has no room (EAGAIN), the forwarder holds
+// the rest of its batch; the loop then watches that socket for EPOLLOUT
+// and stops watching each device that becomes readable (parked) until the
+// held packets are sent, so frames wait in the TAP queues instead of being
+// dropped here.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -34,8 +42,13 @@ struct PublishedPlane {
 
 class ForwardingLoop {
  public:
+  static constexpr std::chrono::microseconds kDefaultBusyPoll{0};
+
+  // busy_poll: how long after the last packet the loop keeps polling
+  // without sleeping (0: always sleep when idle).
   ForwardingLoop(GlobalCounters& counters, const std::atomic<bool>& allow,
-                 DropObserver* observer);
+                 DropObserver* observer,
+                 std::chrono::microseconds busy_poll = kDefaultBusyPoll);
   ~ForwardingLoop();  // stops the thread
   ForwardingLoop(const ForwardingLoop&) = delete;
   ForwardingLoop& operator=(const ForwardingLoop&) = delete;
@@ -63,6 +76,17 @@ class ForwardingLoop {
   void Adopt();
   void Rearm(const PublishedPlane& plane);
   void ReportFailure(const PollSource& source);
+  // Handles readiness of current_->sources[index].
+  void Serve(size_t index, uint32_t events);
+  // epoll_ctl for current_->sources[index].
+  void Watch(size_t index, uint32_t events, int op);
+  // Watches the socket a held send waits for.
+  void WaitForRoom();
+  // Sends what is held; once all is gone, watches parked devices again.
+  void ResumeSending();
+  int WaitTimeout() const;
+
+  using Clock = std::chrono::steady_clock;
 
   const std::atomic<bool>& allow_;
   Forwarder forwarder_;
@@ -79,6 +103,11 @@ class ForwardingLoop {
   Failures failures_;
 
   std::shared_ptr<const PublishedPlane> current_;  // loop thread only
+  // Loop thread only: back-pressure and busy polling.
+  std::vector<size_t> parked_;            // devices not watched meanwhile
+  std::optional<size_t> waiting_socket_;  // watched for EPOLLOUT
+  const std::chrono::microseconds busy_poll_;
+  Clock::time_point last_traffic_{};
   std::thread thread_;
 };
 

@@ -45,9 +45,9 @@ struct Segment {
   const uint8_t* bytes() const { return buffer->data().data(); }
   size_t ip_length() const { return layout.ip_end - layout.l3_offset; }
   // Mergeable at all, as a group's first segment or a later one: only ACK,
-  // perhaps PSH; no SYN/FIN/RST/URG, and no ECE/CWR (the merged frame would
-  // have to say how to split them, and the kernel's GRO does not merge
-  // them either).
+  // perhaps PSH. No SYN/FIN/RST/URG; no ECE or CWR either: the merged
+  // frame's header leaves the ECN bit clear, and a CWR belongs to one
+  // segment (Linux GRO closes a group at CWR too).
   bool mergeable() const {
     return simple && payload > 0 && (flags & ~kTcpPsh) == kTcpAck;
   }
@@ -271,7 +271,7 @@ void Group::Close(std::span<CoalescedFrame> out) {
     StoreBe16(p + l3 + 4, static_cast<uint16_t>(ip_length - kIpv6HeaderSize));
     header.gso_type = VirtioNetHeader::kGsoTcpV6;
   }
-  
+  if (last_psh) p[l4 + 13] |= kTcpPsh;
   // NEEDS_CSUM: the field holds the folded pseudo-header sum, not
   // complemented; whoever completes the checksum adds the rest.
   const auto addresses = Addresses(p, layout);

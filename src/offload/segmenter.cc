@@ -6,6 +6,7 @@
 #include <cassert>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "offload/checksum.h"
 
@@ -63,8 +64,9 @@ bool GsoKindMatches(uint8_t kind, const FrameLayout& layout) {
   }
 }
 
-// The pseudo-header sum of a segment whose IP header starts at `l3` (the
-// addresses come from the IP header itself).
+// The pseudo-header sum of a segment whose IP header starts at `l3`, with
+// the addresses of that header. (With an IPv6 routing header, RFC 8200
+// section 8.1 wants the final destination instead; not handled.)
 ChecksumAccumulator SegmentPseudoHeaderSum(const FrameLayout& layout,
                                            const uint8_t* l3,
                                            size_t l4_length) {

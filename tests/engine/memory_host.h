@@ -13,6 +13,7 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,7 +61,9 @@ class MemoryHost : public DomainCatalog {
       ADD_FAILURE() << name << ": " << created.error().message;
       return UINT32_MAX;
     }
-    taps_[std::string(name)] = std::make_shared<MemoryTap>();
+    taps_[std::string(name)] = tap_offloads
+                                   ? std::make_shared<MemoryTap>(*tap_offloads)
+                                   : std::make_shared<MemoryTap>();
     Publish();
     return (*created)->id;
   }
@@ -94,6 +97,9 @@ class MemoryHost : public DomainCatalog {
 
   // The sysctl net.inet.etherip.allow of this host.
   bool allow = true;
+  // Interfaces created from now on have TAPs with offloads (as the daemon's
+  // Linux TAPs do), or none.
+  std::optional<MemoryTap::Offloads> tap_offloads;
 
   DataPlane& plane() { return plane_; }
   Forwarder& forwarder() { return forwarder_; }

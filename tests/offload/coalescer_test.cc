@@ -11,9 +11,12 @@
 #include <random>
 #include <span>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "offload/frame_builder.h"
+#include "offload/segmenter.h"
 
 namespace etherip {
 namespace {
@@ -759,15 +762,47 @@ TEST(CoalesceTcp, GroupsStayWithin64KiBOfIpPacket) {
   }
 }
 
-TEST(CoalesceTcp, LargestSegmentsFillAGroupExactly) {
-  // 20 + 20 + 5 * 13099 = 65535: the largest IPv4 packet, exactly.
+TEST(CoalesceTcp, GroupsFillUpTo65535BytesOfIpPacketExactly) {
+  // IPv4: 20 + 20 + 5 * 13099 = 65535, then one byte more does not fit.
+  // IPv6: 40 + 20 + 5 * 13095 = 65535 (the IP packet, not just the payload
+  // length field, stays within 64 KiB, as Linux GRO keeps it).
+  FrameSpec ipv6;
+  ipv6.ip_version = 6;
+  for (const auto& [base, size] : {std::pair{FrameSpec{}, size_t{13099}},
+                                   std::pair{ipv6, size_t{13095}}}) {
+    SCOPED_TRACE(base.ip_version);
+    std::vector<size_t> sizes(5, size);
+    sizes.push_back(1);
+    Batch batch;
+    batch.AddAll(Segments(base, sizes));
+    const auto out = batch.Run();
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_TRUE(Merged(out[0], batch, {0, 1, 2, 3, 4}));
+    EXPECT_EQ(out[0].buffer->size(), 14 + 65535u);
+    EXPECT_TRUE(Unchanged(out[1], batch, 5));
+  }
+}
+
+TEST(CoalesceTcp, HeadWithoutTailRoomDoesNotGrow) {
+  // A frame at the very end of its buffer (as after Consume): nothing can
+  // be appended to it.
+  const auto specs = Segments(Ipv4Flow(), {kGso, kGso});
+  const BuiltFrame head = BuildFrame(specs[0]);
+  PacketBuffer cramped;
+  cramped.ResetForRead();
+  cramped.Commit(PacketBuffer::kMaxData);
+  cramped.Consume(PacketBuffer::kMaxData - head.bytes.size());
+  std::copy(head.bytes.begin(), head.bytes.end(), cramped.data().begin());
+  ASSERT_EQ(cramped.tailroom(), 0u);
   Batch batch;
-  batch.AddAll(Segments(FrameSpec{}, std::vector<size_t>(6, 13099)));
-  const auto out = batch.Run();
-  ASSERT_EQ(out.size(), 2u);
-  EXPECT_TRUE(Merged(out[0], batch, {0, 1, 2, 3, 4}));
-  EXPECT_EQ(ReadBe16(out[0].buffer->data(), 14 + 2), 65535);
-  EXPECT_TRUE(Unchanged(out[1], batch, 5));
+  batch.Add(specs[1]);
+  PacketBuffer* frames[] = {&cramped, batch.buffer(0)};
+  CoalescedFrame out[2];
+  ASSERT_EQ(CoalesceTcp(frames, out), 2u);
+  EXPECT_EQ(out[0].buffer, &cramped);
+  EXPECT_EQ(out[0].header, VirtioNetHeader{});
+  EXPECT_TRUE(SameBytes(cramped.data(), head.bytes));
+  EXPECT_TRUE(Unchanged(out[1], batch, 0));
 }
 
 // --- Round trip: the merged frames, cut up again, are the segments.
@@ -814,6 +849,48 @@ std::vector<std::vector<uint8_t>> Resegment(const CoalescedFrame& out) {
     segments.push_back(std::move(s));
   }
   return segments;
+}
+
+// The same, by the segmenter (the send side's GSO in software).
+std::vector<std::vector<uint8_t>> SegmenterCuts(const CoalescedFrame& out) {
+  const auto frame = out.buffer->data();
+  auto plan = PlanSegments(out.header, frame, PacketBuffer::kMaxData);
+  if (!plan) {
+    ADD_FAILURE() << plan.error().message;
+    return {};
+  }
+  std::vector<std::vector<uint8_t>> segments;
+  for (size_t i = 0; i < plan->count; ++i) {
+    std::vector<uint8_t> segment(plan->max_segment_size());
+    segment.resize(WriteSegment(*plan, frame, i, segment));
+    segments.push_back(std::move(segment));
+  }
+  return segments;
+}
+
+TEST(CoalesceTcp, SegmenterCutsMergedFramesBackIntoTheSegments) {
+  FrameSpec tagged = Ipv6Flow();
+  tagged.vlan_tags = {{kEtherTypeQinQ, 10}, {kEtherTypeVlan, 20}};
+  FrameSpec push = Ipv4Flow();
+  push.vlan_tags = {{kEtherTypeVlan, 30}};
+  for (const auto& [base, sizes, psh] :
+       {std::tuple{Ipv4Flow(), std::vector<size_t>(7, 1448), false},
+        std::tuple{tagged, std::vector<size_t>{kGso, kGso, kGso, 17}, false},
+        std::tuple{push, std::vector<size_t>{kGso, kGso, 999}, true}}) {
+    auto specs = Segments(base, sizes);
+    if (psh) specs.back().tcp_flags |= kTcpPsh;
+    Batch batch;
+    batch.AddAll(specs);
+    const auto out = batch.Run();
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_TRUE(out[0].header.is_gso());
+    const auto segments = SegmenterCuts(out[0]);
+    ASSERT_EQ(segments.size(), specs.size());
+    for (size_t i = 0; i < segments.size(); ++i) {
+      EXPECT_TRUE(SameBytes(segments[i], batch.built(i).bytes))
+          << " (segment " << i << ")";
+    }
+  }
 }
 
 // Random batches of a few flows, with gaps, retransmissions, PSH, short,
@@ -918,7 +995,15 @@ TEST(CoalesceTcp, RandomBatchesRoundTrip) {
             (frame.header.gso_type == VirtioNetHeader::kGsoTcpV4 ? 20 : 40);
         ASSERT_LE(frame.buffer->size() - l3, 65535u);
       }
-      for (const auto& segment : Resegment(frame)) {
+      const auto segments = Resegment(frame);
+      if (frame.header.is_gso()) {
+        const auto cut = SegmenterCuts(frame);
+        ASSERT_EQ(cut.size(), segments.size());
+        for (size_t i = 0; i < cut.size(); ++i) {
+          ASSERT_TRUE(SameBytes(cut[i], segments[i]));
+        }
+      }
+      for (const auto& segment : segments) {
         bool found = false;
         for (size_t f = 0; f <= flow_count && !found; ++f) {
           const auto i = pending(f);

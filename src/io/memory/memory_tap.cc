@@ -62,6 +62,7 @@ Result<size_t> MemoryTap::ReadFrames(std::span<PacketBuffer> buffers) {
 
 Result<size_t> MemoryTap::WriteFrames(std::span<PacketBuffer* const> frames) {
   if (broken_) return Fail(EIO, "memory tap: broken");
+  ++write_calls_;
   if (!offloads_) {
     for (PacketBuffer* buffer : frames) {
       auto bytes = std::as_const(*buffer).data();

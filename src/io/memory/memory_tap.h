@@ -51,6 +51,8 @@ class MemoryTap : public FrameDevice {
   // The same with the virtio-net header each was written with.
   std::vector<Delivered> TakeDeliveredWithHeaders();
   size_t pending() const { return to_daemon_.size(); }
+  // WriteFrames calls so far.
+  size_t write_calls() const { return write_calls_; }
   // Frames (super-frames count once) the device refused: not segmentable.
   size_t refused() const { return refused_; }
   // Makes later reads and writes fail, as a deleted link does.
@@ -72,6 +74,7 @@ class MemoryTap : public FrameDevice {
   std::optional<Splitting> splitting_;
   std::vector<Delivered> delivered_;
   size_t refused_ = 0;
+  size_t write_calls_ = 0;
   bool broken_ = false;
 };
 
