@@ -172,9 +172,13 @@ class TwoSites:
     router B [bridge: veth + etherip0] -- host B (198.51.100.2)
     """
 
-    def __init__(self, lab, ipv6=False, allow=True, start=True):
+    def __init__(self, lab, ipv6=False, allow=True, start=True, mtu=None):
+        """mtu: the inner MTU of etherip0 and of the sites' links (default
+        1500: full-size frames then make outer packets the underlay
+        fragments)."""
         self.lab = lab
         self.ipv6 = ipv6
+        self.mtu = mtu
         self.router_a = lab.netns("ra")
         self.router_b = lab.netns("rb")
         self.host_a = lab.netns("ha")
@@ -193,15 +197,22 @@ class TwoSites:
             run("ip", "link", "set", lab.name("p" + site), "master", "br0",
                 ns=router)
             run("ip", "link", "set", "br0", "up", ns=router)
+        if mtu:
+            for ns, dev in ((self.router_a, lab.name("pa")),
+                            (self.host_a, lab.name("ha")),
+                            (self.router_b, lab.name("pb")),
+                            (self.host_b, lab.name("hb"))):
+                run("ip", "link", "set", dev, "mtu", mtu, ns=ns)
         lab.addr(self.host_a, lab.name("ha"), "198.51.100.1/24")
         lab.addr(self.host_b, lab.name("hb"), "198.51.100.2/24")
         local_a, local_b = (("2001:db8::1", "2001:db8::2") if ipv6
                             else ("192.0.2.1", "192.0.2.2"))
         allow_line = f"allow = {'true' if allow else 'false'}\n"
+        mtu_line = f"mtu = {mtu}\n" if mtu else ""
         self.daemon_a = lab.daemon(self.router_a, allow_line + INTERFACE.format(
-            src=local_a, dst=local_b))
+            src=local_a, dst=local_b) + mtu_line)
         self.daemon_b = lab.daemon(self.router_b, allow_line + INTERFACE.format(
-            src=local_b, dst=local_a))
+            src=local_b, dst=local_a) + mtu_line)
         if start:
             self.start()
 

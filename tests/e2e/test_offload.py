@@ -1,0 +1,146 @@
+"""End to end through the offloads: the sites' TCP stacks hand etherip0
+super-frames (TSO through the bridge), etheripd cuts them into standard
+frames, and merges them again on the other side. Large transfers arrive
+intact over both underlays, and no outer packet carries more than one
+standard frame (MTU + 14 bytes)."""
+
+import subprocess
+import time
+import unittest
+
+from netlab import Lab, TwoSites, is_root, run, stop_process
+
+# Deterministic data from a seed, so neither side has to hold it whole.
+DATA = r"""
+import random
+def chunks(total, seed):
+    rng = random.Random(seed)
+    left = total
+    while left:
+        n = min(left, 1 << 20)
+        yield rng.randbytes(n)
+        left -= n
+"""
+
+SERVER = DATA + r"""
+import hashlib, socket, sys
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(family); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 5001)); s.listen(1)
+print("listening", flush=True)
+c, _ = s.accept(); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(1 << 20)
+    if not b: break
+    h.update(b); n += len(b)
+c.sendall(h.hexdigest().encode()); c.close()
+print(n, h.hexdigest(), flush=True)
+"""
+
+CLIENT = DATA + r"""
+import hashlib, socket, sys, time
+target, total, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for attempt in range(50):
+    try:
+        s = socket.create_connection((target, 5001), timeout=60); break
+    except OSError:
+        time.sleep(0.1)
+h = hashlib.sha256()
+for chunk in chunks(total, seed):
+    h.update(chunk); s.sendall(chunk)
+s.shutdown(socket.SHUT_WR)
+print(h.hexdigest(), s.recv(100).decode())
+"""
+
+MIB = 1024 * 1024
+
+
+@unittest.skipUnless(is_root(), "needs root: creates network namespaces")
+class OffloadTest(unittest.TestCase):
+
+    def setUp(self):
+        self.lab = Lab()
+        self.addCleanup(self.lab.close)
+
+    def _transfer(self, sites, size, seed=7):
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", sites.host_b, "/usr/bin/python3", "-c",
+             SERVER, "198.51.100.2"], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(stop_process, server)
+        self.assertEqual(server.stdout.readline().strip(), "listening")
+        client = run("/usr/bin/python3", "-c", CLIENT, "198.51.100.2", size,
+                     seed, ns=sites.host_a, timeout=300)
+        sent, echoed = client.stdout.split()
+        self.assertEqual(sent, echoed, "the receiver hashed other bytes")
+        count, digest = server.stdout.readline().split()
+        self.assertEqual(int(count), size)
+        self.assertEqual(digest, sent)
+
+    def _offloads_granted(self, sites):
+        features = run("ethtool", "-k", "etherip0", ns=sites.router_a).stdout
+        self.assertIn("tcp-segmentation-offload: on", features)
+
+    def test_256_mib_arrive_intact_over_ipv4(self):
+        sites = TwoSites(self.lab)
+        sites.ping(count=1)
+        self._offloads_granted(sites)
+        self._transfer(sites, 256 * MIB)
+        a = sites.daemon_a.show("etherip0")[0]["counters"]
+        b = sites.daemon_b.show("etherip0")[0]["counters"]
+        # Counted as on the wire: at least one outer packet per 1500 bytes.
+        self.assertGreater(a["opackets"], 256 * MIB // 1500)
+        self.assertEqual(a["oerrors"], 0)
+        # The kernel may drop a few from a full socket queue, never more.
+        self.assertLessEqual(b["ipackets"], a["opackets"])
+        self.assertGreater(b["ipackets"], a["opackets"] * 0.99)
+
+    def test_256_mib_arrive_intact_over_ipv6(self):
+        sites = TwoSites(self.lab, ipv6=True)
+        sites.ping(count=1)
+        self._transfer(sites, 256 * MIB)
+
+    def _capture_sizes(self, ipv6):
+        """Outer packets of a transfer with an inner MTU that fits the
+        underlay: each is one standard frame, never a fragment."""
+        mtu = 1444 if ipv6 else 1464  # 1500 - outer IP - 2 - 14
+        sites = TwoSites(self.lab, ipv6=ipv6, mtu=mtu)
+        sites.ping(count=1)
+        pcap = f"{self.lab.tmp}/outer.pcap"
+        tshark = subprocess.Popen(
+            ["ip", "netns", "exec", sites.router_b, "tshark", "-q", "-n",
+             "-i", sites.underlay_b, "-s", "128", "-f", "ip proto 97 or ip6",
+             "-w", pcap],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(stop_process, tshark)
+        for line in tshark.stderr:
+            if "Capturing on" in line:
+                break
+        time.sleep(1.0)
+        self._transfer(sites, 16 * MIB)
+        time.sleep(0.5)
+        tshark.terminate()
+        tshark.wait(timeout=10)
+        # frame.len is the captured packet's length on the wire, whatever
+        # the snap length: Ethernet, outer IP, EtherIP, the inner frame.
+        lengths = run("tshark", "-n", "-r", pcap, "-Y", "etherip", "-T",
+                      "fields", "-e", "frame.len", timeout=120).stdout.split()
+        self.assertGreater(len(lengths), 16 * MIB // 1500, "too few captured")
+        outer = 14 + (40 if ipv6 else 20) + 2
+        largest = max(int(length) - outer for length in lengths)
+        self.assertLessEqual(largest, mtu + 14)
+        self.assertEqual(largest, mtu + 14, "no full-size frame: MSS wrong?")
+        fragments = run("tshark", "-n", "-r", pcap, "-Y",
+                        "ip.flags.mf == 1 || ip.frag_offset > 0 || ipv6.fraghdr",
+                        "-T", "fields", "-e", "frame.number",
+                        timeout=120).stdout.split()
+        self.assertEqual(fragments, [])
+
+    def test_no_outer_packet_exceeds_one_frame_over_ipv4(self):
+        self._capture_sizes(ipv6=False)
+
+    def test_no_outer_packet_exceeds_one_frame_over_ipv6(self):
+        self._capture_sizes(ipv6=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
