@@ -122,7 +122,8 @@ int RunDaemon(const DaemonOptions& options) {
   GlobalCounters counters;
   std::atomic<bool> allow{false};
   DropLogger drop_logger;
-  ForwardingLoop loop(counters, allow, &drop_logger);
+  ForwardingLoop loop(counters, allow, &drop_logger,
+                      std::chrono::microseconds(options.busy_poll_us));
   if (auto started = loop.Start(); !started) {
     spdlog::error("{}", started.error().message);
     ReportReady(ready_fd, false);

@@ -61,6 +61,7 @@ Result<std::shared_ptr<LinuxTap>> InterfaceManager::MakeTap(
   auto tap = LinuxTap::Create(name);
   if (!tap) return tl::unexpected(tap.error());
   std::shared_ptr<LinuxTap> shared = std::move(*tap);
+  spdlog::debug("{}: offloads {}", name, shared->OffloadNames());
   // What the kernel gives a new TAP: down, MTU 1500, a MAC of its own
   // choosing (never equal to ours, which is set unconditionally).
   InterfaceSettings fresh = settings;

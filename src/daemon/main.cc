@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
   app.add_option("-s", options.socket_path,
                  "control socket (default /run/etherip/etheripd.sock)");
   app.add_flag("-v", options.verbose, "more logging");
+  app.add_option("-p", options.busy_poll_us,
+                 "after traffic, poll this many microseconds before sleeping "
+                 "(0: off)")
+      ->check(CLI::Range(0, 1'000'000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
