@@ -188,9 +188,9 @@ void ForwardingLoop::Serve(size_t index, uint32_t events) {
   const bool allow = allow_.load(std::memory_order_relaxed);
   for (int batch = 0; batch < kBatchesPerWake; ++batch) {
     PumpResult pumped =
-        is_device ? forwarder_.PumpDevice(current_->plane, source.interface)
-                  : forwarder_.PumpSocket(current_->plane, source.endpoint,
-                                          allow);
+        is_device
+            ? forwarder_.PumpDevice(current_->plane, source.interface)
+            : forwarder_.PumpSocket(current_->plane, source.endpoint, allow);
     const bool hung_up = events & (EPOLLERR | EPOLLHUP);
     if (pumped.source_failed || (hung_up && pumped.packets == 0)) {
       // Never spin on a broken fd: stop polling it and tell the control

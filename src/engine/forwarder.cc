@@ -28,7 +28,8 @@ PumpResult Forwarder::PumpDevice(const DataPlane& plane, InterfaceId id) {
   size_t ready = 0;
   const ForwardingEntry* entry = nullptr;
   for (size_t i = 0; i < *read; ++i) {
-    const SendVerdict verdict = DecideSend(*plane.table, id, device_buffers_[i]);
+    const SendVerdict verdict =
+        DecideSend(*plane.table, id, device_buffers_[i]);
     if (verdict.interface == nullptr) continue;
     entry = verdict.interface;
     outbound_[ready++] =

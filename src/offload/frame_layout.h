@@ -15,8 +15,8 @@ namespace etherip {
 
 inline constexpr uint16_t kEtherTypeIpv4 = 0x0800;
 inline constexpr uint16_t kEtherTypeIpv6 = 0x86dd;
-inline constexpr uint16_t kEtherTypeVlan = 0x8100;      // 802.1Q
-inline constexpr uint16_t kEtherTypeQinQ = 0x88a8;      // 802.1ad
+inline constexpr uint16_t kEtherTypeVlan = 0x8100;  // 802.1Q
+inline constexpr uint16_t kEtherTypeQinQ = 0x88a8;  // 802.1ad
 inline constexpr uint8_t kIpProtocolTcp = 6;
 inline constexpr uint8_t kIpProtocolUdp = 17;
 inline constexpr size_t kMaxVlanTags = 2;

@@ -28,10 +28,10 @@ namespace etherip {
 struct SegmentPlan {
   FrameLayout layout;
   uint8_t gso_kind = VirtioNetHeader::kGsoNone;
-  bool ecn = false;            // VirtioNetHeader::kGsoEcn
-  size_t payload_size = 0;     // L4 payload bytes in every segment but the last
-  size_t total_payload = 0;    // L4 payload bytes of the super-frame
-  size_t count = 0;            // segments (>= 1)
+  bool ecn = false;          // VirtioNetHeader::kGsoEcn
+  size_t payload_size = 0;   // L4 payload bytes in every segment but the last
+  size_t total_payload = 0;  // L4 payload bytes of the super-frame
+  size_t count = 0;          // segments (>= 1)
   // The largest segment: layout.header_length + payload_size.
   size_t max_segment_size() const {
     return layout.header_length + payload_size;

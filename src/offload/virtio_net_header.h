@@ -19,15 +19,16 @@ struct VirtioNetHeader {
   // gso_type (low 7 bits), plus the ECN bit
   static constexpr uint8_t kGsoNone = 0;
   static constexpr uint8_t kGsoTcpV4 = 1;
-  static constexpr uint8_t kGsoUdp = 3;  // UFO (IP fragmentation): never offered
+  static constexpr uint8_t kGsoUdp =
+      3;  // UFO (IP fragmentation): never offered
   static constexpr uint8_t kGsoTcpV6 = 4;
   static constexpr uint8_t kGsoUdpL4 = 5;  // USO (Linux 6.2+)
   static constexpr uint8_t kGsoEcn = 0x80;
 
   uint8_t flags = 0;
   uint8_t gso_type = kGsoNone;
-  uint16_t header_length = 0;  // Ethernet + IP + TCP/UDP headers (a hint)
-  uint16_t gso_size = 0;       // L4 payload bytes per segment
+  uint16_t header_length = 0;    // Ethernet + IP + TCP/UDP headers (a hint)
+  uint16_t gso_size = 0;         // L4 payload bytes per segment
   uint16_t checksum_start = 0;   // where the L4 checksum's coverage begins
   uint16_t checksum_offset = 0;  // of the checksum field, from checksum_start
 

@@ -117,9 +117,8 @@ TEST_F(BackPressure, HeldPacketsFollowATunnelThatMoved) {
   Inject(3);
   forwarder_.PumpDevice(plane_, id_);
   ASSERT_TRUE(forwarder_.blocked());
-  ASSERT_TRUE(table_.Set("etherip0",
-                         Options({"tunnel", "192.0.2.1", "198.51.100.9"}),
-                         domains_));
+  ASSERT_TRUE(table_.Set(
+      "etherip0", Options({"tunnel", "192.0.2.1", "198.51.100.9"}), domains_));
   Publish();
   socket_->room = 10;
   EXPECT_TRUE(forwarder_.ResumeSend(plane_));

@@ -114,9 +114,9 @@ class OffloadingHosts : public ::testing::TestWithParam<Underlay> {
     const auto delivered = b_.Tap("etherip0").TakeDeliveredWithHeaders();
     ASSERT_EQ(delivered.size(), 1u);
     EXPECT_EQ(PayloadOf(delivered[0].frame), PatternPayload(20000));
-    EXPECT_EQ(delivered[0].header.gso_kind(),
-              version == 4 ? VirtioNetHeader::kGsoTcpV4
-                           : VirtioNetHeader::kGsoTcpV6);
+    EXPECT_EQ(delivered[0].header.gso_kind(), version == 4
+                                                  ? VirtioNetHeader::kGsoTcpV4
+                                                  : VirtioNetHeader::kGsoTcpV6);
     EXPECT_EQ(delivered[0].header.gso_size, per_segment);
     EXPECT_EQ(delivered[0].header.flags, VirtioNetHeader::kNeedsChecksum);
     EXPECT_EQ(a_.Tap("etherip0").refused(), 0u);

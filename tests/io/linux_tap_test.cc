@@ -47,8 +47,7 @@ std::vector<uint8_t> TestFrame(uint8_t tag, size_t size = 60) {
 
 // Frames in PacketBuffers, as the forwarder hands them to WriteFrames.
 struct FramesToWrite {
-  explicit FramesToWrite(
-      std::initializer_list<std::span<const uint8_t>> frames)
+  explicit FramesToWrite(std::initializer_list<std::span<const uint8_t>> frames)
       : buffers(frames.size()) {
     size_t i = 0;
     for (const auto& frame : frames) {

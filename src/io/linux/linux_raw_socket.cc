@@ -9,7 +9,6 @@
 #include <utility>
 
 #include "core/outer_header.h"
-
 #include "io/linux/netns_enter.h"
 #include "io/linux/system_error.h"
 

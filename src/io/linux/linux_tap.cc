@@ -61,9 +61,7 @@ std::string LinuxTap::OffloadNames() const {
   return names;
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 Result<std::unique_ptr<LinuxTap>> LinuxTap::Create(std::string_view name) {
   // Before any system call: an invalid name, and '%' in particular (the
@@ -92,8 +90,8 @@ Result<std::unique_ptr<LinuxTap>> LinuxTap::Create(std::string_view name) {
   // ifr_flags is a short; IFF_TUN_EXCL is bit 15.
   // IFF_VNET_HDR: a virtio-net header before every frame, both ways (the
   // offloads).
-  request.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL |
-                                         IFF_VNET_HDR);
+  request.ifr_flags =
+      static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL | IFF_VNET_HDR);
   if (::ioctl(fd.get(), TUNSETIFF, &request) != 0) {
     const int error = errno;
     if (error == EBUSY || error == EEXIST) {
@@ -145,9 +143,8 @@ Result<size_t> LinuxTap::ReadOne(PacketBuffer& buffer,
                                  VirtioNetHeader& header) {
   std::array<uint8_t, VirtioNetHeader::kSize> header_bytes;
   const std::span<uint8_t> room = buffer.ResetForRead();
-  std::array<iovec, 2> parts = {
-      iovec{header_bytes.data(), header_bytes.size()},
-      iovec{room.data(), room.size()}};
+  std::array<iovec, 2> parts = {iovec{header_bytes.data(), header_bytes.size()},
+                                iovec{room.data(), room.size()}};
   for (;;) {
     const ssize_t n = ::readv(fd_.get(), parts.data(), 2);
     if (n >= static_cast<ssize_t>(VirtioNetHeader::kSize)) {
@@ -217,8 +214,8 @@ Result<size_t> LinuxTap::ReadFrames(std::span<PacketBuffer> buffers) {
 
 Result<size_t> LinuxTap::WriteOne(PacketBuffer& frame,
                                   const VirtioNetHeader& header) {
-  header.Encode(frame.Prepend(VirtioNetHeader::kSize)
-                    .first<VirtioNetHeader::kSize>());
+  header.Encode(
+      frame.Prepend(VirtioNetHeader::kSize).first<VirtioNetHeader::kSize>());
   const auto bytes = std::as_const(frame).data();
   ssize_t n;
   do {

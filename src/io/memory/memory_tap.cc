@@ -33,7 +33,8 @@ Result<size_t> MemoryTap::ReadFrames(std::span<PacketBuffer> buffers) {
         }
         splitting_ = Splitting{*plan, 0};
       }
-      while (count < buffers.size() && splitting_->next < splitting_->plan.count) {
+      while (count < buffers.size() &&
+             splitting_->next < splitting_->plan.count) {
         auto room = buffers[count].ResetForRead();
         buffers[count].Commit(WriteSegment(splitting_->plan, front.frame,
                                            splitting_->next++, room));
