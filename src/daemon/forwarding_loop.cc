@@ -129,9 +129,15 @@ void ForwardingLoop::Rearm(const PublishedPlane& plane) {
   wake.data.u64 = kWakeToken;
   epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_event_, &wake);
   parked_.clear();
+  holding_.clear();
   waiting_socket_.reset();
   for (size_t i = 0; i < plane.sources.size(); ++i) {
     Watch(i, EPOLLIN, EPOLL_CTL_ADD);
+    const PollSource& source = plane.sources[i];
+    const FrameDevice* device = source.kind == PollSource::Kind::kDevice
+                                    ? plane.plane.DeviceOf(source.interface)
+                                    : nullptr;
+    if (device != nullptr && device->HasHeldFrames()) holding_.push_back(i);
   }
   // A send held for lack of room goes on in the new plane (its interface
   // may be gone, its tunnel moved).
@@ -170,7 +176,11 @@ void ForwardingLoop::ResumeSending() {
   if (!forwarder_.ResumeSend(current_->plane)) return;  // still no room
   if (waiting_socket_) Watch(*waiting_socket_, EPOLLIN, EPOLL_CTL_MOD);
   waiting_socket_.reset();
-  for (size_t index : parked_) Watch(index, EPOLLIN, EPOLL_CTL_ADD);
+  // Each gets a turn: what it holds inside is not announced by its fd.
+  for (size_t index : parked_) {
+    Watch(index, EPOLLIN, EPOLL_CTL_ADD);
+    holding_.push_back(index);
+  }
   parked_.clear();
 }
 
@@ -206,9 +216,14 @@ void ForwardingLoop::Serve(size_t index, uint32_t events) {
     }
     if (pumped.packets < Forwarder::kBatch) break;
   }
+  if (is_device && !forwarder_.blocked()) {
+    const FrameDevice* device = current_->plane.DeviceOf(source.interface);
+    if (device != nullptr && device->HasHeldFrames()) holding_.push_back(index);
+  }
 }
 
 int ForwardingLoop::WaitTimeout() const {
+  if (!holding_.empty()) return 0;
   // Adaptive busy polling: right after traffic, poll without sleeping, so
   // the next packet of an exchange finds the thread awake instead of paying
   // a wake-up; once the line has been quiet for busy_poll_, sleep.
@@ -238,6 +253,13 @@ void ForwardingLoop::Run() {
       }
       if (!current_ || token >= current_->sources.size()) continue;
       Serve(token, events[i].events);
+    }
+    // Devices that still hold frames: their turn comes after every ready
+    // source had one.
+    if (current_) {
+      serving_.swap(holding_);
+      for (size_t index : serving_) Serve(index, EPOLLIN);
+      serving_.clear();
     }
     if (wake) Adopt();
   }

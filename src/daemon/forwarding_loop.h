@@ -104,7 +104,11 @@ class ForwardingLoop {
 
   std::shared_ptr<const PublishedPlane> current_;  // loop thread only
   // Loop thread only: back-pressure and busy polling.
-  std::vector<size_t> parked_;            // devices not watched meanwhile
+  std::vector<size_t> parked_;  // devices not watched meanwhile
+  // Devices holding frames their fd does not announce (the rest of a
+  // super-frame): served again on the next turn without waiting.
+  std::vector<size_t> holding_;
+  std::vector<size_t> serving_;           // holding_ of the turn being served
   std::optional<size_t> waiting_socket_;  // watched for EPOLLOUT
   const std::chrono::microseconds busy_poll_;
   Clock::time_point last_traffic_{};

@@ -25,6 +25,11 @@ class FrameDevice {
   // ready. An error means the device is gone or broken: stop polling it.
   virtual Result<size_t> ReadFrames(std::span<PacketBuffer> buffers) = 0;
 
+  // True while the device holds frames read from the kernel but not yet
+  // handed over (the rest of a super-frame): the caller must call
+  // ReadFrames again even though the device's fd may not be readable.
+  virtual bool HasHeldFrames() const { return false; }
+
   // Writes frames: each buffer's data() is one Ethernet frame. The device
   // may change the buffers (merge frames, write a header in the headroom).
   // Returns how many of the given frames it took. A frame the device

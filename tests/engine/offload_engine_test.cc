@@ -182,6 +182,32 @@ TEST_P(OffloadingHosts, ReceiverWithoutOffloadsGetsTheStandardSegments) {
   for (const auto& frame : delivered) EXPECT_EQ(frame.size(), 14u + 40 + 1000);
 }
 
+// A super-frame with more segments than the reader has buffers: the rest
+// is held inside the device, which says so (its fd would not), and comes
+// out, in order, on the next reads.
+TEST(MemoryTapOffloads, SegmentsBeyondTheBuffersAreHeldAndSaidSo) {
+  MemoryTap tap(MemoryTap::Offloads{1500});
+  const BuiltFrame super = TcpSuperFrame(45 * 1448);
+  tap.InjectWithHeader(super.bytes, GsoHeaderFor(super, 1448));
+  std::vector<PacketBuffer> buffers(16);
+  std::vector<uint8_t> payload;
+  std::vector<size_t> reads;
+  while (true) {
+    auto read = tap.ReadFrames(buffers);
+    ASSERT_TRUE(read);
+    if (*read == 0) break;
+    reads.push_back(*read);
+    for (size_t i = 0; i < *read; ++i) {
+      const auto part = PayloadOf(std::as_const(buffers[i]).data());
+      payload.insert(payload.end(), part.begin(), part.end());
+    }
+    EXPECT_EQ(tap.HasHeldFrames(), payload.size() < 45 * 1448);
+  }
+  EXPECT_EQ(reads, (std::vector<size_t>{16, 16, 13}));
+  EXPECT_EQ(payload, PatternPayload(45 * 1448));
+  EXPECT_FALSE(tap.HasHeldFrames());
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Underlays, OffloadingHosts,
     ::testing::Values(Underlay{"ipv4", "192.0.2.1", "192.0.2.2"},

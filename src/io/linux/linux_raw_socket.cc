@@ -201,7 +201,8 @@ Result<size_t> LinuxRawSocket::Receive(std::span<PacketBuffer> buffers,
   return total;
 }
 
-bool LinuxRawSocket::PrepareSend(size_t i, const OutboundPacket& packet) {
+bool LinuxRawSocket::PrepareSend(size_t i, const OutboundPacket& packet,
+                                 const OutboundPacket* previous) {
   if (packet.destination.family() != family_) return false;
   const bool has_source = packet.source.family() != Family::kNone;
   if (has_source && packet.source.family() != family_) return false;
@@ -210,6 +211,19 @@ bool LinuxRawSocket::PrepareSend(size_t i, const OutboundPacket& packet) {
   // sendmsg() does not write through iov_base; iovec just is not const.
   send_.iov[i] = {const_cast<uint8_t*>(packet.payload.data()),
                   packet.payload.size()};
+  // A batch of one tunnel: every message after the first shares the first
+  // one's prepared destination and control message.
+  if (previous != nullptr && previous->source == packet.source &&
+      previous->destination == packet.destination) {
+    const msghdr& before = send_.messages[i - 1].msg_hdr;
+    header.msg_name = before.msg_name;
+    header.msg_namelen = before.msg_namelen;
+    header.msg_control = before.msg_control;
+    header.msg_controllen = before.msg_controllen;
+    return true;
+  }
+  header.msg_name = &send_.names[i];
+  header.msg_control = send_.controls[i].bytes.data();
   SocketAddress& name = send_.names[i];
   if (family_ == Family::kIpv4) {
     name.v4 = {};
@@ -257,7 +271,9 @@ SendResult LinuxRawSocket::Send(std::span<const OutboundPacket> packets) {
     const size_t chunk = std::min(packets.size() - result.sent, kBatch);
     size_t prepared = 0;
     while (prepared < chunk &&
-           PrepareSend(prepared, packets[result.sent + prepared])) {
+           PrepareSend(
+               prepared, packets[result.sent + prepared],
+               prepared > 0 ? &packets[result.sent + prepared - 1] : nullptr)) {
       ++prepared;
     }
     // sendmmsg() stops at the first failing message and reports only how

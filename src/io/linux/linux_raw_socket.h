@@ -109,8 +109,11 @@ class LinuxRawSocket : public OuterSocket {
       : fd_(std::move(fd)), family_(family), domain_(std::move(domain)) {}
 
   Status Configure();
-  // Sets up send message `i` for `packet`; false on a family mismatch.
-  bool PrepareSend(size_t i, const OutboundPacket& packet);
+  // Sets up send message `i` for `packet` (sharing message i - 1's address
+  // and control message when `previous`, its packet, has the same
+  // addresses); false on a family mismatch.
+  bool PrepareSend(size_t i, const OutboundPacket& packet,
+                   const OutboundPacket* previous);
   // Narrows a received IPv4 packet to its payload; its outer addresses.
   static InboundAddresses TakeIpv4Header(PacketBuffer& buffer);
   // Outer addresses of received message `i` (IPv6).

@@ -89,6 +89,7 @@ class LinuxTap : public FrameDevice {
   // read before the error they are returned, and the next call reports the
   // error.
   Result<size_t> ReadFrames(std::span<PacketBuffer> buffers) override;
+  bool HasHeldFrames() const override { return splitting_.has_value(); }
 
   // Merges TCP segments, then writes each resulting frame with write(),
   // its virtio-net header in the buffer's headroom. Returns how many of the

@@ -37,6 +37,7 @@ class MemoryTap : public FrameDevice {
   explicit MemoryTap(Offloads offloads) : offloads_(offloads) {}
 
   Result<size_t> ReadFrames(std::span<PacketBuffer> buffers) override;
+  bool HasHeldFrames() const override { return splitting_.has_value(); }
   Result<size_t> WriteFrames(std::span<PacketBuffer* const> frames) override;
 
   // As if the host's stack transmitted `frame` on the interface.
