@@ -23,6 +23,11 @@ PumpResult Forwarder::PumpDevice(const DataPlane& plane, InterfaceId id) {
     return result;
   }
   result.packets = *read;
+  if (const size_t unsendable = device->TakeUnsendable(); unsendable > 0) {
+    if (const ForwardingEntry* entry = plane.table->FindById(id)) {
+      entry->counters->oerrors.Add(unsendable);
+    }
+  }
   // All frames of one device go through one tunnel: one entry serves the
   // batch, and they go out in one Send.
   size_t ready = 0;

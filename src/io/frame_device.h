@@ -30,6 +30,11 @@ class FrameDevice {
   // ReadFrames again even though the device's fd may not be readable.
   virtual bool HasHeldFrames() const { return false; }
 
+  // Frames read from the kernel since the last call that could not be
+  // handed over (a super-frame that cannot be cut, a checksum request that
+  // does not fit the frame): the caller counts them as send failures.
+  virtual size_t TakeUnsendable() { return 0; }
+
   // Writes frames: each buffer's data() is one Ethernet frame. The device
   // may change the buffers (merge frames, write a header in the headroom).
   // Returns how many of the given frames it took. A frame the device

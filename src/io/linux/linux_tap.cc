@@ -195,7 +195,7 @@ Result<size_t> LinuxTap::ReadFrames(std::span<PacketBuffer> buffers) {
           header, bytes,
           MaxFrameSize(mtu_.load(std::memory_order_relaxed), bytes));
       if (!plan) {
-        ++malformed_;
+        ++unsendable_;
         continue;
       }
       splitting_ = *plan;
@@ -204,7 +204,7 @@ Result<size_t> LinuxTap::ReadFrames(std::span<PacketBuffer> buffers) {
       continue;
     }
     if (!CompleteChecksum(header, frame.data())) {
-      ++malformed_;
+      ++unsendable_;
       continue;
     }
     ++count;

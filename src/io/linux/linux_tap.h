@@ -37,6 +37,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/error.h"
 #include "core/packet_buffer.h"
@@ -84,7 +85,7 @@ class LinuxTap : public FrameDevice {
   // none is ready. A super-frame fills as many buffers as it has segments;
   // when they run out, the rest is handed over by the next call (before
   // anything new is read). A frame whose offload request is malformed is
-  // dropped (counted in malformed()). An error (EBADFD after the link was
+  // dropped (TakeUnsendable()). An error (EBADFD after the link was
   // deleted, EIO, ...) means: stop polling this fd. When some frames were
   // read before the error they are returned, and the next call reports the
   // error.
@@ -99,9 +100,7 @@ class LinuxTap : public FrameDevice {
   // deleted) is returned as an error.
   Result<size_t> WriteFrames(std::span<PacketBuffer* const> frames) override;
 
-  // Frames read that asked for an offload that could not be done (a
-  // super-frame that does not parse, say); dropped.
-  uint64_t malformed() const { return malformed_; }
+  size_t TakeUnsendable() override { return std::exchange(unsendable_, 0); }
 
  private:
   LinuxTap(UniqueFd fd, std::string name, int ifindex, unsigned offloads)
@@ -128,7 +127,7 @@ class LinuxTap : public FrameDevice {
   PacketBuffer super_frame_;
   std::optional<SegmentPlan> splitting_;
   size_t next_segment_ = 0;
-  uint64_t malformed_ = 0;
+  size_t unsendable_ = 0;
 };
 
 }  // namespace etherip

@@ -18,7 +18,7 @@ Result<size_t> MemoryTap::ReadFrames(std::span<PacketBuffer> buffers) {
         front.header.is_gso() ||
         (front.header.flags & VirtioNetHeader::kNeedsChecksum);
     if (needs_offloads && !offloads_) {
-      ++refused_;
+      ++unsendable_;
       to_daemon_.pop_front();
       continue;
     }
@@ -27,7 +27,7 @@ Result<size_t> MemoryTap::ReadFrames(std::span<PacketBuffer> buffers) {
         auto plan = PlanSegments(front.header, front.frame,
                                  MaxFrameSize(offloads_->mtu, front.frame));
         if (!plan) {
-          ++refused_;
+          ++unsendable_;
           to_daemon_.pop_front();
           continue;
         }
@@ -51,7 +51,7 @@ Result<size_t> MemoryTap::ReadFrames(std::span<PacketBuffer> buffers) {
     std::copy_n(front.frame.begin(), n, room.begin());
     buffers[count].Commit(n);
     if (!CompleteChecksum(front.header, buffers[count].data())) {
-      ++refused_;
+      ++unsendable_;
       to_daemon_.pop_front();
       continue;
     }

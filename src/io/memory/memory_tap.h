@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "io/frame_device.h"
@@ -54,8 +55,9 @@ class MemoryTap : public FrameDevice {
   size_t pending() const { return to_daemon_.size(); }
   // WriteFrames calls so far.
   size_t write_calls() const { return write_calls_; }
-  // Frames (super-frames count once) the device refused: not segmentable.
-  size_t refused() const { return refused_; }
+  // Frames (super-frames count once) that could not be handed over: a
+  // super-frame that cannot be cut, or injected without offloads.
+  size_t TakeUnsendable() override { return std::exchange(unsendable_, 0); }
   // Makes later reads and writes fail, as a deleted link does.
   void Break() { broken_ = true; }
 
@@ -74,7 +76,7 @@ class MemoryTap : public FrameDevice {
   std::deque<Injected> to_daemon_;
   std::optional<Splitting> splitting_;
   std::vector<Delivered> delivered_;
-  size_t refused_ = 0;
+  size_t unsendable_ = 0;
   size_t write_calls_ = 0;
   bool broken_ = false;
 };
