@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -191,8 +192,10 @@ void ForwardingLoop::Serve(size_t index, uint32_t events) {
   if (is_device && forwarder_.blocked()) {
     // Its frames would have nowhere to go: stop watching it until the
     // socket has room (level-triggered, it would wake us for nothing).
-    Watch(index, 0, EPOLL_CTL_DEL);
-    parked_.push_back(index);
+    if (std::find(parked_.begin(), parked_.end(), index) == parked_.end()) {
+      Watch(index, 0, EPOLL_CTL_DEL);
+      parked_.push_back(index);
+    }
     return;
   }
   const bool allow = allow_.load(std::memory_order_relaxed);
@@ -207,7 +210,7 @@ void ForwardingLoop::Serve(size_t index, uint32_t events) {
       // thread.
       epoll_ctl(epoll_, EPOLL_CTL_DEL, source.fd, nullptr);
       ReportFailure(source);
-      break;
+      return;
     }
     if (pumped.packets > 0) last_traffic_ = Clock::now();
     if (forwarder_.blocked()) {
