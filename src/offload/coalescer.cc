@@ -13,9 +13,10 @@
 namespace etherip {
 namespace {
 
-// Flows with an open group at once. A batch rarely carries more bulk flows
-// than this; a flow beyond it closes the oldest group (nothing is lost but
-// some merging), and the linear scan stays cheaper than hashing.
+// Flows with an open group at once, TCP and UDP in one table (a batch
+// rarely carries more bulk flows of both kinds together than this). A flow
+// beyond it closes the oldest group (nothing is lost but some merging),
+// and the linear scan stays cheaper than hashing.
 constexpr size_t kMaxOpenGroups = 8;
 
 // The merged IP packet, IPv4 or IPv6, stays within what Linux GRO builds
@@ -27,36 +28,61 @@ constexpr size_t kIpv4HeaderSize = 20;
 constexpr size_t kIpv6HeaderSize = 40;
 constexpr size_t kTcpHeaderSize = 20;
 constexpr uint16_t kTcpChecksumOffset = 16;
+constexpr size_t kUdpLengthOffset = 4;
+constexpr uint16_t kUdpChecksumOffset = 6;
+
+// Datagrams in one UDP group at most, as Linux's UDP GRO keeps it
+// (UDP_GRO_CNT_MAX): a flood of small datagrams would otherwise make
+// groups of hundreds, and the stack above (which cuts a group up again for
+// a socket without UDP_GRO) should see no more than Linux's own GRO gives.
+constexpr size_t kMaxUdpGroupSegments = 64;
 
 constexpr uint8_t kTcpPsh = 0x08;
 constexpr uint8_t kTcpAck = 0x10;
 
-// A TCP frame's headers, as far as the coalescer looks at them.
+// A TCP or UDP frame's headers, as far as the coalescer looks at them.
 struct Segment {
   PacketBuffer* buffer = nullptr;
   FrameLayout layout;
   // IPv4 without options or IPv6 without extension headers: the only
   // shapes that merge.
   bool simple = false;
-  uint8_t flags = 0;
-  uint32_t seq = 0;
+  bool udp = false;
+  uint8_t flags = 0;              // TCP
+  uint32_t seq = 0;               // TCP
+  uint16_t udp_checksum = 0;      // UDP: the field as it came
+  bool udp_length_agrees = true;  // UDP: its length field is the IP's
   size_t payload = 0;
 
   const uint8_t* bytes() const { return buffer->data().data(); }
   size_t ip_length() const { return layout.ip_end - layout.l3_offset; }
-  // Mergeable at all, as a group's first segment or a later one: only ACK,
-  // perhaps PSH. No SYN/FIN/RST/URG; no ECE or CWR either: the merged
-  // frame's header leaves the ECN bit clear, and a CWR belongs to one
-  // segment (Linux GRO closes a group at CWR too).
+  // Mergeable at all, as a group's first segment or a later one.
+  // TCP: only ACK, perhaps PSH. No SYN/FIN/RST/URG; no ECE or CWR either:
+  // the merged frame's header leaves the ECN bit clear, and a CWR belongs
+  // to one segment (Linux GRO closes a group at CWR too).
+  // UDP: a checksum (0 means none for IPv4 and is invalid for IPv6: such a
+  // datagram is left to the kernel, as Linux UDP GRO leaves it; a merged
+  // frame could not say "no checksum" for some of its datagrams), and a
+  // UDP length that says what the IP length says (no trailing bytes to
+  // lose, as Linux refuses "padded or malicious" datagrams).
   bool mergeable() const {
-    return simple && payload > 0 && (flags & ~kTcpPsh) == kTcpAck;
+    if (!simple || payload == 0) return false;
+    if (udp) return udp_checksum != 0 && udp_length_agrees;
+    return (flags & ~kTcpPsh) == kTcpAck;
+  }
+  // Whether it may start a group (it is mergeable): a TCP segment with PSH
+  // would be a group of one, not worth a slot.
+  bool may_open() const {
+    return mergeable() && (udp || (flags & kTcpPsh) == 0);
   }
 };
 
-// Rejects without allocating what ParseFrameLayout would reject for not
-// being TCP (its error path formats a message): other EtherTypes, other IP
-// protocols, IPv4 fragments. What passes is TCP unless it is malformed.
-bool MayBeTcp(std::span<const uint8_t> frame) {
+// Rejects without allocating (ParseFrameLayout's error path formats a
+// message) what cannot merge for its protocol: other EtherTypes, IP
+// protocols other than TCP (and UDP when `udp`), IPv4 fragments. What
+// passes is TCP (or UDP) unless malformed, or IPv6 with extension headers,
+// whose upper protocol only the parser finds.
+bool MayMerge(std::span<const uint8_t> frame, bool udp) {
   size_t at = 12;
   for (size_t tags = 0;; ++tags) {
     if (frame.size() < at + 2) return false;
@@ -64,7 +90,9 @@ bool MayBeTcp(std::span<const uint8_t> frame) {
     if (type == kEtherTypeIpv4) {
       const size_t l3 = at + 2;
       if (frame.size() < l3 + kIpv4HeaderSize) return false;
-      return frame[l3 + 9] == kIpProtocolTcp &&
+      const uint8_t protocol = frame[l3 + 9];
+      return (protocol == kIpProtocolTcp ||
+              (udp && protocol == kIpProtocolUdp)) &&
              (LoadBe16(&frame[l3 + 6]) & 0x3fff) == 0;
     }
     if (type == kEtherTypeIpv6) {
@@ -72,7 +100,8 @@ bool MayBeTcp(std::span<const uint8_t> frame) {
       if (frame.size() < l3 + kIpv6HeaderSize) return false;
       const uint8_t next = frame[l3 + 6];
       // Hop-by-hop, routing, destination options: the parser walks them.
-      return next == kIpProtocolTcp || next == 0 || next == 43 || next == 60;
+      return next == kIpProtocolTcp || (udp && next == kIpProtocolUdp) ||
+             next == 0 || next == 43 || next == 60;
     }
     if ((type != kEtherTypeVlan && type != kEtherTypeQinQ) ||
         tags == kMaxVlanTags) {
@@ -82,20 +111,28 @@ bool MayBeTcp(std::span<const uint8_t> frame) {
   }
 }
 
-std::optional<Segment> ParseSegment(PacketBuffer* buffer) {
+std::optional<Segment> ParseSegment(PacketBuffer* buffer, bool udp) {
   const std::span<const uint8_t> frame = buffer->data();
-  if (!MayBeTcp(frame)) return std::nullopt;
+  if (!MayMerge(frame, udp)) return std::nullopt;
   auto layout = ParseFrameLayout(frame);
-  if (!layout || layout->l4_protocol != kIpProtocolTcp) return std::nullopt;
+  if (!layout) return std::nullopt;
   Segment s;
+  s.udp = layout->l4_protocol == kIpProtocolUdp;
+  if (s.udp && !udp) return std::nullopt;
   s.buffer = buffer;
   s.layout = *layout;
   const size_t l3 = layout->l3_offset;
   const size_t l4 = layout->l4_offset;
   s.simple =
       l4 == l3 + (layout->ip_version == 4 ? kIpv4HeaderSize : kIpv6HeaderSize);
-  s.flags = frame[l4 + 13];
-  s.seq = LoadBe32(&frame[l4 + 4]);
+  if (s.udp) {
+    s.udp_checksum = LoadBe16(&frame[l4 + kUdpChecksumOffset]);
+    s.udp_length_agrees =
+        LoadBe16(&frame[l4 + kUdpLengthOffset]) == layout->ip_end - l4;
+  } else {
+    s.flags = frame[l4 + 13];
+    s.seq = LoadBe32(&frame[l4 + 4]);
+  }
   s.payload = layout->ip_end - layout->header_length;
   return s;
 }
@@ -108,7 +145,8 @@ std::span<const uint8_t> Addresses(const uint8_t* frame,
              : std::span<const uint8_t>(frame + layout.l3_offset + 8, 32);
 }
 
-// The IPv4 header checksum (IPv4 only) and the TCP checksum verify.
+// The IPv4 header checksum (IPv4 only) and the TCP or UDP checksum verify
+// (a UDP checksum of 0, none, is not asked about: it never merges).
 bool ChecksumsVerify(const uint8_t* frame, const FrameLayout& layout) {
   const size_t l3 = layout.l3_offset;
   const size_t l4 = layout.l4_offset;
@@ -121,7 +159,7 @@ bool ChecksumsVerify(const uint8_t* frame, const FrameLayout& layout) {
   const size_t l4_length = layout.ip_end - l4;
   ChecksumAccumulator sum =
       PseudoHeaderSum(addresses.first(half), addresses.subspan(half),
-                      kIpProtocolTcp, static_cast<uint32_t>(l4_length));
+                      layout.l4_protocol, static_cast<uint32_t>(l4_length));
   sum = ChecksumAdd(sum, {frame + l4, l4_length});
   return ChecksumFold(sum) == 0xffff;
 }
@@ -146,16 +184,20 @@ struct Group {
   uint32_t next_seq = 0;
   uint16_t last_id = 0;  // IPv4 identification of the last merged segment
   IdMode id_mode = IdMode::kUnknown;
-  size_t merged = 0;      // segments appended
+  size_t merged = 0;      // segments appended (the group has one more)
   bool verified = false;  // the head's checksums, checked on first merge
   bool last_psh = false;
 
   const uint8_t* bytes() const { return head->data().data(); }
 
-  // Same L2 header (MACs, VLAN tags, EtherType), IP addresses and ports.
+  bool udp() const { return layout.l4_protocol == kIpProtocolUdp; }
+
+  // Same L2 header (MACs, VLAN tags, EtherType), IP addresses, L4 protocol
+  // and ports.
   bool SameFlow(const Segment& s) const {
     if (s.layout.l3_offset != layout.l3_offset ||
-        s.layout.ip_version != layout.ip_version) {
+        s.layout.ip_version != layout.ip_version ||
+        s.layout.l4_protocol != layout.l4_protocol) {
       return false;
     }
     const uint8_t* h = bytes();
@@ -170,8 +212,10 @@ struct Group {
 };
 
 Outcome Group::TryMerge(const Segment& s) {
+  // (A UDP group that reached kMaxUdpGroupSegments was closed by the merge
+  // that filled it.)
   if (!s.mergeable() || s.layout.header_length != layout.header_length ||
-      s.seq != next_seq || s.payload > gso_size ||
+      (!s.udp && s.seq != next_seq) || s.payload > gso_size ||
       ip_length + s.payload > kMaxIpPacket) {
     return Outcome::kRefused;
   }
@@ -221,14 +265,16 @@ Outcome Group::TryMerge(const Segment& s) {
       return Outcome::kRefused;
     }
   }
-  // Acknowledgement and data offset (with the reserved bits), window,
+  // TCP: acknowledgement and data offset (with the reserved bits), window,
   // urgent pointer (meaningless without URG, but kept so that merging
-  // loses nothing), options.
-  if (std::memcmp(h + l4 + 8, f + l4 + 8, 5) != 0 ||
-      std::memcmp(h + l4 + 14, f + l4 + 14, 2) != 0 ||
-      std::memcmp(h + l4 + 18, f + l4 + 18, 2) != 0 ||
-      std::memcmp(h + l4 + kTcpHeaderSize, f + l4 + kTcpHeaderSize,
-                  layout.header_length - l4 - kTcpHeaderSize) != 0) {
+  // loses nothing), options. UDP has nothing more than its ports (SameFlow)
+  // and its length and checksum, which are per datagram.
+  if (!s.udp &&
+      (std::memcmp(h + l4 + 8, f + l4 + 8, 5) != 0 ||
+       std::memcmp(h + l4 + 14, f + l4 + 14, 2) != 0 ||
+       std::memcmp(h + l4 + 18, f + l4 + 18, 2) != 0 ||
+       std::memcmp(h + l4 + kTcpHeaderSize, f + l4 + kTcpHeaderSize,
+                   layout.header_length - l4 - kTcpHeaderSize) != 0)) {
     return Outcome::kRefused;
   }
   // Checksums last: they read every byte. The head's are checked only now
@@ -247,6 +293,11 @@ Outcome Group::TryMerge(const Segment& s) {
   last_id = id;
   id_mode = id_mode_after;
   ++merged;
+  if (s.udp) {
+    return s.payload < gso_size || merged + 1 == kMaxUdpGroupSegments
+               ? Outcome::kMergedClosed
+               : Outcome::kMerged;
+  }
   last_psh = (s.flags & kTcpPsh) != 0;
   return last_psh || s.payload < gso_size ? Outcome::kMergedClosed
                                           : Outcome::kMerged;
@@ -259,6 +310,8 @@ void Group::Close(std::span<CoalescedFrame> out) {
   uint8_t* p = head->data().data();
   const size_t l3 = layout.l3_offset;
   const size_t l4 = layout.l4_offset;
+  const bool is_udp = udp();
+  const size_t l4_length = l3 + ip_length - l4;
   VirtioNetHeader header;
   header.flags = VirtioNetHeader::kNeedsChecksum;
   if (layout.ip_version == 4) {
@@ -271,20 +324,29 @@ void Group::Close(std::span<CoalescedFrame> out) {
     StoreBe16(p + l3 + 4, static_cast<uint16_t>(ip_length - kIpv6HeaderSize));
     header.gso_type = VirtioNetHeader::kGsoTcpV6;
   }
-  if (last_psh) p[l4 + 13] |= kTcpPsh;
+  uint16_t checksum_offset = kTcpChecksumOffset;
+  if (is_udp) {
+    // USO names no IP version. The UDP length covers the whole merged
+    // payload: the segmenter (here or in the kernel) derives each
+    // datagram's length and checksum from it.
+    header.gso_type = VirtioNetHeader::kGsoUdpL4;
+    StoreBe16(p + l4 + kUdpLengthOffset, static_cast<uint16_t>(l4_length));
+    checksum_offset = kUdpChecksumOffset;
+  } else if (last_psh) {
+    p[l4 + 13] |= kTcpPsh;
+  }
   // NEEDS_CSUM: the field holds the folded pseudo-header sum, not
   // complemented; whoever completes the checksum adds the rest.
   const auto addresses = Addresses(p, layout);
   const size_t half = addresses.size() / 2;
-  const size_t l4_length = l3 + ip_length - l4;
-  StoreBe16(p + l4 + kTcpChecksumOffset,
+  StoreBe16(p + l4 + checksum_offset,
             ChecksumFold(PseudoHeaderSum(
-                addresses.first(half), addresses.subspan(half), kIpProtocolTcp,
-                static_cast<uint32_t>(l4_length))));
+                addresses.first(half), addresses.subspan(half),
+                layout.l4_protocol, static_cast<uint32_t>(l4_length))));
   header.header_length = static_cast<uint16_t>(layout.header_length);
   header.gso_size = static_cast<uint16_t>(gso_size);
   header.checksum_start = static_cast<uint16_t>(l4);
-  header.checksum_offset = kTcpChecksumOffset;
+  header.checksum_offset = checksum_offset;
   out[out_index].header = header;
 }
 
@@ -317,7 +379,7 @@ class OpenGroups {
     g.layout = s.layout;
     g.gso_size = s.payload;
     g.ip_length = s.ip_length();
-    g.next_seq = s.seq + static_cast<uint32_t>(s.payload);
+    g.next_seq = s.seq + static_cast<uint32_t>(s.payload);  // TCP only
     if (s.layout.ip_version == 4) {
       g.last_id = LoadBe16(s.bytes() + s.layout.l3_offset + 4);
     }
@@ -341,13 +403,13 @@ class OpenGroups {
 }  // namespace
 
 size_t CoalesceTcp(std::span<PacketBuffer* const> frames,
-                   std::span<CoalescedFrame> out) {
+                   std::span<CoalescedFrame> out, CoalesceOptions options) {
   assert(out.size() >= frames.size());
   OpenGroups groups(out);
   size_t written = 0;
   for (PacketBuffer* buffer : frames) {
     if (written == out.size()) break;  // contract broken; stay in bounds
-    const std::optional<Segment> s = ParseSegment(buffer);
+    const std::optional<Segment> s = ParseSegment(buffer, options.udp);
     if (s) {
       if (Group* g = groups.Find(*s)) {
         switch (g->TryMerge(*s)) {
@@ -365,10 +427,7 @@ size_t CoalesceTcp(std::span<PacketBuffer* const> frames,
             continue;
         }
       }
-      // A segment with PSH would be a group of one: not worth a slot.
-      if (s->mergeable() && (s->flags & kTcpPsh) == 0) {
-        groups.Open(*s, written);
-      }
+      if (s->may_open()) groups.Open(*s, written);
     }
     out[written++] = {buffer, {}};
   }

@@ -118,11 +118,11 @@ class Batch {
     for (const FrameSpec& spec : specs) Add(spec);
   }
 
-  std::vector<CoalescedFrame> Run() {
+  std::vector<CoalescedFrame> Run(CoalesceOptions options = {}) {
     std::vector<PacketBuffer*> frames;
     for (auto& buffer : buffers_) frames.push_back(buffer.get());
     std::vector<CoalescedFrame> out(frames.size());
-    out.resize(CoalesceTcp(frames, out));
+    out.resize(CoalesceTcp(frames, out, options));
     return out;
   }
 
@@ -1026,6 +1026,616 @@ TEST(CoalesceTcp, RandomBatchesRoundTrip) {
     }
   }
   EXPECT_GT(merged_groups, 300u);
+}
+
+// --- UDP (USO super-frames, CoalesceOptions::udp).
+
+constexpr CoalesceOptions kWithUdp{.udp = true};
+
+FrameSpec UdpIpv4Flow() {
+  FrameSpec spec;
+  spec.l4_protocol = kIpProtocolUdp;
+  spec.source_port = 4500;
+  spec.destination_port = 4433;
+  return spec;
+}
+
+FrameSpec UdpIpv6Flow() {
+  FrameSpec spec = UdpIpv4Flow();
+  spec.ip_version = 6;
+  spec.traffic_class = 0x28;
+  spec.flow_label = 0xabcde;
+  return spec;
+}
+
+// Datagrams of one flow: IPv4 identifications advance, payloads are
+// consecutive stream slices (so a misplaced one shows).
+std::vector<FrameSpec> Datagrams(const FrameSpec& base,
+                                 const std::vector<size_t>& sizes) {
+  return Segments(base, sizes);  // the TCP sequence number is unused
+}
+
+std::vector<size_t> Range(size_t first, size_t count) {
+  std::vector<size_t> indices(count);
+  for (size_t i = 0; i < count; ++i) indices[i] = first + i;
+  return indices;
+}
+
+// The USO super-frame datagrams `indices` (of one flow, in order) make,
+// computed here: the first one's headers with IP length, IPv4 header
+// checksum, UDP length over everything and the folded pseudo-header sum
+// (not complemented) in the UDP checksum field; then every payload.
+std::vector<uint8_t> ExpectedUdpMerge(const Batch& batch,
+                                      const std::vector<size_t>& indices) {
+  const BuiltFrame& head = batch.built(indices.front());
+  const FrameOffsets& o = head.offsets;
+  std::vector<uint8_t> bytes(
+      head.bytes.begin(),
+      head.bytes.begin() + static_cast<ptrdiff_t>(o.payload));
+  for (size_t i : indices) {
+    const BuiltFrame& part = batch.built(i);
+    bytes.insert(
+        bytes.end(),
+        part.bytes.begin() + static_cast<ptrdiff_t>(part.offsets.payload),
+        part.bytes.begin() + static_cast<ptrdiff_t>(part.offsets.ip_end));
+  }
+  FrameOffsets merged = o;
+  merged.ip_end = bytes.size();
+  if (o.ip_version == 4) {
+    WriteBe16(bytes, o.l3 + 2, static_cast<uint16_t>(bytes.size() - o.l3));
+    WriteBe16(bytes, o.l3 + 10, 0);
+    WriteBe16(bytes, o.l3 + 10,
+              static_cast<uint16_t>(~NaiveSum(
+                  std::span<const uint8_t>(bytes).subspan(o.l3, 20))));
+  } else {
+    WriteBe16(bytes, o.l3 + 4, static_cast<uint16_t>(bytes.size() - o.l3 - 40));
+  }
+  const auto udp_length = static_cast<uint32_t>(bytes.size() - o.l4);
+  WriteBe16(bytes, o.l4 + 4, static_cast<uint16_t>(udp_length));
+  WriteBe16(bytes, o.l4 + 6, NaiveSum(PseudoHeader(bytes, merged, udp_length)));
+  return bytes;
+}
+
+::testing::AssertionResult MergedUdp(const CoalescedFrame& out, Batch& batch,
+                                     const std::vector<size_t>& indices) {
+  const size_t first = indices.front();
+  if (out.buffer != batch.buffer(first)) {
+    return ::testing::AssertionFailure() << "not frame " << first;
+  }
+  const FrameOffsets& o = batch.built(first).offsets;
+  VirtioNetHeader expected;
+  expected.flags = VirtioNetHeader::kNeedsChecksum;
+  expected.gso_type = VirtioNetHeader::kGsoUdpL4;
+  expected.header_length = static_cast<uint16_t>(o.payload);
+  expected.gso_size = static_cast<uint16_t>(o.ip_end - o.payload);
+  expected.checksum_start = static_cast<uint16_t>(o.l4);
+  expected.checksum_offset = 6;
+  if (out.header != expected) {
+    return ::testing::AssertionFailure()
+           << "header {flags " << int{out.header.flags} << ", gso_type "
+           << int{out.header.gso_type} << ", header_length "
+           << out.header.header_length << ", gso_size " << out.header.gso_size
+           << ", checksum_start " << out.header.checksum_start
+           << ", checksum_offset " << out.header.checksum_offset << "}";
+  }
+  auto same = SameBytes(out.buffer->data(), ExpectedUdpMerge(batch, indices));
+  if (!same) return same << " (group from frame " << first << ")";
+  if (!CompletedChecksumVerifies(out.buffer->data(), out.header, o)) {
+    return ::testing::AssertionFailure() << "completed checksum is wrong";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(CoalesceUdp, MergesAnIpv4FlowWhenAsked) {
+  Batch batch;
+  batch.AddAll(Datagrams(UdpIpv4Flow(), {kGso, kGso, kGso, kGso}));
+  const auto out = batch.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(MergedUdp(out[0], batch, {0, 1, 2, 3}));
+  const auto frame = out[0].buffer->data();
+  EXPECT_EQ(frame.size(), 14 + 20 + 8 + 4 * kGso);
+  EXPECT_EQ(ReadBe16(frame, 14 + 2), 20 + 8 + 4 * kGso);  // total length
+  EXPECT_EQ(ReadBe16(frame, 14 + 4), 0x1234);             // the head's ID
+  EXPECT_EQ(ReadBe16(frame, 14 + 20 + 4), 8 + 4 * kGso);  // UDP length
+  // The checksum field: the pseudo-header sum over the merged length, by
+  // hand (198.51.100.2 <- 192.0.2.1, protocol 17).
+  const uint32_t pseudo = 0xc000 + 0x0201 + 0xc633 + 0x6402 + 17 + 8 + 4 * kGso;
+  EXPECT_EQ(ReadBe16(frame, 14 + 20 + 6),
+            static_cast<uint16_t>((pseudo & 0xffff) + (pseudo >> 16)));
+  EXPECT_EQ(out[0].header.header_length, 14 + 20 + 8);
+  EXPECT_EQ(out[0].header.gso_size, kGso);
+}
+
+TEST(CoalesceUdp, MergesAnIpv6FlowWhenAsked) {
+  Batch batch;
+  batch.AddAll(Datagrams(UdpIpv6Flow(), {kGso, kGso, kGso}));
+  const auto out = batch.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(MergedUdp(out[0], batch, {0, 1, 2}));
+  const auto frame = out[0].buffer->data();
+  EXPECT_EQ(ReadBe16(frame, 14 + 4), 8 + 3 * kGso);       // payload length
+  EXPECT_EQ(ReadBe16(frame, 14 + 40 + 4), 8 + 3 * kGso);  // UDP length
+  EXPECT_EQ(out[0].header.gso_type, VirtioNetHeader::kGsoUdpL4);
+  EXPECT_EQ(out[0].header.checksum_start, 14 + 40);
+}
+
+TEST(CoalesceUdp, NotMergedByDefault) {
+  for (const FrameSpec& base : {UdpIpv4Flow(), UdpIpv6Flow()}) {
+    SCOPED_TRACE(int{base.ip_version});
+    Batch batch;
+    batch.AddAll(Datagrams(base, {kGso, kGso, kGso}));
+    const auto out = batch.Run();
+    ASSERT_EQ(out.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(Unchanged(out[i], batch, i));
+  }
+}
+
+TEST(CoalesceUdp, MergesVlanTaggedFlows) {
+  FrameSpec tagged = UdpIpv4Flow();
+  tagged.vlan_tags = {{kEtherTypeVlan, 100}};
+  FrameSpec double_tagged = UdpIpv6Flow();
+  double_tagged.vlan_tags = {{kEtherTypeQinQ, 10}, {kEtherTypeVlan, 20}};
+  Batch batch;
+  batch.AddAll(Datagrams(tagged, {kGso, kGso}));
+  batch.AddAll(Datagrams(double_tagged, {kGso, kGso}));
+  const auto out = batch.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(MergedUdp(out[0], batch, {0, 1}));
+  EXPECT_TRUE(MergedUdp(out[1], batch, {2, 3}));
+  EXPECT_EQ(out[1].header.checksum_start, 22 + 40);
+  EXPECT_EQ(out[1].header.header_length, 22 + 40 + 8);
+}
+
+TEST(CoalesceUdp, SegmenterCutsMergedFramesBackIntoTheDatagrams) {
+  FrameSpec tagged = UdpIpv6Flow();
+  tagged.vlan_tags = {{kEtherTypeQinQ, 10}, {kEtherTypeVlan, 20}};
+  FrameSpec fixed_id = UdpIpv4Flow();
+  fixed_id.vlan_tags = {{kEtherTypeVlan, 30}};
+  for (const auto& [base, sizes] :
+       {std::pair{UdpIpv4Flow(), std::vector<size_t>(7, 1472)},
+        std::pair{UdpIpv6Flow(), std::vector<size_t>(5, 1452)},
+        std::pair{tagged, std::vector<size_t>{kGso, kGso, kGso, 17}},
+        std::pair{fixed_id, std::vector<size_t>{kGso, kGso, 999}},
+        std::pair{UdpIpv4Flow(), std::vector<size_t>{1, 1, 1}}}) {
+    const auto specs = Datagrams(base, sizes);
+    Batch batch;
+    batch.AddAll(specs);
+    const auto out = batch.Run(kWithUdp);
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_TRUE(out[0].header.is_gso());
+    const auto datagrams = SegmenterCuts(out[0]);
+    ASSERT_EQ(datagrams.size(), specs.size());
+    for (size_t i = 0; i < datagrams.size(); ++i) {
+      EXPECT_TRUE(SameBytes(datagrams[i], batch.built(i).bytes))
+          << " (datagram " << i << ")";
+    }
+  }
+}
+
+TEST(CoalesceUdp, SmallerDatagramIsTheLastOfItsGroup) {
+  Batch batch;
+  batch.AddAll(Datagrams(UdpIpv4Flow(), {kGso, kGso, 300, kGso, kGso}));
+  const auto out = batch.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(MergedUdp(out[0], batch, {0, 1, 2}));
+  EXPECT_EQ(out[0].header.gso_size, kGso);
+  EXPECT_TRUE(MergedUdp(out[1], batch, {3, 4}));
+}
+
+TEST(CoalesceUdp, LargerDatagramStartsANewGroup) {
+  Batch batch;
+  batch.AddAll(
+      Datagrams(UdpIpv6Flow(), {kGso, kGso, kGso + 1, kGso + 1, kGso + 2}));
+  const auto out = batch.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(MergedUdp(out[0], batch, {0, 1}));
+  EXPECT_TRUE(MergedUdp(out[1], batch, {2, 3}));
+  EXPECT_EQ(out[1].header.gso_size, kGso + 1);
+  EXPECT_TRUE(Unchanged(out[2], batch, 4));
+}
+
+TEST(CoalesceUdp, EmptyDatagramsNeverMerge) {
+  Batch batch;
+  batch.AddAll(Datagrams(UdpIpv4Flow(), {kGso, kGso, 0, kGso, kGso}));
+  auto out = batch.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(MergedUdp(out[0], batch, {0, 1}));
+  EXPECT_TRUE(Unchanged(out[1], batch, 2));
+  EXPECT_TRUE(MergedUdp(out[2], batch, {3, 4}));
+
+  Batch empty;
+  empty.AddAll(Datagrams(UdpIpv6Flow(), {0, 0, 0}));
+  out = empty.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(Unchanged(out[i], empty, i));
+}
+
+TEST(CoalesceUdp, DatagramsWithoutChecksumAreNotMerged) {
+  // IPv4: 0 means "no checksum"; IPv6: 0 is invalid. Either way the
+  // datagram passes through as it came and closes its flow's group.
+  for (const FrameSpec& base : {UdpIpv4Flow(), UdpIpv6Flow()}) {
+    SCOPED_TRACE(int{base.ip_version});
+    auto specs = Datagrams(base, {kGso, kGso, kGso, kGso, kGso});
+    specs[2].l4_checksum = L4Checksum::kZero;
+    Batch batch;
+    batch.AddAll(specs);
+    auto out = batch.Run(kWithUdp);
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_TRUE(MergedUdp(out[0], batch, {0, 1}));
+    EXPECT_TRUE(Unchanged(out[1], batch, 2));
+    EXPECT_TRUE(MergedUdp(out[2], batch, {3, 4}));
+
+    for (auto& spec : specs) spec.l4_checksum = L4Checksum::kZero;
+    Batch none;
+    none.AddAll(specs);
+    out = none.Run(kWithUdp);
+    ASSERT_EQ(out.size(), specs.size());
+    for (size_t i = 0; i < specs.size(); ++i) {
+      EXPECT_TRUE(Unchanged(out[i], none, i));
+    }
+  }
+}
+
+TEST(CoalesceUdp, BadChecksumsAreNotMerged) {
+  for (const FrameSpec& base : {UdpIpv4Flow(), UdpIpv6Flow()}) {
+    for (size_t bad : {0, 1, 2}) {
+      SCOPED_TRACE(::testing::Message() << "IPv" << int{base.ip_version}
+                                        << ", bad datagram " << bad);
+      auto specs = Datagrams(base, {kGso, kGso, kGso, kGso});
+      Batch batch;
+      for (size_t i = 0; i < specs.size(); ++i) {
+        BuiltFrame frame = BuildFrame(specs[i]);
+        if (i == bad) frame.bytes[frame.offsets.payload + 10] ^= 0x40;
+        batch.Add(frame);
+      }
+      const auto out = batch.Run(kWithUdp);
+      if (bad == 0) {  // the bad head passes as it is; the rest merges
+        ASSERT_EQ(out.size(), 2u);
+        EXPECT_TRUE(Unchanged(out[0], batch, 0));
+        EXPECT_TRUE(MergedUdp(out[1], batch, {1, 2, 3}));
+      } else if (bad == 1) {
+        ASSERT_EQ(out.size(), 3u);
+        EXPECT_TRUE(Unchanged(out[0], batch, 0));
+        EXPECT_TRUE(Unchanged(out[1], batch, 1));
+        EXPECT_TRUE(MergedUdp(out[2], batch, {2, 3}));
+      } else {
+        ASSERT_EQ(out.size(), 3u);
+        EXPECT_TRUE(MergedUdp(out[0], batch, {0, 1}));
+        EXPECT_TRUE(Unchanged(out[1], batch, 2));
+        EXPECT_TRUE(Unchanged(out[2], batch, 3));
+      }
+    }
+  }
+  // A bad IPv4 header checksum on the second datagram.
+  auto specs = Datagrams(UdpIpv4Flow(), {kGso, kGso});
+  Batch batch;
+  batch.Add(specs[0]);
+  BuiltFrame frame = BuildFrame(specs[1]);
+  frame.bytes[frame.offsets.l3 + 10] ^= 0x01;
+  batch.Add(frame);
+  const auto out = batch.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(Unchanged(out[0], batch, 0));
+  EXPECT_TRUE(Unchanged(out[1], batch, 1));
+}
+
+TEST(CoalesceUdp, UdpLengthThatDisagreesWithTheIpLengthIsNotMerged) {
+  // A UDP length shorter than the IP packet's (trailing bytes inside the
+  // IP packet): Linux UDP GRO refuses it, and so does the coalescer.
+  auto specs = Datagrams(UdpIpv4Flow(), {kGso, kGso, kGso});
+  Batch batch;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    BuiltFrame frame = BuildFrame(specs[i]);
+    if (i == 1) {
+      const size_t l4 = frame.offsets.l4;
+      WriteBe16(frame.bytes, l4 + 4, static_cast<uint16_t>(8 + kGso - 2));
+    }
+    batch.Add(frame);
+  }
+  const auto out = batch.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(Unchanged(out[i], batch, i));
+}
+
+// Two datagrams that would merge, but for `change` applied to the second.
+void ExpectNoUdpMerge(const FrameSpec& base,
+                      const std::vector<Difference>& differences) {
+  for (const Difference& difference : differences) {
+    SCOPED_TRACE(difference.name);
+    auto specs = Datagrams(base, {kGso, kGso});
+    difference.change(specs[1]);
+    Batch batch;
+    batch.AddAll(specs);
+    const auto out = batch.Run(kWithUdp);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_TRUE(Unchanged(out[0], batch, 0));
+    EXPECT_TRUE(Unchanged(out[1], batch, 1));
+  }
+}
+
+std::vector<Difference> CommonUdpDifferences() {
+  return {
+      {"destination MAC", [](FrameSpec& s) { s.destination_mac[5] = 9; }},
+      {"source MAC", [](FrameSpec& s) { s.source_mac[5] = 9; }},
+      {"a VLAN tag",
+       [](FrameSpec& s) {
+         s.vlan_tags = {{kEtherTypeVlan, 5}};
+       }},
+      {"source port", [](FrameSpec& s) { ++s.source_port; }},
+      {"destination port", [](FrameSpec& s) { ++s.destination_port; }},
+      {"hop limit / TTL", [](FrameSpec& s) { --s.ttl; }},
+      {"traffic class / TOS", [](FrameSpec& s) { s.traffic_class ^= 1; }},
+      {"larger payload", [](FrameSpec& s) { s.payload.push_back(0); }},
+      {"TCP", [](FrameSpec& s) { s.l4_protocol = kIpProtocolTcp; }},
+  };
+}
+
+TEST(CoalesceUdp, Ipv4DatagramsThatDifferDoNotMerge) {
+  auto differences = CommonUdpDifferences();
+  differences.push_back(
+      {"source address", [](FrameSpec& s) { s.ipv4_source[3] = 9; }});
+  differences.push_back(
+      {"destination address", [](FrameSpec& s) { s.ipv4_destination[0] = 9; }});
+  differences.push_back({"DF", [](FrameSpec& s) { s.dont_fragment = false; }});
+  differences.push_back(
+      {"identification skips", [](FrameSpec& s) { ++s.ipv4_id; }});
+  differences.push_back(
+      {"identification behind", [](FrameSpec& s) { s.ipv4_id -= 2; }});
+  differences.push_back({"IPv6", [](FrameSpec& s) { s.ip_version = 6; }});
+  ExpectNoUdpMerge(UdpIpv4Flow(), differences);
+}
+
+TEST(CoalesceUdp, Ipv6DatagramsThatDifferDoNotMerge) {
+  auto differences = CommonUdpDifferences();
+  differences.push_back(
+      {"source address", [](FrameSpec& s) { s.ipv6_source[15] = 9; }});
+  differences.push_back(
+      {"destination address", [](FrameSpec& s) { s.ipv6_destination[0] = 9; }});
+  differences.push_back({"flow label", [](FrameSpec& s) { ++s.flow_label; }});
+  differences.push_back({"IPv4", [](FrameSpec& s) { s.ip_version = 4; }});
+  ExpectNoUdpMerge(UdpIpv6Flow(), differences);
+}
+
+TEST(CoalesceUdp, VlanTaggedDatagramsThatDifferDoNotMerge) {
+  FrameSpec base = UdpIpv4Flow();
+  base.vlan_tags = {{kEtherTypeQinQ, 10}, {kEtherTypeVlan, 20}};
+  ExpectNoUdpMerge(
+      base,
+      {
+          {"inner VLAN ID", [](FrameSpec& s) { s.vlan_tags[1].tci = 21; }},
+          {"outer VLAN ID", [](FrameSpec& s) { s.vlan_tags[0].tci = 11; }},
+          {"outer TPID",
+           [](FrameSpec& s) { s.vlan_tags[0].tpid = kEtherTypeVlan; }},
+          {"one tag", [](FrameSpec& s) { s.vlan_tags.pop_back(); }},
+      });
+}
+
+TEST(CoalesceUdp, EqualIpv4IdentificationsMergeOnlyWithDf) {
+  auto specs = Datagrams(UdpIpv4Flow(), {kGso, kGso, kGso});
+  for (auto& spec : specs) spec.ipv4_id = 7;
+  Batch batch;
+  batch.AddAll(specs);
+  auto out = batch.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(MergedUdp(out[0], batch, {0, 1, 2}));
+
+  for (auto& spec : specs) spec.dont_fragment = false;
+  Batch without_df;
+  without_df.AddAll(specs);
+  out = without_df.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(Unchanged(out[i], without_df, i));
+
+  // Incrementing without DF merges (DF equal, clear on all).
+  Batch incrementing;
+  incrementing.AddAll(Datagrams(
+      [] {
+        FrameSpec spec = UdpIpv4Flow();
+        spec.dont_fragment = false;
+        return spec;
+      }(),
+      {kGso, kGso}));
+  out = incrementing.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(MergedUdp(out[0], incrementing, {0, 1}));
+}
+
+TEST(CoalesceUdp, TcpAndUdpFlowsInterleavedEachMerge) {
+  // The UDP flow has the TCP flow's addresses and ports: only the
+  // protocol tells them apart.
+  FrameSpec udp = UdpIpv4Flow();
+  udp.source_port = Ipv4Flow().source_port;
+  udp.destination_port = Ipv4Flow().destination_port;
+  udp.ipv4_id = 0x700;
+  const auto tcp_specs = Segments(Ipv4Flow(), {kGso, kGso, kGso});
+  const auto udp_specs = Datagrams(udp, {1200, 1200, 1200});
+  const auto udp6_specs = Datagrams(UdpIpv6Flow(), {kGso, kGso, 5});
+  Batch batch;
+  for (size_t i = 0; i < 3; ++i) {
+    batch.Add(tcp_specs[i]);   // 0 3 6
+    batch.Add(udp_specs[i]);   // 1 4 7
+    batch.Add(udp6_specs[i]);  // 2 5 8
+  }
+  auto out = batch.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(Merged(out[0], batch, {0, 3, 6}));
+  EXPECT_TRUE(MergedUdp(out[1], batch, {1, 4, 7}));
+  EXPECT_TRUE(MergedUdp(out[2], batch, {2, 5, 8}));
+
+  // Without UDP merging, TCP merges the same around untouched datagrams.
+  Batch tcp_only;
+  for (size_t i = 0; i < 3; ++i) {
+    tcp_only.Add(tcp_specs[i]);
+    tcp_only.Add(udp_specs[i]);
+    tcp_only.Add(udp6_specs[i]);
+  }
+  out = tcp_only.Run();
+  ASSERT_EQ(out.size(), 7u);
+  EXPECT_TRUE(Merged(out[0], tcp_only, {0, 3, 6}));
+  const size_t udp_indices[] = {1, 2, 4, 5, 7, 8};
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_TRUE(Unchanged(out[1 + i], tcp_only, udp_indices[i]));
+  }
+}
+
+TEST(CoalesceUdp, GroupsHoldAtMost64Datagrams) {
+  for (const FrameSpec& base : {UdpIpv4Flow(), UdpIpv6Flow()}) {
+    SCOPED_TRACE(int{base.ip_version});
+    Batch batch;
+    batch.AddAll(Datagrams(base, std::vector<size_t>(100, 100)));
+    const auto out = batch.Run(kWithUdp);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_TRUE(MergedUdp(out[0], batch, Range(0, 64)));
+    EXPECT_TRUE(MergedUdp(out[1], batch, Range(64, 36)));
+  }
+}
+
+TEST(CoalesceUdp, GroupsStayWithin65535BytesOfIpPacket) {
+  // IPv4: 20 + 8 + 4 * 16376 = 65532 fits, 4 * 16377 = 65536 does not.
+  // IPv6: 40 + 8 + 3 * 21829 = 65535 exactly, 3 * 21830 does not.
+  for (const auto& [base, size, fitting] :
+       {std::tuple{UdpIpv4Flow(), size_t{16376}, size_t{4}},
+        std::tuple{UdpIpv4Flow(), size_t{16377}, size_t{3}},
+        std::tuple{UdpIpv6Flow(), size_t{21829}, size_t{3}},
+        std::tuple{UdpIpv6Flow(), size_t{21830}, size_t{2}}}) {
+    SCOPED_TRACE(::testing::Message()
+                 << "IPv" << int{base.ip_version} << ", " << size);
+    Batch batch;
+    batch.AddAll(Datagrams(base, std::vector<size_t>(2 * fitting, size)));
+    const auto out = batch.Run(kWithUdp);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_TRUE(MergedUdp(out[0], batch, Range(0, fitting)));
+    EXPECT_TRUE(MergedUdp(out[1], batch, Range(fitting, fitting)));
+    for (const auto& frame : out) {
+      EXPECT_LE(frame.buffer->size() - 14, 65535u);
+    }
+  }
+}
+
+TEST(CoalesceUdp, DatagramsWithIpOptionsOrExtensionHeadersPassThrough) {
+  FrameSpec options = UdpIpv4Flow();
+  options.ipv4_options = {7, 3, 4};  // record route, empty
+  FrameSpec extension = UdpIpv6Flow();
+  extension.ipv6_extension_headers = {Ipv6ExtensionHeader{}};
+  FrameSpec fragment = UdpIpv4Flow();
+  fragment.ipv4_fragment_bits = 0x2000;  // MF
+  for (const FrameSpec& base : {options, extension, fragment}) {
+    Batch batch;
+    batch.AddAll(Datagrams(base, {kGso, kGso, kGso}));
+    const auto out = batch.Run(kWithUdp);
+    ASSERT_EQ(out.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(Unchanged(out[i], batch, i));
+  }
+  // One such datagram of a flow closes the flow's group.
+  auto specs = Datagrams(UdpIpv4Flow(), {kGso, kGso, kGso, kGso, kGso});
+  specs[2].ipv4_options = {1, 1, 1, 1};  // NOPs
+  Batch batch;
+  batch.AddAll(specs);
+  const auto out = batch.Run(kWithUdp);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(MergedUdp(out[0], batch, {0, 1}));
+  EXPECT_TRUE(Unchanged(out[1], batch, 2));
+  EXPECT_TRUE(MergedUdp(out[2], batch, {3, 4}));
+}
+
+// Random batches of UDP and TCP flows, with short, long, empty,
+// checksum-less and corrupt datagrams: cut up again by the segmenter, the
+// output is the input, each flow in its order.
+TEST(CoalesceUdp, RandomBatchesRoundTrip) {
+  FrameSpec tagged = UdpIpv4Flow();
+  tagged.vlan_tags = {{kEtherTypeVlan, 7}};
+  FrameSpec other_port = UdpIpv4Flow();
+  other_port.source_port = 4501;
+  const std::vector<FrameSpec> bases = {UdpIpv4Flow(), UdpIpv6Flow(), tagged,
+                                        other_port, Ipv4Flow()};
+  size_t merged_groups = 0;
+  for (uint32_t seed = 1; seed <= 200; ++seed) {
+    SCOPED_TRACE(seed);
+    std::mt19937 random(seed);
+    auto uniform = [&](size_t n) {
+      return std::uniform_int_distribution<size_t>(0, n - 1)(random);
+    };
+    const size_t flow_count = 1 + uniform(bases.size());
+    std::vector<size_t> offsets(flow_count, 0);
+    std::vector<uint16_t> ids(flow_count, 0);
+    Batch batch;
+    std::vector<size_t> flow_of;
+    const size_t frames = 1 + uniform(128);
+    for (size_t n = 0; n < frames; ++n) {
+      const size_t f = uniform(flow_count);
+      FrameSpec spec = bases[f];
+      size_t size = kGso;
+      bool corrupt = false;
+      switch (uniform(16)) {
+        case 0:
+          size = 1 + uniform(kGso);
+          break;
+        case 1:
+          size = kGso + 1 + uniform(500);
+          break;
+        case 2:
+          size = 0;
+          break;
+        case 3:
+          corrupt = true;
+          break;
+        case 4:
+          if (spec.ip_version == 4 && spec.l4_protocol == kIpProtocolUdp) {
+            spec.l4_checksum = L4Checksum::kZero;
+          }
+          break;
+        default:
+          break;
+      }
+      spec.tcp_sequence += static_cast<uint32_t>(offsets[f]);
+      spec.ipv4_id = ids[f]++;
+      spec.payload = StreamSlice(offsets[f], size);
+      offsets[f] += size;
+      BuiltFrame frame = BuildFrame(spec);
+      // The UDP checksum field, or within the TCP sequence number: the
+      // frame stays in its flow.
+      if (corrupt) frame.bytes[frame.offsets.l4 + 6] ^= 1;
+      batch.Add(frame);
+      flow_of.push_back(f);
+    }
+    const auto out = batch.Run(kWithUdp);
+
+    std::vector<size_t> next(flow_count, 0);
+    auto pending = [&](size_t f) -> std::optional<size_t> {
+      for (size_t i = next[f]; i < flow_of.size(); ++i) {
+        if (flow_of[i] == f) return i;
+      }
+      return std::nullopt;
+    };
+    for (const CoalescedFrame& frame : out) {
+      std::vector<std::vector<uint8_t>> pieces;
+      if (frame.header.is_gso()) {
+        ++merged_groups;
+        pieces = SegmenterCuts(frame);
+        if (frame.header.gso_type == VirtioNetHeader::kGsoUdpL4) {
+          ASSERT_LE(pieces.size(), 64u);
+        }
+      } else {
+        const auto bytes = frame.buffer->data();
+        pieces.emplace_back(bytes.begin(), bytes.end());
+      }
+      for (const auto& piece : pieces) {
+        bool found = false;
+        for (size_t f = 0; f < flow_count && !found; ++f) {
+          const auto i = pending(f);
+          if (i && SameBytes(piece, batch.built(*i).bytes)) {
+            found = true;
+            next[f] = *i + 1;
+          }
+        }
+        ASSERT_TRUE(found) << "a datagram out of order or changed";
+      }
+    }
+    for (size_t f = 0; f < flow_count; ++f) {
+      EXPECT_FALSE(pending(f)) << "flow " << f << " lost a datagram";
+    }
+  }
+  EXPECT_GT(merged_groups, 200u);
 }
 
 }  // namespace

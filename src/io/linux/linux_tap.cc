@@ -44,6 +44,15 @@ Result<unsigned> NegotiateOffloads(int fd, const std::string& context) {
 
 }  // namespace
 
+LinuxTap::LinuxTap(UniqueFd fd, std::string name, int ifindex,
+                   unsigned offloads)
+    : fd_(std::move(fd)),
+      name_(std::move(name)),
+      ifindex_(ifindex),
+      offloads_(offloads),
+      coalesce_{.udp = (offloads & (kTunUso4 | kTunUso6)) ==
+                       (kTunUso4 | kTunUso6)} {}
+
 std::string LinuxTap::OffloadNames() const {
   struct Name {
     unsigned flag;
@@ -238,7 +247,7 @@ Result<size_t> LinuxTap::WriteFrames(std::span<PacketBuffer* const> frames) {
   while (taken < frames.size()) {
     const auto chunk =
         frames.subspan(taken, std::min(merged.size(), frames.size() - taken));
-    const size_t n = CoalesceTcp(chunk, merged);
+    const size_t n = CoalesceTcp(chunk, merged, coalesce_);
     for (size_t i = 0; i < n; ++i) {
       auto written = WriteOne(*merged[i].buffer, merged[i].header);
       if (!written) return tl::unexpected(std::move(written.error()));

@@ -43,6 +43,7 @@
 #include "core/packet_buffer.h"
 #include "io/frame_device.h"
 #include "io/linux/unique_fd.h"
+#include "offload/coalescer.h"
 #include "offload/segmenter.h"
 #include "offload/virtio_net_header.h"
 
@@ -103,11 +104,7 @@ class LinuxTap : public FrameDevice {
   size_t TakeUnsendable() override { return std::exchange(unsendable_, 0); }
 
  private:
-  LinuxTap(UniqueFd fd, std::string name, int ifindex, unsigned offloads)
-      : fd_(std::move(fd)),
-        name_(std::move(name)),
-        ifindex_(ifindex),
-        offloads_(offloads) {}
+  LinuxTap(UniqueFd fd, std::string name, int ifindex, unsigned offloads);
 
   // Reads one frame and its header into `buffer`; 0 when none is ready.
   Result<size_t> ReadOne(PacketBuffer& buffer, VirtioNetHeader& header);
@@ -122,6 +119,9 @@ class LinuxTap : public FrameDevice {
   std::string name_;
   int ifindex_;
   unsigned offloads_;
+  // UDP datagrams are merged only where the kernel takes USO super-frames
+  // written to a TAP (it granted USO: Linux 6.2+).
+  CoalesceOptions coalesce_;
   std::atomic<unsigned> mtu_{1500};
   // The super-frame being split, and the next segment to hand over.
   PacketBuffer super_frame_;

@@ -76,7 +76,8 @@ Result<size_t> MemoryTap::WriteFrames(std::span<PacketBuffer* const> frames) {
   while (done < frames.size()) {
     const auto chunk =
         frames.subspan(done, std::min(merged.size(), frames.size() - done));
-    const size_t n = CoalesceTcp(chunk, merged);
+    const size_t n =
+        CoalesceTcp(chunk, merged, CoalesceOptions{.udp = offloads_->uso});
     for (size_t i = 0; i < n; ++i) {
       auto bytes = std::as_const(*merged[i].buffer).data();
       delivered_.push_back({{bytes.begin(), bytes.end()}, merged[i].header});

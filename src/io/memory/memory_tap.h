@@ -27,6 +27,7 @@ class MemoryTap : public FrameDevice {
 
   struct Offloads {
     size_t mtu = 1500;  // caps segments at mtu + 14 (+4 per VLAN tag)
+    bool uso = true;    // writes merge UDP datagrams too
   };
   // What the host side sees of a written frame.
   struct Delivered {
