@@ -64,7 +64,7 @@ void Forwarder::SendFrom(const DataPlane& plane, const ForwardingEntry& entry,
     if (done == end) break;
     if (sent.error == EAGAIN || sent.error == EWOULDBLOCK) {
       // No room: wait for the socket instead of dropping.
-      held_ = Held{entry.id, endpoint, done, end};
+      held_ = Held{entry.id, entry.counters, endpoint, done, end};
       return;
     }
     // One packet failed (or no progress without an error): count it and go
@@ -84,8 +84,10 @@ bool Forwarder::ResumeSend(const DataPlane& plane) {
   if (!held_) return true;
   const Held held = *held_;
   held_.reset();
-  const ForwardingEntry* entry = plane.table->FindById(held.interface);
-  if (entry == nullptr) return true;  // the interface is gone
+  const ForwardingEntry* entry =
+      plane.table ? plane.table->FindById(held.interface) : nullptr;
+  // The interface is gone (or its id now names another one): drop.
+  if (entry == nullptr || entry->counters != held.counters) return true;
   if (!entry->has_tunnel) {
     for (size_t i = held.begin; i < held.end; ++i)
       CountSendResult({entry, 0}, false, counters_);

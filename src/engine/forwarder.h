@@ -79,8 +79,11 @@ class Forwarder {
   std::array<Delivery, kBatch> deliveries_;
   std::array<PacketBuffer*, kBatch> writes_;
   // A send held for lack of room: outbound_[begin, end) of `interface`.
+  // Ids are reused: `counters` tells the same interface from a new one with
+  // its id (the snapshot that held it is alive while a new one is adopted).
   struct Held {
     InterfaceId interface;
+    const InterfaceCounters* counters;
     Endpoint endpoint;
     size_t begin;
     size_t end;

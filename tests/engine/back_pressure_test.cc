@@ -141,6 +141,25 @@ TEST_F(BackPressure, HeldPacketsOfAnInterfaceThatIsGoneAreDropped) {
   EXPECT_EQ(counters_.Read().opackets, 0u);
 }
 
+TEST_F(BackPressure, HeldPacketsNeverLeaveThroughANewInterfaceWithTheSameId) {
+  socket_->room = 0;
+  Inject(3);
+  forwarder_.PumpDevice(plane_, id_);
+  ASSERT_TRUE(forwarder_.blocked());
+  // One reload: etherip0 goes, etherip1 comes and takes its id.
+  const auto old_table = plane_.table;  // the snapshot that held them
+  ASSERT_TRUE(table_.Destroy("etherip0"));
+  auto created = table_.Create(
+      "etherip1", Options({"tunnel", "192.0.2.1", "198.51.100.7", "up"}),
+      domains_);
+  ASSERT_TRUE(created);
+  ASSERT_EQ((*created)->id, id_);
+  plane_.table = table_.BuildForwardingTable();
+  socket_->room = 10;
+  EXPECT_TRUE(forwarder_.ResumeSend(plane_));
+  EXPECT_TRUE(socket_->sent.empty());
+}
+
 TEST_F(BackPressure, OtherErrorsCountOerrorsOnePacketEach) {
   socket_->room = 2;
   socket_->error = EPERM;  // e.g. a firewall refusing
