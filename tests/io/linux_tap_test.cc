@@ -445,7 +445,9 @@ TEST_F(LinuxTapTest, SuperFramesFromTheStackComeOutAsStandardFrames) {
   EXPECT_EQ(device.TakeUnsendable(), 0u);
   // With USO granted (Linux 6.2+; TUN_F_USO4 is 0x20), the eleven
   // datagrams came as one super-frame, more than four buffers hold.
-  if (device.offloads() & 0x20) EXPECT_TRUE(held);
+  if (device.offloads() & 0x20) {
+    EXPECT_TRUE(held);
+  }
 }
 
 // What the fd does after `ip link del` (see linux_tap.h): EPOLLERR on every
