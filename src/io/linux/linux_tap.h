@@ -14,9 +14,10 @@
 // ReadFrames splits them at layer 2 (offload/segmenter.h) into standard
 // frames no larger than the interface MTU + 14 (+4 per VLAN tag) and
 // completes partial checksums, so callers only ever see standard frames.
-// WriteFrames merges runs of TCP segments into super-frames
-// (offload/coalescer.h) and writes each with its virtio-net header. None of
-// this shows outside this class: every frame on the wire stays standard.
+// WriteFrames merges runs of TCP segments (and UDP datagrams, where the
+// kernel granted USO) into super-frames (offload/coalescer.h) and writes
+// each with its virtio-net header. None of this shows outside this class:
+// every frame on the wire stays standard.
 //
 // When the link is deleted behind our back (`ip link del NAME`), the kernel
 // detaches the fd from the device (tun_detach_all()) but the fd stays open:
@@ -93,8 +94,9 @@ class LinuxTap : public FrameDevice {
   Result<size_t> ReadFrames(std::span<PacketBuffer> buffers) override;
   bool HasHeldFrames() const override { return splitting_.has_value(); }
 
-  // Merges TCP segments, then writes each resulting frame with write(),
-  // its virtio-net header in the buffer's headroom. Returns how many of the
+  // Merges TCP segments (UDP datagrams too with USO), then writes each
+  // resulting frame with write(), its virtio-net header in the buffer's
+  // headroom. Returns how many of the
   // given frames were taken (merged ones count each). A frame the device
   // refuses is skipped (EAGAIN or ENOBUFS: no room; EIO: the link is down;
   // EINVAL: not a valid frame, e.g. under 14 bytes). EBADFD (the link was

@@ -4,8 +4,9 @@
 // With offloads on, it behaves as a TAP with IFF_VNET_HDR and TSO/USO
 // granted does: the host side may inject super-frames (with a virtio-net
 // header), which ReadFrames hands over as their segments, no larger than
-// the MTU allows; and WriteFrames coalesces TCP segments, so the host side
-// sees super-frames with their headers. That lets the engine's handling of
+// the MTU allows; and WriteFrames coalesces TCP segments (and UDP
+// datagrams, unless Offloads::uso is off), so the host side sees
+// super-frames with their headers. That lets the engine's handling of
 // offloads be tested without a kernel.
 #pragma once
 
