@@ -96,11 +96,10 @@ class LinuxTap : public FrameDevice {
 
   // Merges TCP segments (UDP datagrams too with USO), then writes each
   // resulting frame with write(), its virtio-net header in the buffer's
-  // headroom. Returns how many of the
-  // given frames were taken (merged ones count each). A frame the device
-  // refuses is skipped (EAGAIN or ENOBUFS: no room; EIO: the link is down;
-  // EINVAL: not a valid frame, e.g. under 14 bytes). EBADFD (the link was
-  // deleted) is returned as an error.
+  // headroom. Returns how many of the given frames were taken (merged ones
+  // count each). A frame the device refuses is skipped (EAGAIN or ENOBUFS:
+  // no room; EIO: the link is down; EINVAL: not a valid frame, e.g. under
+  // 14 bytes). EBADFD (the link was deleted) is returned as an error.
   Result<size_t> WriteFrames(std::span<PacketBuffer* const> frames) override;
 
   size_t TakeUnsendable() override { return std::exchange(unsendable_, 0); }
