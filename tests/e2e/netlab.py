@@ -172,10 +172,11 @@ class TwoSites:
     router B [bridge: veth + etherip0] -- host B (198.51.100.2)
     """
 
-    def __init__(self, lab, ipv6=False, allow=True, start=True, mtu=None):
+    def __init__(self, lab, ipv6=False, allow=True, start=True, mtu=None,
+                 daemon_args=()):
         """mtu: the inner MTU of etherip0 and of the sites' links (default
         1500: full-size frames then make outer packets the underlay
-        fragments)."""
+        fragments). daemon_args: extra etheripd arguments for both."""
         self.lab = lab
         self.ipv6 = ipv6
         self.mtu = mtu
@@ -210,9 +211,9 @@ class TwoSites:
         allow_line = f"allow = {'true' if allow else 'false'}\n"
         mtu_line = f"mtu = {mtu}\n" if mtu else ""
         self.daemon_a = lab.daemon(self.router_a, allow_line + INTERFACE.format(
-            src=local_a, dst=local_b) + mtu_line)
+            src=local_a, dst=local_b) + mtu_line, extra=daemon_args)
         self.daemon_b = lab.daemon(self.router_b, allow_line + INTERFACE.format(
-            src=local_b, dst=local_a) + mtu_line)
+            src=local_b, dst=local_a) + mtu_line, extra=daemon_args)
         if start:
             self.start()
 

@@ -158,6 +158,22 @@ class OffloadTest(unittest.TestCase):
                  ns=sites.router_b).stdout
         self.assertLess(int(rx), delivered)
 
+    def test_busy_polling_forwards_and_sleeps_when_idle(self):
+        sites = TwoSites(self.lab, daemon_args=("-p", "200"))
+        sites.ping(count=3)
+        self._transfer(sites, 8 * MIB)
+        # Idle again: the forwarding thread must go back to sleep.
+        pid = int(run("pgrep", "-f", "-n", f"etheripd.*{sites.daemon_a.socket}"
+                      ).stdout.split()[0])
+        def cpu_ticks():
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])  # utime + stime
+        time.sleep(0.5)
+        before = cpu_ticks()
+        time.sleep(2)
+        self.assertLess(cpu_ticks() - before, 20, "spinning while idle")
+
     def _capture_sizes(self, ipv6):
         """Outer packets of a transfer with an inner MTU that fits the
         underlay: each is one standard frame, never a fragment."""
