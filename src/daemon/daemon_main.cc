@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -52,6 +53,21 @@ void SetUpLogging(const DaemonOptions& options) {
                                          : "%v");
   spdlog::set_level(options.verbose ? spdlog::level::debug
                                     : spdlog::level::info);
+}
+
+// Every interface holds a TAP fd: with the usual soft limit of 1024 open
+// files, about a thousand tunnels would be the most a daemon could make.
+// The hard limit is what the administrator allows; take all of it.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+    return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    spdlog::debug("open files: soft limit raised from {} to {}", before,
+                  limit.rlim_cur);
+  }
 }
 
 // Forks; the parent waits until the child reports readiness on a pipe and
@@ -117,6 +133,7 @@ int RunDaemon(const DaemonOptions& options) {
   }
   const int ready_fd = options.foreground ? -1 : Daemonize();
   SetUpLogging(options);
+  RaiseOpenFileLimit();
 
   const int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
   GlobalCounters counters;

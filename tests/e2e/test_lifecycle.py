@@ -3,6 +3,7 @@ life, against the real kernel."""
 
 import os
 import re
+import resource
 import signal
 import time
 import unittest
@@ -34,6 +35,24 @@ class LifecycleTest(unittest.TestCase):
 
     def test_control_socket_is_private(self):
         self.assertEqual(os.stat(self.daemon.socket).st_mode & 0o777, 0o600)
+
+    def test_open_file_limit_is_raised_to_the_hard_limit(self):
+        # Each interface holds a TAP fd: a soft limit of 256 inherited from
+        # the shell would cap the daemon at a few hundred tunnels.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard <= 256:
+            self.skipTest(f"hard open-file limit is only {hard}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        try:
+            daemon = self.lab.daemon(self.lab.netns("nofile"), "")
+            daemon.start()
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        with open(f"/proc/{daemon.process.pid}/limits") as limits:
+            line = next(l for l in limits if l.startswith("Max open files"))
+        fields = line.split()
+        self.assertEqual(fields[3], fields[4], line)  # soft == hard
+        self.assertNotEqual(fields[3], "256", line)
 
     def test_create_show_destroy(self):
         self.cli("create", "etherip1", "tunnel", "192.0.2.1", "192.0.2.2",
