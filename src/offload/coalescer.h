@@ -30,9 +30,12 @@
 // of IP packet per group.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <span>
 
+#include "core/error.h"
 #include "core/packet_buffer.h"
 #include "offload/virtio_net_header.h"
 
@@ -61,5 +64,28 @@ struct CoalesceOptions {
 // first frame was. Does not allocate, throw or do I/O.
 size_t CoalesceTcp(std::span<PacketBuffer* const> frames,
                    std::span<CoalescedFrame> out, CoalesceOptions options = {});
+
+// CoalesceTcp over any number of frames, a batch at a time, calling
+// write(frame, header) for each frame to write: the loop both TAP
+// implementations write with. Stops at the first error write returns.
+template <typename Write>
+Status WriteCoalesced(std::span<PacketBuffer* const> frames,
+                      CoalesceOptions options, Write&& write) {
+  constexpr size_t kBatch = 64;
+  std::array<CoalescedFrame, kBatch> merged;
+  for (size_t done = 0; done < frames.size();) {
+    const auto chunk =
+        frames.subspan(done, std::min(kBatch, frames.size() - done));
+    const size_t n = CoalesceTcp(chunk, merged, options);
+    for (size_t i = 0; i < n; ++i) {
+      if (Status written = write(*merged[i].buffer, merged[i].header);
+          !written) {
+        return written;
+      }
+    }
+    done += chunk.size();
+  }
+  return {};
+}
 
 }  // namespace etherip

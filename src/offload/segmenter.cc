@@ -193,6 +193,26 @@ size_t WriteSegment(const SegmentPlan& plan, std::span<const uint8_t> frame,
   return segment_length;
 }
 
+Status SegmentCursor::Start(const VirtioNetHeader& header,
+                            std::span<const uint8_t> frame, size_t mtu) {
+  auto plan = PlanSegments(header, frame, MaxFrameSize(mtu, frame));
+  if (!plan) return tl::unexpected(std::move(plan.error()));
+  plan_ = *plan;
+  next_ = 0;
+  return {};
+}
+
+size_t SegmentCursor::Next(std::span<const uint8_t> frame,
+                           std::span<PacketBuffer> buffers) {
+  size_t count = 0;
+  while (plan_ && count < buffers.size()) {
+    auto room = buffers[count].ResetForRead();
+    buffers[count++].Commit(WriteSegment(*plan_, frame, next_++, room));
+    if (next_ == plan_->count) plan_.reset();
+  }
+  return count;
+}
+
 Status CompleteChecksum(const VirtioNetHeader& header,
                         std::span<uint8_t> frame) {
   if ((header.flags & VirtioNetHeader::kNeedsChecksum) == 0) return {};

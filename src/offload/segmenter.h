@@ -17,9 +17,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "core/error.h"
+#include "core/packet_buffer.h"
 #include "offload/frame_layout.h"
 #include "offload/virtio_net_header.h"
 
@@ -56,6 +58,25 @@ Result<SegmentPlan> PlanSegments(const VirtioNetHeader& header,
 // least plan.max_segment_size() bytes, and returns the segment's length.
 size_t WriteSegment(const SegmentPlan& plan, std::span<const uint8_t> frame,
                     size_t index, std::span<uint8_t> out);
+
+// The segments of one super-frame, handed out over as many reads as the
+// reader's buffers need: what both TAP implementations keep between
+// ReadFrames calls.
+class SegmentCursor {
+ public:
+  // Plans `frame` for an interface of `mtu` (PlanSegments, capped at
+  // MaxFrameSize). `frame` must stay unchanged until !active().
+  Status Start(const VirtioNetHeader& header, std::span<const uint8_t> frame,
+               size_t mtu);
+  // Writes the next segments of `frame` into `buffers`, one each; how many.
+  size_t Next(std::span<const uint8_t> frame, std::span<PacketBuffer> buffers);
+  // Segments are left to hand out.
+  bool active() const { return plan_.has_value(); }
+
+ private:
+  std::optional<SegmentPlan> plan_;
+  size_t next_ = 0;
+};
 
 // For a frame that is not a super-frame: when header.flags has
 // kNeedsChecksum, completes the checksum that covers checksum_start to the

@@ -8,10 +8,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "core/interface_name.h"
 #include "io/linux/system_error.h"
@@ -170,22 +170,8 @@ Result<size_t> LinuxTap::ReadOne(PacketBuffer& buffer,
   }
 }
 
-size_t LinuxTap::ContinueSplitting(std::span<PacketBuffer> buffers) {
-  size_t count = 0;
-  const auto frame = std::as_const(super_frame_).data();
-  while (count < buffers.size() && next_segment_ < splitting_->count) {
-    auto room = buffers[count].ResetForRead();
-    buffers[count].Commit(
-        WriteSegment(*splitting_, frame, next_segment_++, room));
-    ++count;
-  }
-  if (next_segment_ == splitting_->count) splitting_.reset();
-  return count;
-}
-
 Result<size_t> LinuxTap::ReadFrames(std::span<PacketBuffer> buffers) {
-  size_t count = 0;
-  if (splitting_) count += ContinueSplitting(buffers);
+  size_t count = segments_.Next(std::as_const(super_frame_).data(), buffers);
   while (count < buffers.size()) {
     VirtioNetHeader header;
     auto read = ReadOne(buffers[count], header);
@@ -200,16 +186,12 @@ Result<size_t> LinuxTap::ReadFrames(std::span<PacketBuffer> buffers) {
       // Split from a buffer of our own into the caller's, from this one on.
       std::swap(frame, super_frame_);
       const auto bytes = std::as_const(super_frame_).data();
-      auto plan = PlanSegments(
-          header, bytes,
-          MaxFrameSize(mtu_.load(std::memory_order_relaxed), bytes));
-      if (!plan) {
+      if (!segments_.Start(header, bytes,
+                           mtu_.load(std::memory_order_relaxed))) {
         ++unsendable_;
         continue;
       }
-      splitting_ = *plan;
-      next_segment_ = 0;
-      count += ContinueSplitting(buffers.subspan(count));
+      count += segments_.Next(bytes, buffers.subspan(count));
       continue;
     }
     if (!CompleteChecksum(header, frame.data())) {
@@ -221,8 +203,7 @@ Result<size_t> LinuxTap::ReadFrames(std::span<PacketBuffer> buffers) {
   return count;
 }
 
-Result<size_t> LinuxTap::WriteOne(PacketBuffer& frame,
-                                  const VirtioNetHeader& header) {
+Status LinuxTap::WriteOne(PacketBuffer& frame, const VirtioNetHeader& header) {
   header.Encode(
       frame.Prepend(VirtioNetHeader::kSize).first<VirtioNetHeader::kSize>());
   const auto bytes = std::as_const(frame).data();
@@ -231,30 +212,21 @@ Result<size_t> LinuxTap::WriteOne(PacketBuffer& frame,
     n = ::write(fd_.get(), bytes.data(), bytes.size());
   } while (n < 0 && errno == EINTR);
   frame.Consume(VirtioNetHeader::kSize);
-  if (n >= 0) return 1;
-  const int error = errno;
-  if (DeviceGone(error)) {
-    return FailSystem(error, fmt::format("{}: write", name_));
+  if (n < 0 && DeviceGone(errno)) {
+    return FailSystem(errno, fmt::format("{}: write", name_));
   }
-  // Refused (EAGAIN, ENOBUFS, EIO: link down, EINVAL: bad frame, ...):
-  // drop this frame, go on with the next.
-  return 0;
+  // Otherwise written, or refused (EAGAIN, ENOBUFS, EIO: link down,
+  // EINVAL: bad frame, ...): either way go on with the next.
+  return {};
 }
 
 Result<size_t> LinuxTap::WriteFrames(std::span<PacketBuffer* const> frames) {
-  std::array<CoalescedFrame, kWriteBatch> merged;
-  size_t taken = 0;
-  while (taken < frames.size()) {
-    const auto chunk =
-        frames.subspan(taken, std::min(merged.size(), frames.size() - taken));
-    const size_t n = CoalesceTcp(chunk, merged, coalesce_);
-    for (size_t i = 0; i < n; ++i) {
-      auto written = WriteOne(*merged[i].buffer, merged[i].header);
-      if (!written) return tl::unexpected(std::move(written.error()));
-    }
-    taken += chunk.size();
-  }
-  return taken;
+  auto written = WriteCoalesced(
+      frames, coalesce_, [this](PacketBuffer& frame, const VirtioNetHeader& h) {
+        return WriteOne(frame, h);
+      });
+  if (!written) return tl::unexpected(std::move(written.error()));
+  return frames.size();
 }
 
 }  // namespace etherip

@@ -92,7 +92,7 @@ class LinuxTap : public FrameDevice {
   // read before the error they are returned, and the next call reports the
   // error.
   Result<size_t> ReadFrames(std::span<PacketBuffer> buffers) override;
-  bool HasHeldFrames() const override { return splitting_.has_value(); }
+  bool HasHeldFrames() const override { return segments_.active(); }
 
   // Merges TCP segments (UDP datagrams too with USO), then writes each
   // resulting frame with write(), its virtio-net header in the buffer's
@@ -109,12 +109,9 @@ class LinuxTap : public FrameDevice {
 
   // Reads one frame and its header into `buffer`; 0 when none is ready.
   Result<size_t> ReadOne(PacketBuffer& buffer, VirtioNetHeader& header);
-  // Hands over segments of the held super-frame; how many.
-  size_t ContinueSplitting(std::span<PacketBuffer> buffers);
-  Result<size_t> WriteOne(PacketBuffer& frame, const VirtioNetHeader& header);
-
-  // Frames merged at a time: a receive batch.
-  static constexpr size_t kWriteBatch = 64;
+  // Writes one frame behind `header`; an error only when the device is
+  // gone.
+  Status WriteOne(PacketBuffer& frame, const VirtioNetHeader& header);
 
   UniqueFd fd_;
   std::string name_;
@@ -124,10 +121,9 @@ class LinuxTap : public FrameDevice {
   // written to a TAP (it granted USO: Linux 6.2+).
   CoalesceOptions coalesce_;
   std::atomic<unsigned> mtu_{1500};
-  // The super-frame being split, and the next segment to hand over.
+  // The super-frame being split, and where its segments stand.
   PacketBuffer super_frame_;
-  std::optional<SegmentPlan> splitting_;
-  size_t next_segment_ = 0;
+  SegmentCursor segments_;
   size_t unsendable_ = 0;
 };
 

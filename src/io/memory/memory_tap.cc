@@ -1,11 +1,9 @@
 #include "io/memory/memory_tap.h"
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 
 #include "offload/coalescer.h"
-#include "offload/frame_layout.h"
 
 namespace etherip {
 
@@ -23,39 +21,27 @@ Result<size_t> MemoryTap::ReadFrames(std::span<PacketBuffer> buffers) {
       continue;
     }
     if (front.header.is_gso()) {
-      if (!splitting_) {
-        auto plan = PlanSegments(front.header, front.frame,
-                                 MaxFrameSize(offloads_->mtu, front.frame));
-        if (!plan) {
-          ++unsendable_;
-          to_daemon_.pop_front();
-          continue;
-        }
-        splitting_ = Splitting{*plan, 0};
-      }
-      while (count < buffers.size() &&
-             splitting_->next < splitting_->plan.count) {
-        auto room = buffers[count].ResetForRead();
-        buffers[count].Commit(WriteSegment(splitting_->plan, front.frame,
-                                           splitting_->next++, room));
-        ++count;
-      }
-      if (splitting_->next == splitting_->plan.count) {
-        splitting_.reset();
+      if (!segments_.active() &&
+          !segments_.Start(front.header, front.frame, offloads_->mtu)) {
+        ++unsendable_;
         to_daemon_.pop_front();
+        continue;
       }
+      count += segments_.Next(front.frame, buffers.subspan(count));
+      if (!segments_.active()) to_daemon_.pop_front();
       continue;
     }
     auto room = buffers[count].ResetForRead();
     const size_t n = std::min(front.frame.size(), room.size());
     std::copy_n(front.frame.begin(), n, room.begin());
     buffers[count].Commit(n);
-    if (!CompleteChecksum(front.header, buffers[count].data())) {
+    const bool completed =
+        CompleteChecksum(front.header, buffers[count].data()).has_value();
+    to_daemon_.pop_front();
+    if (!completed) {
       ++unsendable_;
-      to_daemon_.pop_front();
       continue;
     }
-    to_daemon_.pop_front();
     ++count;
   }
   return count;
@@ -71,19 +57,13 @@ Result<size_t> MemoryTap::WriteFrames(std::span<PacketBuffer* const> frames) {
     }
     return frames.size();
   }
-  std::array<CoalescedFrame, 64> merged;
-  size_t done = 0;
-  while (done < frames.size()) {
-    const auto chunk =
-        frames.subspan(done, std::min(merged.size(), frames.size() - done));
-    const size_t n =
-        CoalesceTcp(chunk, merged, CoalesceOptions{.udp = offloads_->uso});
-    for (size_t i = 0; i < n; ++i) {
-      auto bytes = std::as_const(*merged[i].buffer).data();
-      delivered_.push_back({{bytes.begin(), bytes.end()}, merged[i].header});
-    }
-    done += chunk.size();
-  }
+  (void)WriteCoalesced(
+      frames, CoalesceOptions{.udp = offloads_->uso},
+      [this](PacketBuffer& frame, const VirtioNetHeader& h) {
+        auto bytes = std::as_const(frame).data();
+        delivered_.push_back({{bytes.begin(), bytes.end()}, h});
+        return Status{};
+      });
   return frames.size();
 }
 

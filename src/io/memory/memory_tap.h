@@ -40,7 +40,7 @@ class MemoryTap : public FrameDevice {
   explicit MemoryTap(Offloads offloads) : offloads_(offloads) {}
 
   Result<size_t> ReadFrames(std::span<PacketBuffer> buffers) override;
-  bool HasHeldFrames() const override { return splitting_.has_value(); }
+  bool HasHeldFrames() const override { return segments_.active(); }
   Result<size_t> WriteFrames(std::span<PacketBuffer* const> frames) override;
 
   // As if the host's stack transmitted `frame` on the interface.
@@ -68,15 +68,10 @@ class MemoryTap : public FrameDevice {
     Frame frame;
     VirtioNetHeader header;
   };
-  // Segments of the front super-frame still to hand over.
-  struct Splitting {
-    SegmentPlan plan;
-    size_t next = 0;
-  };
 
   std::optional<Offloads> offloads_;
   std::deque<Injected> to_daemon_;
-  std::optional<Splitting> splitting_;
+  SegmentCursor segments_;  // of the front super-frame
   std::vector<Delivered> delivered_;
   size_t unsendable_ = 0;
   size_t write_calls_ = 0;
