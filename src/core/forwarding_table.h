@@ -18,18 +18,6 @@ namespace etherip {
 using InterfaceId = uint32_t;  // dense: a destroyed interface's id is reused
 using DomainId = uint32_t;     // 0 = the daemon's own namespace; never reused
 
-// MakeForwardingKey (below) from the 4-byte addresses of an IPv4 header.
-inline ForwardingKey MakeIpv4ForwardingKey(DomainId domain,
-                                           const uint8_t* local,
-                                           const uint8_t* remote) {
-  ForwardingKey key;
-  key.domain = domain;
-  key.family = static_cast<uint32_t>(Family::kIpv4);
-  std::copy_n(local, 4, key.local.begin());
-  std::copy_n(remote, 4, key.remote.begin());
-  return key;
-}
-
 // Builds the key of a tunnel as the receive path looks it up. Inline: it
 // runs for every received packet.
 inline ForwardingKey MakeForwardingKey(DomainId domain, const IpAddress& local,

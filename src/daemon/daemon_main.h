@@ -6,14 +6,12 @@
 
 namespace etherip {
 
-inline constexpr int kDefaultBusyPollUs = 0;
-
 struct DaemonOptions {
   bool foreground = false;
   bool verbose = false;
   // How long the forwarding thread keeps polling after traffic before it
-  // sleeps (ForwardingLoop); 0 turns busy polling off.
-  int busy_poll_us = kDefaultBusyPollUs;
+  // sleeps (ForwardingLoop); 0, the default, turns busy polling off.
+  int busy_poll_us = 0;
   std::string config_path = "/etc/etherip/etheripd.conf";
   bool config_given = false;  // -c: the file must exist
   std::string socket_path = "/run/etherip/etheripd.sock";

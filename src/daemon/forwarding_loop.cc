@@ -110,7 +110,7 @@ void ForwardingLoop::Adopt() {
     if (current_) {
       Rearm(*current_);
     } else {
-      (void)forwarder_.ResumeSend(DataPlane{});  // drops what was held
+      forwarder_.DropHeld();
     }
     // The old snapshot (and the fds only it holds) goes before the
     // publisher is released.
@@ -134,11 +134,7 @@ void ForwardingLoop::Rearm(const PublishedPlane& plane) {
   waiting_socket_.reset();
   for (size_t i = 0; i < plane.sources.size(); ++i) {
     Watch(i, EPOLLIN, EPOLL_CTL_ADD);
-    const PollSource& source = plane.sources[i];
-    const FrameDevice* device = source.kind == PollSource::Kind::kDevice
-                                    ? plane.plane.DeviceOf(source.interface)
-                                    : nullptr;
-    if (device != nullptr && device->HasHeldFrames()) holding_.push_back(i);
+    if (HoldsFrames(i)) holding_.push_back(i);
   }
   // A send held for lack of room goes on in the new plane (its interface
   // may be gone, its tunnel moved).
@@ -169,7 +165,8 @@ void ForwardingLoop::WaitForRoom() {
       return;
     }
   }
-  // The socket is gone from the plane: what was held is dropped.
+  // The socket is gone from the plane: what was held fails to send now
+  // (oerrors) rather than wait for a socket nobody watches.
   (void)forwarder_.ResumeSend(current_->plane);
 }
 
@@ -219,10 +216,14 @@ void ForwardingLoop::Serve(size_t index, uint32_t events) {
     }
     if (pumped.packets < Forwarder::kBatch) break;
   }
-  if (is_device && !forwarder_.blocked()) {
-    const FrameDevice* device = current_->plane.DeviceOf(source.interface);
-    if (device != nullptr && device->HasHeldFrames()) holding_.push_back(index);
-  }
+  if (!forwarder_.blocked() && HoldsFrames(index)) holding_.push_back(index);
+}
+
+bool ForwardingLoop::HoldsFrames(size_t index) const {
+  const PollSource& source = current_->sources[index];
+  if (source.kind != PollSource::Kind::kDevice) return false;
+  const FrameDevice* device = current_->plane.DeviceOf(source.interface);
+  return device != nullptr && device->HasHeldFrames();
 }
 
 int ForwardingLoop::WaitTimeout() const {

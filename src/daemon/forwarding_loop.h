@@ -42,13 +42,10 @@ struct PublishedPlane {
 
 class ForwardingLoop {
  public:
-  static constexpr std::chrono::microseconds kDefaultBusyPoll{0};
-
   // busy_poll: how long after the last packet the loop keeps polling
   // without sleeping (0: always sleep when idle).
   ForwardingLoop(GlobalCounters& counters, const std::atomic<bool>& allow,
-                 DropObserver* observer,
-                 std::chrono::microseconds busy_poll = kDefaultBusyPoll);
+                 DropObserver* observer, std::chrono::microseconds busy_poll);
   ~ForwardingLoop();  // stops the thread
   ForwardingLoop(const ForwardingLoop&) = delete;
   ForwardingLoop& operator=(const ForwardingLoop&) = delete;
@@ -84,6 +81,9 @@ class ForwardingLoop {
   void WaitForRoom();
   // Sends what is held; once all is gone, watches parked devices again.
   void ResumeSending();
+  // Whether current_->sources[index] is a device holding frames its fd
+  // does not announce (the rest of a super-frame).
+  bool HoldsFrames(size_t index) const;
   int WaitTimeout() const;
 
   using Clock = std::chrono::steady_clock;

@@ -84,8 +84,7 @@ bool Forwarder::ResumeSend(const DataPlane& plane) {
   if (!held_) return true;
   const Held held = *held_;
   held_.reset();
-  const ForwardingEntry* entry =
-      plane.table ? plane.table->FindById(held.interface) : nullptr;
+  const ForwardingEntry* entry = plane.table->FindById(held.interface);
   // The interface is gone (or its id now names another one): drop.
   if (entry == nullptr || entry->counters != held.counters) return true;
   if (!entry->has_tunnel) {

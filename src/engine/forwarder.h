@@ -51,6 +51,8 @@ class Forwarder {
   // plane has it now; an interface that is gone drops it, one without a
   // tunnel counts oerrors). True when nothing is held any more.
   bool ResumeSend(const DataPlane& plane);
+  // Forgets what is held (the data plane is being torn down).
+  void DropHeld() { held_.reset(); }
 
   // Reads a batch of outer packets from the socket at `endpoint`, decides
   // them together and writes each device's frames in one WriteFrames, in
