@@ -5,9 +5,11 @@
 
 #include <cstddef>
 #include <span>
+#include <utility>
 
 #include "core/error.h"
 #include "core/ip_address.h"
+#include "core/outer_header.h"
 #include "core/packet_buffer.h"
 
 namespace etherip {
@@ -20,6 +22,19 @@ struct InboundAddresses {
   IpAddress source;       // the peer
   IpAddress destination;  // ours
 };
+
+// For a socket that reads whole outer packets of `family` (a Linux raw
+// IPv4 socket, the in-memory one): narrows `buffer` to the payload and
+// returns the outer addresses, so every family reaches the receive decision
+// alike. A packet that does not parse is left whole, with unset addresses.
+inline InboundAddresses TakeOuterHeader(Family family, PacketBuffer& buffer) {
+  const auto bytes = std::as_const(buffer).data();
+  const auto outer =
+      family == Family::kIpv4 ? ParseIpv4Packet(bytes) : ParseIpv6Packet(bytes);
+  if (!outer) return {};
+  buffer.Narrow(outer->payload);
+  return {outer->source, outer->destination};
+}
 
 struct OutboundPacket {
   std::span<const uint8_t> payload;  // EtherIP header and frame

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <utility>
 
-#include "core/outer_header.h"
 #include "io/linux/netns_enter.h"
 #include "io/linux/system_error.h"
 
@@ -128,16 +127,6 @@ Status LinuxRawSocket::Configure() {
   return {};
 }
 
-InboundAddresses LinuxRawSocket::TakeIpv4Header(PacketBuffer& buffer) {
-  // A raw IPv4 socket hands over the header too: parse it here, so both
-  // families reach the receive decision alike. One that does not parse is
-  // handed over whole, with unset addresses (counted as adrops).
-  const auto outer = ParseIpv4Packet(std::as_const(buffer).data());
-  if (!outer) return {};
-  buffer.Narrow(outer->payload);
-  return {outer->source, outer->destination};
-}
-
 InboundAddresses LinuxRawSocket::AddressesOf(size_t i) const {
   InboundAddresses where;
   const msghdr& header = receive_.messages[i].msg_hdr;
@@ -193,7 +182,7 @@ Result<size_t> LinuxRawSocket::Receive(std::span<PacketBuffer> buffers,
                                                  PacketBuffer::kMaxData));
       addresses[total + i] = family_ == Family::kIpv6
                                  ? AddressesOf(i)
-                                 : TakeIpv4Header(buffers[total + i]);
+                                 : TakeOuterHeader(family_, buffers[total + i]);
     }
     total += static_cast<size_t>(n);
     if (static_cast<size_t>(n) < chunk) break;  // drained

@@ -114,8 +114,6 @@ class LinuxRawSocket : public OuterSocket {
   // addresses); false on a family mismatch.
   bool PrepareSend(size_t i, const OutboundPacket& packet,
                    const OutboundPacket* previous);
-  // Narrows a received IPv4 packet to its payload; its outer addresses.
-  static InboundAddresses TakeIpv4Header(PacketBuffer& buffer);
   // Outer addresses of received message `i` (IPv6).
   InboundAddresses AddressesOf(size_t i) const;
   std::string Describe() const;

@@ -15,24 +15,16 @@ Result<size_t> MemorySocket::Receive(std::span<PacketBuffer> buffers,
   while (count < buffers.size() && !inbox_.empty()) {
     std::vector<uint8_t> packet = std::move(inbox_.front());
     inbox_.pop_front();
-    auto outer = family_ == Family::kIpv4 ? ParseIpv4Packet(packet)
-                                          : ParseIpv6Packet(packet);
-    // Like a raw IPv6 socket: the kernel delivers only what parses. IPv4
-    // packets reach the socket whole; one that does not parse is handed
-    // over with unset addresses (a fake or future backend's adrops).
-    if (!outer && family_ == Family::kIpv6) continue;
     auto room = buffers[count].ResetForRead();
     const size_t n = std::min(packet.size(), room.size());
     std::copy_n(packet.begin(), n, room.begin());
     buffers[count].Commit(n);
-    InboundAddresses where;
-    if (outer) {
-      where = {outer->source, outer->destination};
-      const size_t offset =
-          static_cast<size_t>(outer->payload.data() - packet.data());
-      buffers[count].Narrow(
-          buffers[count].data().subspan(offset, outer->payload.size()));
-    }
+    const InboundAddresses where = TakeOuterHeader(family_, buffers[count]);
+    // Like a raw IPv6 socket: the kernel delivers only what parses. IPv4
+    // packets reach the socket whole; one that does not parse is handed
+    // over with unset addresses (a fake or future backend's adrops).
+    if (family_ == Family::kIpv6 && where.source.family() == Family::kNone)
+      continue;
     addresses[count] = where;
     ++count;
   }
