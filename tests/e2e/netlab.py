@@ -237,6 +237,31 @@ up = true
 """
 
 
+class Capture:
+    """tshark writing what crosses `dev` in namespace `ns` to `pcap`, from
+    the moment the constructor returns until stop()."""
+
+    def __init__(self, ns, dev, capture_filter, pcap, snaplen=None):
+        argv = ["ip", "netns", "exec", ns, "tshark", "-q", "-n", "-i", dev,
+                "-f", capture_filter, "-w", pcap]
+        if snaplen:
+            argv[7:7] = ["-s", str(snaplen)]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True)
+        # Wait until dumpcap is capturing...
+        for line in self.process.stderr:
+            if "Capturing on" in line:
+                break
+        # ...which it reports before its filter is live: give it a moment.
+        time.sleep(1.0)
+
+    def stop(self):
+        """Lets the last packets land, then ends the capture."""
+        time.sleep(0.5)
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 def stop_process(process):
     """Kills a helper process started with Popen and reaps it."""
     if process.poll() is None:

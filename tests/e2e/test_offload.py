@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from netlab import Lab, TwoSites, is_root, run, stop_process
+from netlab import Capture, Lab, TwoSites, is_root, run, stop_process
 
 # Deterministic data from a seed, so neither side has to hold it whole.
 DATA = r"""
@@ -181,20 +181,11 @@ class OffloadTest(unittest.TestCase):
         sites = TwoSites(self.lab, ipv6=ipv6, mtu=mtu)
         sites.ping(count=1)
         pcap = f"{self.lab.tmp}/outer.pcap"
-        tshark = subprocess.Popen(
-            ["ip", "netns", "exec", sites.router_b, "tshark", "-q", "-n",
-             "-i", sites.underlay_b, "-s", "128", "-f", "ip proto 97 or ip6",
-             "-w", pcap],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.addCleanup(stop_process, tshark)
-        for line in tshark.stderr:
-            if "Capturing on" in line:
-                break
-        time.sleep(1.0)
+        capture = Capture(sites.router_b, sites.underlay_b,
+                          "ip proto 97 or ip6", pcap, snaplen=128)
+        self.addCleanup(stop_process, capture.process)
         self._transfer(sites, 16 * MIB)
-        time.sleep(0.5)
-        tshark.terminate()
-        tshark.wait(timeout=10)
+        capture.stop()
         # frame.len is the captured packet's length on the wire, whatever
         # the snap length: Ethernet, outer IP, EtherIP, the inner frame.
         lengths = run("tshark", "-n", "-r", pcap, "-Y", "etherip", "-T",

@@ -1,11 +1,10 @@
 """The wire: packets crafted by scapy (not by us) arrive at etheripd and are
 counted exactly; Wireshark's dissector (tshark) decodes what etheripd sends."""
 
-import subprocess
 import time
 import unittest
 
-from netlab import Lab, TwoSites, is_root, run, stop_process
+from netlab import Capture, Lab, TwoSites, is_root, run, stop_process
 
 SCAPY = "/usr/bin/python3"
 
@@ -131,21 +130,11 @@ class TsharkInteropTest(unittest.TestCase):
         sites = TwoSites(self.lab, ipv6=ipv6)
         pcap = f"{self.lab.tmp}/underlay.pcap"
         capture_filter = "ip6 proto 97" if ipv6 else "ip proto 97"
-        tshark = subprocess.Popen(
-            ["ip", "netns", "exec", sites.router_b, "tshark", "-q", "-n",
-             "-i", sites.underlay_b, "-f", capture_filter, "-w", pcap],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.addCleanup(stop_process, tshark)
-        # Wait until dumpcap is capturing.
-        for line in tshark.stderr:
-            if "Capturing on" in line:
-                break
-        # dumpcap reports before its filter is live: give it a moment.
-        time.sleep(1.0)
+        capture = Capture(sites.router_b, sites.underlay_b, capture_filter,
+                          pcap)
+        self.addCleanup(stop_process, capture.process)
         sites.ping(count=3)
-        time.sleep(0.5)
-        tshark.terminate()
-        tshark.wait(timeout=10)
+        capture.stop()
         fields = run("tshark", "-n", "-r", pcap, "-Y", "etherip", "-T",
                      "fields", "-E", "separator=,", "-E", "aggregator=;", "-e", "etherip.ver",
                      "-e", "etherip.reserved", "-e", "eth.type", "-e",
