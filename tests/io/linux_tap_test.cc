@@ -85,6 +85,16 @@ class LinuxTapTest : public ::testing::Test {
     if (!inside) return tl::unexpected(inside.error());
     return LinkControl::Open();
   }
+  // Sets the link up with its carrier on and waits until the stack
+  // transmits on it (operstate up).
+  void BringUp(LinuxTap& device) {
+    auto links = OpenLinks();
+    ASSERT_TRUE(links) << links.error().message;
+    ASSERT_TRUE(links->SetUp(device.ifindex(), true));
+    ASSERT_TRUE(device.SetCarrier(true));
+    ASSERT_TRUE(testing::WaitFor(
+        [&] { return netns_.Sysfs(name_, "operstate") == "up"; }));
+  }
   // An AF_PACKET socket in the namespace, bound to `ifindex`, seeing only
   // frames of the test EtherType.
   UniqueFd PacketSocket(int ifindex) {
@@ -282,12 +292,7 @@ TEST_F(LinuxTapTest, ReadsABatch) {
   auto tap = CreateTap(name_);
   ASSERT_TRUE(tap) << tap.error().message;
   LinuxTap& device = **tap;
-  auto links = OpenLinks();
-  ASSERT_TRUE(links) << links.error().message;
-  ASSERT_TRUE(links->SetUp(device.ifindex(), true));
-  ASSERT_TRUE(device.SetCarrier(true));
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return netns_.Sysfs(name_, "operstate") == "up"; }));
+  ASSERT_NO_FATAL_FAILURE(BringUp(device));
   UniqueFd packet = PacketSocket(device.ifindex());
   ASSERT_TRUE(packet.valid());
   for (uint8_t i = 0; i < 6; ++i) {
@@ -360,12 +365,7 @@ TEST_F(LinuxTapTest, SuperFramesFromTheStackComeOutAsStandardFrames) {
   auto tap = CreateTap(name_);
   ASSERT_TRUE(tap) << tap.error().message;
   LinuxTap& device = **tap;
-  auto links = OpenLinks();
-  ASSERT_TRUE(links) << links.error().message;
-  ASSERT_TRUE(links->SetUp(device.ifindex(), true));
-  ASSERT_TRUE(device.SetCarrier(true));
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return netns_.Sysfs(name_, "operstate") == "up"; }));
+  ASSERT_NO_FATAL_FAILURE(BringUp(device));
   ASSERT_EQ(netns_.Ip("addr add 192.0.2.1/24 dev " + name_), 0);
   ASSERT_EQ(netns_.Ip("neigh replace 192.0.2.2 lladdr 02:00:00:00:00:02 "
                       "nud permanent dev " +
