@@ -306,7 +306,8 @@ void ExpectNoMerge(const FrameSpec& base,
   }
 }
 
-std::vector<Difference> CommonDifferences() {
+// Differences that keep any two frames of a flow apart, TCP or UDP.
+std::vector<Difference> FlowDifferences() {
   return {
       {"destination MAC", [](FrameSpec& s) { s.destination_mac[5] = 9; }},
       {"source MAC", [](FrameSpec& s) { s.source_mac[5] = 9; }},
@@ -316,48 +317,66 @@ std::vector<Difference> CommonDifferences() {
        }},
       {"source port", [](FrameSpec& s) { ++s.source_port; }},
       {"destination port", [](FrameSpec& s) { ++s.destination_port; }},
-      {"acknowledgement", [](FrameSpec& s) { ++s.tcp_acknowledgement; }},
-      {"window", [](FrameSpec& s) { --s.tcp_window; }},
-      {"urgent pointer", [](FrameSpec& s) { s.tcp_urgent_pointer = 1; }},
-      {"timestamp value",
-       [](FrameSpec& s) { s.tcp_options = Timestamps(1001, 2000); }},
-      {"timestamp echo",
-       [](FrameSpec& s) { s.tcp_options = Timestamps(1000, 2001); }},
-      {"options length",
-       [](FrameSpec& s) { s.tcp_options.insert(s.tcp_options.end(), 4, 1); }},
-      {"no options", [](FrameSpec& s) { s.tcp_options.clear(); }},
       {"hop limit / TTL", [](FrameSpec& s) { --s.ttl; }},
       {"traffic class / TOS", [](FrameSpec& s) { s.traffic_class ^= 1; }},
-      {"sequence gap", [](FrameSpec& s) { s.tcp_sequence += 1; }},
-      {"sequence behind", [](FrameSpec& s) { s.tcp_sequence -= 1; }},
       {"larger payload", [](FrameSpec& s) { s.payload.push_back(0); }},
   };
 }
 
+// The same list plus `more`.
+std::vector<Difference> With(std::vector<Difference> list,
+                             const std::vector<Difference>& more) {
+  list.insert(list.end(), more.begin(), more.end());
+  return list;
+}
+
+std::vector<Difference> Ipv4Differences() {
+  return {
+      {"source address", [](FrameSpec& s) { s.ipv4_source[3] = 9; }},
+      {"destination address", [](FrameSpec& s) { s.ipv4_destination[0] = 9; }},
+      {"DF", [](FrameSpec& s) { s.dont_fragment = false; }},
+      {"identification skips", [](FrameSpec& s) { ++s.ipv4_id; }},
+      {"identification behind", [](FrameSpec& s) { s.ipv4_id -= 2; }},
+      {"IPv6", [](FrameSpec& s) { s.ip_version = 6; }},
+  };
+}
+
+std::vector<Difference> Ipv6Differences() {
+  return {
+      {"source address", [](FrameSpec& s) { s.ipv6_source[15] = 9; }},
+      {"destination address", [](FrameSpec& s) { s.ipv6_destination[0] = 9; }},
+      {"flow label", [](FrameSpec& s) { ++s.flow_label; }},
+      {"IPv4", [](FrameSpec& s) { s.ip_version = 4; }},
+  };
+}
+
+std::vector<Difference> TcpDifferences() {
+  return With(
+      FlowDifferences(),
+      {
+          {"acknowledgement", [](FrameSpec& s) { ++s.tcp_acknowledgement; }},
+          {"window", [](FrameSpec& s) { --s.tcp_window; }},
+          {"urgent pointer", [](FrameSpec& s) { s.tcp_urgent_pointer = 1; }},
+          {"timestamp value",
+           [](FrameSpec& s) { s.tcp_options = Timestamps(1001, 2000); }},
+          {"timestamp echo",
+           [](FrameSpec& s) { s.tcp_options = Timestamps(1000, 2001); }},
+          {"options length",
+           [](FrameSpec& s) {
+             s.tcp_options.insert(s.tcp_options.end(), 4, 1);
+           }},
+          {"no options", [](FrameSpec& s) { s.tcp_options.clear(); }},
+          {"sequence gap", [](FrameSpec& s) { s.tcp_sequence += 1; }},
+          {"sequence behind", [](FrameSpec& s) { s.tcp_sequence -= 1; }},
+      });
+}
+
 TEST(CoalesceTcp, Ipv4SegmentsThatDifferDoNotMerge) {
-  auto differences = CommonDifferences();
-  differences.push_back(
-      {"source address", [](FrameSpec& s) { s.ipv4_source[3] = 9; }});
-  differences.push_back(
-      {"destination address", [](FrameSpec& s) { s.ipv4_destination[0] = 9; }});
-  differences.push_back({"DF", [](FrameSpec& s) { s.dont_fragment = false; }});
-  differences.push_back(
-      {"identification skips", [](FrameSpec& s) { ++s.ipv4_id; }});
-  differences.push_back(
-      {"identification behind", [](FrameSpec& s) { s.ipv4_id -= 2; }});
-  differences.push_back({"IPv6", [](FrameSpec& s) { s.ip_version = 6; }});
-  ExpectNoMerge(Ipv4Flow(), differences);
+  ExpectNoMerge(Ipv4Flow(), With(TcpDifferences(), Ipv4Differences()));
 }
 
 TEST(CoalesceTcp, Ipv6SegmentsThatDifferDoNotMerge) {
-  auto differences = CommonDifferences();
-  differences.push_back(
-      {"source address", [](FrameSpec& s) { s.ipv6_source[15] = 9; }});
-  differences.push_back(
-      {"destination address", [](FrameSpec& s) { s.ipv6_destination[0] = 9; }});
-  differences.push_back({"flow label", [](FrameSpec& s) { ++s.flow_label; }});
-  differences.push_back({"IPv4", [](FrameSpec& s) { s.ip_version = 4; }});
-  ExpectNoMerge(Ipv6Flow(), differences);
+  ExpectNoMerge(Ipv6Flow(), With(TcpDifferences(), Ipv6Differences()));
 }
 
 TEST(CoalesceTcp, VlanTaggedSegmentsThatDifferDoNotMerge) {
@@ -1353,47 +1372,17 @@ void ExpectNoUdpMerge(const FrameSpec& base,
   }
 }
 
-std::vector<Difference> CommonUdpDifferences() {
-  return {
-      {"destination MAC", [](FrameSpec& s) { s.destination_mac[5] = 9; }},
-      {"source MAC", [](FrameSpec& s) { s.source_mac[5] = 9; }},
-      {"a VLAN tag",
-       [](FrameSpec& s) {
-         s.vlan_tags = {{kEtherTypeVlan, 5}};
-       }},
-      {"source port", [](FrameSpec& s) { ++s.source_port; }},
-      {"destination port", [](FrameSpec& s) { ++s.destination_port; }},
-      {"hop limit / TTL", [](FrameSpec& s) { --s.ttl; }},
-      {"traffic class / TOS", [](FrameSpec& s) { s.traffic_class ^= 1; }},
-      {"larger payload", [](FrameSpec& s) { s.payload.push_back(0); }},
-      {"TCP", [](FrameSpec& s) { s.l4_protocol = kIpProtocolTcp; }},
-  };
+std::vector<Difference> UdpDifferences() {
+  return With(FlowDifferences(),
+              {{"TCP", [](FrameSpec& s) { s.l4_protocol = kIpProtocolTcp; }}});
 }
 
 TEST(CoalesceUdp, Ipv4DatagramsThatDifferDoNotMerge) {
-  auto differences = CommonUdpDifferences();
-  differences.push_back(
-      {"source address", [](FrameSpec& s) { s.ipv4_source[3] = 9; }});
-  differences.push_back(
-      {"destination address", [](FrameSpec& s) { s.ipv4_destination[0] = 9; }});
-  differences.push_back({"DF", [](FrameSpec& s) { s.dont_fragment = false; }});
-  differences.push_back(
-      {"identification skips", [](FrameSpec& s) { ++s.ipv4_id; }});
-  differences.push_back(
-      {"identification behind", [](FrameSpec& s) { s.ipv4_id -= 2; }});
-  differences.push_back({"IPv6", [](FrameSpec& s) { s.ip_version = 6; }});
-  ExpectNoUdpMerge(UdpIpv4Flow(), differences);
+  ExpectNoUdpMerge(UdpIpv4Flow(), With(UdpDifferences(), Ipv4Differences()));
 }
 
 TEST(CoalesceUdp, Ipv6DatagramsThatDifferDoNotMerge) {
-  auto differences = CommonUdpDifferences();
-  differences.push_back(
-      {"source address", [](FrameSpec& s) { s.ipv6_source[15] = 9; }});
-  differences.push_back(
-      {"destination address", [](FrameSpec& s) { s.ipv6_destination[0] = 9; }});
-  differences.push_back({"flow label", [](FrameSpec& s) { ++s.flow_label; }});
-  differences.push_back({"IPv4", [](FrameSpec& s) { s.ip_version = 4; }});
-  ExpectNoUdpMerge(UdpIpv6Flow(), differences);
+  ExpectNoUdpMerge(UdpIpv6Flow(), With(UdpDifferences(), Ipv6Differences()));
 }
 
 TEST(CoalesceUdp, VlanTaggedDatagramsThatDifferDoNotMerge) {
