@@ -84,8 +84,8 @@ std::string FormatInterfacesText(
                         view.settings.mtu);
     text += fmt::format("\tlladdr {}\n", view.settings.lladdr.ToString());
     text += fmt::format("\t{}\n", TunnelLine(view.settings));
-    text += fmt::format("\tRX packets {} bytes {}\n", counters.ipackets,
-                        counters.ibytes);
+    text += fmt::format("\tRX packets {} bytes {} drops {}\n",
+                        counters.ipackets, counters.ibytes, counters.idrops);
     text += fmt::format("\tTX packets {} bytes {} errors {}\n",
                         counters.opackets, counters.obytes, counters.oerrors);
   }
@@ -95,9 +95,9 @@ std::string FormatInterfacesText(
 std::string FormatStatsText(const GlobalCounterValues& stats) {
   return fmt::format(
       "ipackets {}\nibytes {}\nopackets {}\nobytes {}\nadrops {}\n"
-      "pdrops {}\nnoifdrops {}\n",
+      "pdrops {}\nnoifdrops {}\nidrops {}\n",
       stats.ipackets, stats.ibytes, stats.opackets, stats.obytes, stats.adrops,
-      stats.pdrops, stats.noifdrops);
+      stats.pdrops, stats.noifdrops, stats.idrops);
 }
 
 Result<std::string> FormatResponse(const control::Request& request,

@@ -20,9 +20,10 @@ std::string DumpJson(const nlohmann::json& json);
 //   etherip0: flags=<UP,RUNNING> mtu 1500
 //   \tlladdr fe:e1:ba:d0:00:01
 //   \ttunnel inet 192.0.2.1 -> 192.0.2.2 domain underlay
-//   \tRX packets 12 bytes 1400
+//   \tRX packets 12 bytes 1400 drops 0
 //   \tTX packets 10 bytes 1200 errors 0
-// flags lists UP and RUNNING when they hold (flags=<> when neither);
+// flags lists UP and RUNNING when they hold (flags=<> when neither); "drops"
+// is idrops (received while the interface was not up);
 // "inet6" for IPv6 tunnels; "tunnel: none" without a tunnel; " domain NAME"
 // only when a domain is set.
 std::string FormatInterfacesText(

@@ -103,15 +103,23 @@ class Fields {
   }
 
   // A non-negative integer no larger than `max`.
-  Result<uint64_t> Unsigned(
+  Result<std::optional<uint64_t>> OptionalUnsigned(
       std::string_view key,
       uint64_t max = std::numeric_limits<uint64_t>::max()) const {
     const Json* value = Find(key);
-    if (value == nullptr) return Missing(key);
+    if (value == nullptr) return std::optional<uint64_t>();
     if (!value->is_number_unsigned() || value->get<uint64_t>() > max) {
       return WrongType(key, fmt::format("an integer from 0 to {}", max));
     }
-    return value->get<uint64_t>();
+    return std::optional<uint64_t>(value->get<uint64_t>());
+  }
+  Result<uint64_t> Unsigned(
+      std::string_view key,
+      uint64_t max = std::numeric_limits<uint64_t>::max()) const {
+    auto value = OptionalUnsigned(key, max);
+    if (!value) return tl::unexpected(value.error());
+    if (!*value) return Missing(key);
+    return **value;
   }
 
   Result<std::vector<std::string>> StringArray(std::string_view key) const {
@@ -182,6 +190,10 @@ Result<InterfaceCounterValues> DecodeInterfaceCounters(const Json& json,
     if (!value) return tl::unexpected(value.error());
     *slot = *value;
   }
+  // Added after the others: a daemon that predates it sends none.
+  auto idrops = fields.OptionalUnsigned("idrops");
+  if (!idrops) return tl::unexpected(idrops.error());
+  values.idrops = idrops->value_or(0);
   return values;
 }
 
@@ -200,6 +212,10 @@ Result<GlobalCounterValues> DecodeStats(const Json& json) {
     if (!value) return tl::unexpected(value.error());
     *slot = *value;
   }
+  // Added after the others: a daemon that predates it sends none.
+  auto idrops = fields.OptionalUnsigned("idrops");
+  if (!idrops) return tl::unexpected(idrops.error());
+  values.idrops = idrops->value_or(0);
   return values;
 }
 
@@ -384,7 +400,8 @@ nlohmann::json InterfaceJson(const InterfaceView& view) {
         {"ibytes", counters.ibytes},
         {"opackets", counters.opackets},
         {"obytes", counters.obytes},
-        {"oerrors", counters.oerrors}}},
+        {"oerrors", counters.oerrors},
+        {"idrops", counters.idrops}}},
   };
 }
 
@@ -393,7 +410,7 @@ nlohmann::json StatsJson(const GlobalCounterValues& stats) {
       {"ipackets", stats.ipackets},   {"ibytes", stats.ibytes},
       {"opackets", stats.opackets},   {"obytes", stats.obytes},
       {"adrops", stats.adrops},       {"pdrops", stats.pdrops},
-      {"noifdrops", stats.noifdrops},
+      {"noifdrops", stats.noifdrops}, {"idrops", stats.idrops},
   };
 }
 

@@ -31,6 +31,7 @@ struct GlobalCounterValues {
   uint64_t adrops = 0;     // bad EtherIP header or frame too short
   uint64_t pdrops = 0;     // allow is off
   uint64_t noifdrops = 0;  // no interface for the outer addresses
+  uint64_t idrops = 0;     // for an interface that is not up
   friend bool operator==(const GlobalCounterValues&,
                          const GlobalCounterValues&) = default;
 };
@@ -41,25 +42,26 @@ struct InterfaceCounterValues {
   uint64_t opackets = 0;
   uint64_t obytes = 0;
   uint64_t oerrors = 0;  // no tunnel, or the send failed
+  uint64_t idrops = 0;   // received while the interface is not up
   friend bool operator==(const InterfaceCounterValues&,
                          const InterfaceCounterValues&) = default;
 };
 
 struct GlobalCounters {
-  Counter ipackets, ibytes, opackets, obytes, adrops, pdrops, noifdrops;
+  Counter ipackets, ibytes, opackets, obytes, adrops, pdrops, noifdrops, idrops;
 
   GlobalCounterValues Read() const {
-    return {ipackets.Get(), ibytes.Get(), opackets.Get(), obytes.Get(),
-            adrops.Get(),   pdrops.Get(), noifdrops.Get()};
+    return {ipackets.Get(), ibytes.Get(), opackets.Get(),  obytes.Get(),
+            adrops.Get(),   pdrops.Get(), noifdrops.Get(), idrops.Get()};
   }
 };
 
 struct InterfaceCounters {
-  Counter ipackets, ibytes, opackets, obytes, oerrors;
+  Counter ipackets, ibytes, opackets, obytes, oerrors, idrops;
 
   InterfaceCounterValues Read() const {
-    return {ipackets.Get(), ibytes.Get(), opackets.Get(), obytes.Get(),
-            oerrors.Get()};
+    return {ipackets.Get(), ibytes.Get(),  opackets.Get(),
+            obytes.Get(),   oerrors.Get(), idrops.Get()};
   }
 };
 

@@ -22,7 +22,7 @@ InterfaceView Running() {
   view.settings.up = true;
   view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:01");
   view.running = true;
-  view.counters = {12, 1400, 10, 1200, 0};
+  view.counters = {12, 1400, 10, 1200, 0, 2};
   return view;
 }
 
@@ -32,7 +32,7 @@ InterfaceView Ipv6Down() {
   view.settings.tunnel = *ParseTunnel("2001:db8::1", "2001:db8::2");
   view.settings.mtu = 9000;
   view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:02");
-  view.counters = {0, 0, 0, 0, 7};
+  view.counters = {0, 0, 0, 0, 7, 0};
   return view;
 }
 
@@ -67,17 +67,17 @@ TEST(FormatInterfacesText, ReadsLikeIfconfig) {
             "etherip0: flags=<UP,RUNNING> mtu 1500\n"
             "\tlladdr fe:e1:ba:d0:00:01\n"
             "\ttunnel inet 192.0.2.1 -> 192.0.2.2 domain underlay\n"
-            "\tRX packets 12 bytes 1400\n"
+            "\tRX packets 12 bytes 1400 drops 2\n"
             "\tTX packets 10 bytes 1200 errors 0\n"
             "etherip1: flags=<> mtu 9000\n"
             "\tlladdr fe:e1:ba:d0:00:02\n"
             "\ttunnel inet6 2001:db8::1 -> 2001:db8::2\n"
-            "\tRX packets 0 bytes 0\n"
+            "\tRX packets 0 bytes 0 drops 0\n"
             "\tTX packets 0 bytes 0 errors 7\n"
             "etherip2: flags=<UP> mtu 1500\n"
             "\tlladdr fe:e1:ba:d0:00:03\n"
             "\ttunnel: none\n"
-            "\tRX packets 0 bytes 0\n"
+            "\tRX packets 0 bytes 0 drops 0\n"
             "\tTX packets 0 bytes 0 errors 0\n");
   EXPECT_EQ(FormatInterfacesText({}), "");
 }
@@ -112,7 +112,7 @@ TEST(FormatResponse, ShowsInterfacesAsAJsonArray) {
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
     "lladdr": "fe:e1:ba:d0:00:01",
     "counters": {"ipackets": 12, "ibytes": 1400, "opackets": 10,
-                 "obytes": 1200, "oerrors": 0}})"));
+                 "obytes": 1200, "oerrors": 0, "idrops": 2}})"));
   EXPECT_EQ(json[1]["source"], "2001:db8::1");
   EXPECT_EQ(json[1]["domain"], "");
   EXPECT_EQ(json[1]["up"], false);
@@ -131,13 +131,13 @@ TEST(FormatResponse, ShowsInterfacesAsAJsonArray) {
 
 TEST(FormatResponse, ShowsStats) {
   Response response;
-  response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7};
+  response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8};
   EXPECT_EQ(Format({.op = Op::kStats}, response, false),
             "ipackets 1\nibytes 2\nopackets 3\nobytes 4\nadrops 5\npdrops 6\n"
-            "noifdrops 7\n");
+            "noifdrops 7\nidrops 8\n");
   EXPECT_EQ(Format({.op = Op::kStats}, response, true),
-            R"({"adrops": 5, "ibytes": 2, "ipackets": 1, "noifdrops": 7, )"
-            R"("obytes": 4, "opackets": 3, "pdrops": 6})"
+            R"({"adrops": 5, "ibytes": 2, "idrops": 8, "ipackets": 1, )"
+            R"("noifdrops": 7, "obytes": 4, "opackets": 3, "pdrops": 6})"
             "\n");
 }
 

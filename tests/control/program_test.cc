@@ -79,7 +79,7 @@ InterfaceView Sample() {
   view.settings.up = true;
   view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:01");
   view.running = true;
-  view.counters = {12, 1400, 10, 1200, 0};
+  view.counters = {12, 1400, 10, 1200, 0, 2};
   return view;
 }
 
@@ -98,7 +98,7 @@ FakeServer::Reply Daemon(const std::string& line) {
   } else if (request->op == Op::kShow) {
     response.interfaces = {Sample()};
   } else if (request->op == Op::kStats) {
-    response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7};
+    response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8};
   } else if (request->op == Op::kAllow) {
     response.allow = true;
   } else if (request->op == Op::kShowconf) {
@@ -115,7 +115,7 @@ TEST(Program, ShowsInterfaces) {
             "etherip0: flags=<UP,RUNNING> mtu 1500\n"
             "\tlladdr fe:e1:ba:d0:00:01\n"
             "\ttunnel inet 192.0.2.1 -> 192.0.2.2\n"
-            "\tRX packets 12 bytes 1400\n"
+            "\tRX packets 12 bytes 1400 drops 2\n"
             "\tTX packets 10 bytes 1200 errors 0\n");
   EXPECT_THAT(text.err, IsEmpty());
 
@@ -128,6 +128,7 @@ TEST(Program, ShowsInterfaces) {
     ASSERT_TRUE(array.is_array());
     EXPECT_EQ(array.at(0)["name"], "etherip0");
     EXPECT_EQ(array.at(0)["counters"]["obytes"], 1200);
+    EXPECT_EQ(array.at(0)["counters"]["idrops"], 2);
   }
   EXPECT_THAT(
       server.requests(),
@@ -139,9 +140,10 @@ TEST(Program, ShowsStatsAllowAndConfiguration) {
   FakeServer server(Daemon);
   const Outcome stats = RunEtherip({"-s", server.path(), "stats"});
   EXPECT_EQ(stats.status, 0);
-  EXPECT_THAT(stats.out, HasSubstr("\npdrops 6\n"));
+  EXPECT_THAT(stats.out, HasSubstr("\npdrops 6\nnoifdrops 7\nidrops 8\n"));
   const Outcome stats_json = RunEtherip({"-s", server.path(), "-j", "stats"});
   EXPECT_EQ(Json::parse(stats_json.out)["noifdrops"], 7);
+  EXPECT_EQ(Json::parse(stats_json.out)["idrops"], 8);
 
   EXPECT_EQ(RunEtherip({"-s", server.path(), "allow"}).out, "1\n");
   EXPECT_EQ(RunEtherip({"-s", server.path(), "-j", "allow"}).out,

@@ -24,7 +24,7 @@ InterfaceView Ipv4View() {
   view.settings.mtu = 1500;
   view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:01");
   view.running = true;
-  view.counters = {12, 1400, 10, 1200, 3};
+  view.counters = {12, 1400, 10, 1200, 3, 4};
   return view;
 }
 
@@ -230,7 +230,7 @@ TEST(InterfaceJson, HasTheFieldsOfSpec6) {
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
     "lladdr": "fe:e1:ba:d0:00:01",
     "counters": {"ipackets": 12, "ibytes": 1400, "opackets": 10,
-                 "obytes": 1200, "oerrors": 3}})"));
+                 "obytes": 1200, "oerrors": 3, "idrops": 4}})"));
 }
 
 TEST(InterfaceJson, WritesEmptyAddressesWithoutATunnel) {
@@ -243,9 +243,9 @@ TEST(InterfaceJson, WritesEmptyAddressesWithoutATunnel) {
 }
 
 TEST(StatsJson, HasTheCountersOfSpec5) {
-  EXPECT_EQ(StatsJson({1, 2, 3, 4, 5, 6, 7}), Json::parse(R"({
+  EXPECT_EQ(StatsJson({1, 2, 3, 4, 5, 6, 7, 8}), Json::parse(R"({
     "ipackets": 1, "ibytes": 2, "opackets": 3, "obytes": 4,
-    "adrops": 5, "pdrops": 6, "noifdrops": 7})"));
+    "adrops": 5, "pdrops": 6, "noifdrops": 7, "idrops": 8})"));
 }
 
 TEST(Response, EncodesARefusalAsDocumented) {
@@ -268,7 +268,7 @@ TEST(Response, RoundTripsEveryField) {
   Response show;
   show.interfaces = {Ipv4View(), Ipv6View(), NoTunnelView()};
   Response stats;
-  stats.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, UINT64_MAX};
+  stats.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, UINT64_MAX};
   Response allow_off;
   allow_off.allow = false;
   Response allow_on;
@@ -385,6 +385,48 @@ TEST(Response, RefusesMalformedInterfaces) {
     counters.erase(counter);
     ExpectBadResponse(with("counters", counters), counter);
   }
+  // idrops may be absent (an older daemon), but not of the wrong type.
+  for (Json bad : {Json(-1), Json("1"), Json(1.5), Json(nullptr)}) {
+    Json counters = good["counters"];
+    counters["idrops"] = bad;
+    ExpectBadResponse(with("counters", counters), "idrops");
+  }
+}
+
+TEST(Response, DecodesIdrops) {
+  InterfaceView view = Ipv4View();
+  view.counters.idrops = UINT64_MAX;
+  Response show;
+  show.interfaces = {view};
+  auto decoded = DecodeResponse(EncodeResponse(show));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  ASSERT_EQ(decoded->interfaces.size(), 1u);
+  EXPECT_EQ(decoded->interfaces[0].counters.idrops, UINT64_MAX);
+
+  Response stats;
+  stats.stats = GlobalCounterValues{.idrops = 42};
+  decoded = DecodeResponse(EncodeResponse(stats));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->stats, stats.stats);
+}
+
+TEST(Response, DecodesCountersWithoutIdropsAsZero) {
+  // What a daemon from before idrops sends.
+  auto show = DecodeResponse(
+      R"({"ok":true,"interfaces":[{"name":"etherip0","source":"192.0.2.1",)"
+      R"("destination":"192.0.2.2","domain":"","up":true,"running":true,)"
+      R"("mtu":1500,"lladdr":"fe:e1:ba:d0:00:01","counters":{"ipackets":12,)"
+      R"("ibytes":1400,"opackets":10,"obytes":1200,"oerrors":3}}]})");
+  ASSERT_TRUE(show) << show.error().message;
+  ASSERT_EQ(show->interfaces.size(), 1u);
+  EXPECT_EQ(show->interfaces[0].counters,
+            (InterfaceCounterValues{12, 1400, 10, 1200, 3, 0}));
+
+  auto stats = DecodeResponse(
+      R"({"ok":true,"stats":{"ipackets":1,"ibytes":2,"opackets":3,)"
+      R"("obytes":4,"adrops":5,"pdrops":6,"noifdrops":7}})");
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->stats, (GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 0}));
 }
 
 TEST(Response, RefusesMalformedStats) {
@@ -398,6 +440,9 @@ TEST(Response, RefusesMalformedStats) {
     stats.erase(counter);
     ExpectBadResponse(Json{{"ok", true}, {"stats", stats}}.dump(), counter);
   }
+  Json stats = good;
+  stats["idrops"] = "1";
+  ExpectBadResponse(Json{{"ok", true}, {"stats", stats}}.dump(), "idrops");
 }
 
 TEST(LineAssembler, SplitsAStreamIntoLines) {

@@ -31,6 +31,7 @@ TEST(GlobalCounters, ReadReportsEachCounterUnderItsOwnName) {
   counters.adrops.Add(5);
   counters.pdrops.Add(6);
   counters.noifdrops.Add(7);
+  counters.idrops.Add(8);
   const GlobalCounterValues v = counters.Read();
   EXPECT_EQ(v.ipackets, 1u);
   EXPECT_EQ(v.ibytes, 2u);
@@ -39,6 +40,7 @@ TEST(GlobalCounters, ReadReportsEachCounterUnderItsOwnName) {
   EXPECT_EQ(v.adrops, 5u);
   EXPECT_EQ(v.pdrops, 6u);
   EXPECT_EQ(v.noifdrops, 7u);
+  EXPECT_EQ(v.idrops, 8u);
 }
 
 TEST(InterfaceCounters, ReadReportsEachCounterUnderItsOwnName) {
@@ -48,19 +50,23 @@ TEST(InterfaceCounters, ReadReportsEachCounterUnderItsOwnName) {
   counters.opackets.Add(3);
   counters.obytes.Add(4);
   counters.oerrors.Add(5);
+  counters.idrops.Add(6);
   const InterfaceCounterValues v = counters.Read();
   EXPECT_EQ(v.ipackets, 1u);
   EXPECT_EQ(v.ibytes, 2u);
   EXPECT_EQ(v.opackets, 3u);
   EXPECT_EQ(v.obytes, 4u);
   EXPECT_EQ(v.oerrors, 5u);
+  EXPECT_EQ(v.idrops, 6u);
 }
 
 TEST(CounterValues, CompareEveryField) {
   EXPECT_EQ(GlobalCounterValues{}, GlobalCounterValues{});
   EXPECT_NE(GlobalCounterValues{}, (GlobalCounterValues{.noifdrops = 1}));
   EXPECT_NE(GlobalCounterValues{}, (GlobalCounterValues{.ipackets = 1}));
+  EXPECT_NE(GlobalCounterValues{}, (GlobalCounterValues{.idrops = 1}));
   EXPECT_NE(InterfaceCounterValues{}, (InterfaceCounterValues{.oerrors = 1}));
+  EXPECT_NE(InterfaceCounterValues{}, (InterfaceCounterValues{.idrops = 1}));
 }
 
 }  // namespace
