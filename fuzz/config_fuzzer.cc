@@ -37,10 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!spec.has_lladdr) view.settings.lladdr = MacAddress({2, 0, 0, 0, 0, 1});
     views.push_back(view);
   }
-  const std::string rendered = RenderConfig(config->allow, views);
+  const std::string rendered = RenderConfig(config->globals(), views);
   auto again = ParseConfig(rendered, "showconf");
   Check(again.has_value());
-  Check(again->allow == config->allow);
+  Check(again->globals() == config->globals());
   Check(again->interfaces.size() == views.size());
   for (size_t i = 0; i < views.size(); ++i) {
     Check(again->interfaces[i].name == views[i].name);

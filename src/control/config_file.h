@@ -13,10 +13,24 @@
 
 namespace etherip::control {
 
+// The top-level settings of a configuration file (SPEC 6), each off when
+// the file has no line for it.
+struct GlobalSettings {
+  bool allow = false;    // accept received EtherIP packets
+  bool save = false;     // write every accepted change back to the file
+  bool persist = false;  // interfaces are persistent TAP devices
+  friend bool operator==(const GlobalSettings&,
+                         const GlobalSettings&) = default;
+};
+
 struct Config {
   bool allow = false;                     // no `allow` line: off
+  bool save = false;                      // no `save` line: off
+  bool persist = false;                   // no `persist` line: off
   std::vector<InterfaceSpec> interfaces;  // in file order
   std::vector<int> lines;                 // line of each [[interface]] header
+
+  GlobalSettings globals() const { return {allow, save, persist}; }
 };
 
 // `path` only names the file in messages ("PATH:LINE: message"). Checks
@@ -27,7 +41,11 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path);
 // Reads and parses a file; ENOENT when it does not exist.
 Result<Config> LoadConfig(const std::string& path);
 
-// A file that recreates `interfaces` and `allow`, every lladdr included.
-std::string RenderConfig(bool allow, std::span<const InterfaceView> interfaces);
+// A file that recreates `globals` and `interfaces`, every lladdr included,
+// so that a file rewritten from the running state keeps every setting it
+// had. `allow` is always written; `save` and `persist` only when true, so
+// that the file of a daemon using neither reads as before they existed.
+std::string RenderConfig(const GlobalSettings& globals,
+                         std::span<const InterfaceView> interfaces);
 
 }  // namespace etherip::control

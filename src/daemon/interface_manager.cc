@@ -312,6 +312,8 @@ Status InterfaceManager::Replace(const control::Config& config,
     RuntimeOf(table_.Find(name)->id) = Runtime{std::move(tap), false};
   }
   allow_.store(config.allow);
+  save_ = config.save;
+  persist_ = config.persist;
   SyncCarriers();
   SyncSockets();
   Publish();
@@ -341,7 +343,7 @@ Result<std::vector<control::InterfaceView>> InterfaceManager::Show(
 
 std::string InterfaceManager::ShowConf() const {
   auto views = Show(std::nullopt);
-  return control::RenderConfig(allow(), *views);
+  return control::RenderConfig({allow(), save_, persist_}, *views);
 }
 
 void InterfaceManager::Refresh() {

@@ -89,6 +89,10 @@ class InterfaceManager {
   ForwardingLoop& loop_;
   GlobalCounters& counters_;
   std::atomic<bool>& allow_;
+  // The file's `save` and `persist` (SPEC 6), as last loaded: showconf
+  // writes them back. What they make the daemon do is not here.
+  bool save_ = false;
+  bool persist_ = false;
   LinkControl& links_;
   const DomainCatalog& domains_;
   TunnelTable table_;
