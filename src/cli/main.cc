@@ -1,7 +1,11 @@
 // etherip: the control tool of etheripd (SPEC 6). Parses the command line,
 // sends one request over the control socket, prints the answer.
-#include <cstdio>
+#include <unistd.h>
+
+#include <cerrno>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cli/command_line.h"
@@ -10,14 +14,18 @@
 
 namespace {
 
-// Writes all of `text` to `stream`; false when it could not (a full disk,
-// a closed pipe), which a script must see as a failure.
-bool Write(std::FILE* stream, const std::string& text) {
-  if (!text.empty() &&
-      std::fwrite(text.data(), 1, text.size(), stream) != text.size()) {
-    return false;
+// Writes all of `text` to file descriptor `fd` with write(2), straight from
+// the string (no stdio buffer: an answer may be megabytes); false when it
+// could not (a full disk, a closed pipe), which a script must see as a
+// failure.
+bool Write(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    text.remove_prefix(static_cast<size_t>(n));
   }
-  return std::fflush(stream) == 0;
+  return true;
 }
 
 }  // namespace
@@ -28,31 +36,33 @@ int main(int argc, char** argv) {
 
   auto command_line = cli::ParseCommandLine(args);
   if (!command_line) {
-    Write(stderr, cli::FormatUsageError(command_line.error()));
+    Write(STDERR_FILENO, cli::FormatUsageError(command_line.error()));
     return cli::kExitUsage;
   }
   if (command_line->help) {
-    return Write(stdout, cli::Usage()) ? cli::kExitSuccess : cli::kExitFailure;
+    return Write(STDOUT_FILENO, cli::Usage()) ? cli::kExitSuccess
+                                              : cli::kExitFailure;
   }
 
   auto response =
       control::Call(command_line->socket_path, command_line->request);
   if (!response) {
-    Write(stderr, cli::FormatFailure(response.error()));
+    Write(STDERR_FILENO, cli::FormatFailure(response.error()));
     return cli::kExitFailure;
   }
   if (response->error) {
-    Write(stderr, cli::FormatFailure(*response->error, response->subject));
+    Write(STDERR_FILENO,
+          cli::FormatFailure(*response->error, response->subject));
     return cli::kExitFailure;
   }
-  auto output =
-      cli::FormatResponse(command_line->request, *response, command_line->json);
+  auto output = cli::FormatResponse(command_line->request, std::move(*response),
+                                    command_line->json);
   if (!output) {
-    Write(stderr, cli::FormatFailure(output.error()));
+    Write(STDERR_FILENO, cli::FormatFailure(output.error()));
     return cli::kExitFailure;
   }
-  if (!Write(stdout, *output)) {
-    Write(stderr, "etherip: cannot write the output\n");
+  if (!Write(STDOUT_FILENO, *output)) {
+    Write(STDERR_FILENO, "etherip: cannot write the output\n");
     return cli::kExitFailure;
   }
   return cli::kExitSuccess;

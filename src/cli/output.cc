@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <iterator>
+#include <utility>
 
 namespace etherip::cli {
 namespace {
@@ -78,16 +80,18 @@ std::string DumpJson(const nlohmann::json& json) {
 std::string FormatInterfacesText(
     std::span<const control::InterfaceView> interfaces) {
   std::string text;
+  // Formatted in place: with thousands of interfaces, temporaries add up.
+  auto out = std::back_inserter(text);
   for (const control::InterfaceView& view : interfaces) {
     const auto& counters = view.counters;
-    text += fmt::format("{}: flags=<{}> mtu {}\n", view.name, FlagsOf(view),
-                        view.settings.mtu);
-    text += fmt::format("\tlladdr {}\n", view.settings.lladdr.ToString());
-    text += fmt::format("\t{}\n", TunnelLine(view.settings));
-    text += fmt::format("\tRX packets {} bytes {} drops {}\n",
-                        counters.ipackets, counters.ibytes, counters.idrops);
-    text += fmt::format("\tTX packets {} bytes {} errors {}\n",
-                        counters.opackets, counters.obytes, counters.oerrors);
+    fmt::format_to(out, "{}: flags=<{}> mtu {}\n", view.name, FlagsOf(view),
+                   view.settings.mtu);
+    fmt::format_to(out, "\tlladdr {}\n", view.settings.lladdr.ToString());
+    fmt::format_to(out, "\t{}\n", TunnelLine(view.settings));
+    fmt::format_to(out, "\tRX packets {} bytes {} drops {}\n",
+                   counters.ipackets, counters.ibytes, counters.idrops);
+    fmt::format_to(out, "\tTX packets {} bytes {} errors {}\n",
+                   counters.opackets, counters.obytes, counters.oerrors);
   }
   return text;
 }
@@ -101,8 +105,7 @@ std::string FormatStatsText(const GlobalCounterValues& stats) {
 }
 
 Result<std::string> FormatResponse(const control::Request& request,
-                                   const control::Response& response,
-                                   bool json) {
+                                   control::Response response, bool json) {
   switch (request.op) {
     case Op::kShow: {
       if (!json) return FormatInterfacesText(response.interfaces);
@@ -123,7 +126,7 @@ Result<std::string> FormatResponse(const control::Request& request,
       return std::string(*response.allow ? "1\n" : "0\n");
     case Op::kShowconf: {
       if (json) return DumpJson(Json{{"config", response.config}}) + "\n";
-      std::string text = response.config;
+      std::string text = std::move(response.config);
       if (!text.empty() && text.back() != '\n') text += '\n';
       return text;
     }

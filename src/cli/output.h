@@ -35,10 +35,11 @@ std::string FormatStatsText(const GlobalCounterValues& stats);
 // (`show -j`: an array, even for one interface; `stats -j`: one object;
 // `allow -j`: {"allow": true|false}; `showconf -j`: {"config": "TEXT"}).
 // create, destroy, set, reload and setting allow print nothing. EPROTO when
-// the response lacks what the request asked for.
+// the response lacks what the request asked for. Takes the response by
+// value: the showconf text, megabytes with many interfaces, is moved into
+// the output rather than copied.
 Result<std::string> FormatResponse(const control::Request& request,
-                                   const control::Response& response,
-                                   bool json);
+                                   control::Response response, bool json);
 
 // What a refused or failed request prints on stderr:
 // "etherip: SUBJECT: MESSAGE\n", or "etherip: MESSAGE\n" without a subject.

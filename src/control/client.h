@@ -13,9 +13,10 @@ inline constexpr const char* kDefaultSocketPath = "/run/etherip/etheripd.sock";
 inline constexpr std::chrono::milliseconds kDefaultCallTimeout =
     std::chrono::seconds(30);
 
-// Sends one request and reads one response. Errors: ECONNREFUSED/ENOENT
-// when no daemon listens, EACCES when not permitted, ETIMEDOUT, EPROTO.
-// Every message starts with the socket path ("SOCKET: ...").
+// Sends one request (at most kMaxLineBytes) and reads one response (at most
+// kMaxResponseBytes). Errors: ECONNREFUSED/ENOENT when no daemon listens,
+// EACCES when not permitted, ETIMEDOUT, EPROTO. Every message starts with
+// the socket path ("SOCKET: ...").
 Result<Response> Call(const std::string& socket_path, const Request& request,
                       std::chrono::milliseconds timeout = kDefaultCallTimeout);
 
@@ -52,7 +53,7 @@ class Connection {
   int fd_ = -1;
   std::string socket_path_;
   std::chrono::milliseconds timeout_;
-  LineAssembler lines_;
+  LineAssembler lines_{kMaxResponseBytes};
 };
 
 // The error Call reports when connect(2) on `socket_path` fails with errno

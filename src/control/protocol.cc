@@ -39,12 +39,12 @@ std::string Dump(const Json& json) {
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-// Parses one line as JSON. nlohmann reports syntax errors by exception; this
-// is the boundary where they become values.
-Result<Json> ParseLine(std::string_view line, std::string_view what) {
-  if (line.size() > kMaxLineBytes) {
-    return Malformed(
-        fmt::format("{} longer than {} bytes", what, kMaxLineBytes));
+// Parses one line of at most `max_bytes` as JSON. nlohmann reports syntax
+// errors by exception; this is the boundary where they become values.
+Result<Json> ParseLine(std::string_view line, std::string_view what,
+                       size_t max_bytes) {
+  if (line.size() > max_bytes) {
+    return Malformed(fmt::format("{} longer than {} bytes", what, max_bytes));
   }
   try {
     return Json::parse(line);
@@ -333,7 +333,7 @@ std::string EncodeRequest(const Request& request) {
 }
 
 Result<Request> DecodeRequest(std::string_view line) {
-  auto json = ParseLine(line, "request");
+  auto json = ParseLine(line, "request", kMaxLineBytes);
   if (!json) return tl::unexpected(json.error());
   if (!json->is_object()) return Malformed("request is not a JSON object");
 
@@ -436,7 +436,7 @@ std::string EncodeResponse(const Response& response) {
 }
 
 Result<Response> DecodeResponse(std::string_view line) {
-  auto json = ParseLine(line, "response");
+  auto json = ParseLine(line, "response", kMaxResponseBytes);
   if (!json) return tl::unexpected(json.error());
   if (!json->is_object()) return Malformed("response is not a JSON object");
 
@@ -496,6 +496,15 @@ Result<std::optional<std::string>> LineAssembler::Next() {
   if (newline - consumed_ > max_line_bytes_) {
     return Fail(EPROTO,
                 fmt::format("line longer than {} bytes", max_line_bytes_));
+  }
+  if (consumed_ == 0 && newline + 1 == buffer_.size()) {
+    // The buffer is exactly one line, as a response usually is: hand the
+    // buffer over instead of copying what may be many megabytes.
+    std::string line = std::move(buffer_);
+    line.pop_back();
+    buffer_.clear();
+    scanned_ = 0;
+    return std::optional<std::string>(std::move(line));
   }
   std::string line = buffer_.substr(consumed_, newline - consumed_);
   consumed_ = newline + 1;

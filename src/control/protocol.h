@@ -15,8 +15,15 @@
 
 namespace etherip::control {
 
-// Longest request or response line accepted (bytes, newline excluded).
+// Longest request line accepted (bytes, newline excluded). The daemon reads
+// requests from whoever may open its socket: this bounds what one can make
+// it buffer.
 inline constexpr size_t kMaxLineBytes = 1 << 20;
+// Longest response line a client accepts (bytes, newline excluded). A
+// response grows with the number of interfaces (show: about 230 bytes each,
+// 1 MiB at about 4500), so it gets a far larger cap, which only guards the
+// client against a runaway daemon.
+inline constexpr size_t kMaxResponseBytes = size_t{1} << 30;
 
 enum class Op {
   kCreate,
@@ -72,8 +79,9 @@ std::string EncodeRequest(const Request& request);
 // longer than kMaxLineBytes. Never throws.
 Result<Request> DecodeRequest(std::string_view line);
 std::string EncodeResponse(const Response& response);
-// EPROTO for what is not a well-formed response. Fields this version does
-// not know are ignored (a newer daemon may add some). Never throws.
+// EPROTO for what is not a well-formed response, or a line longer than
+// kMaxResponseBytes. Fields this version does not know are ignored (a newer
+// daemon may add some). Never throws.
 Result<Response> DecodeResponse(std::string_view line);
 
 // The JSON objects of SPEC 6, shared by the wire format and `etherip -j`.
@@ -81,9 +89,10 @@ nlohmann::json InterfaceJson(const InterfaceView& view);
 nlohmann::json StatsJson(const GlobalCounterValues& stats);
 
 // Splits a byte stream into lines (the framing of this protocol), for both
-// ends of a connection. Feed bytes as they arrive, then take lines until
-// none is complete. A line longer than kMaxLineBytes is an EPROTO error, and
-// the stream is unusable from then on.
+// ends of a connection: the daemon's reads requests (kMaxLineBytes, the
+// default), a client's reads responses (kMaxResponseBytes). Feed bytes as
+// they arrive, then take lines until none is complete. A line longer than
+// the limit is an EPROTO error, and the stream is unusable from then on.
 class LineAssembler {
  public:
   explicit LineAssembler(size_t max_line_bytes = kMaxLineBytes)

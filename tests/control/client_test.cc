@@ -1,5 +1,6 @@
 #include "control/client.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "control/fake_server.h"
@@ -229,15 +231,65 @@ TEST(Call, ReportsAGarbledAnswer) {
   }
 }
 
-TEST(Call, RefusesAnAnswerOverTheLimit) {
-  FakeServer server([](const std::string&) {
-    return FakeServer::Reply{FakeServer::Reply::kAnswer,
-                             std::string(kMaxLineBytes + 1, ' ') + "{}\n"};
+// `count` interfaces etherip0, etherip1, ... each with its own tunnel.
+std::vector<InterfaceView> ManyInterfaces(int count) {
+  std::vector<InterfaceView> views(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    InterfaceView& view = views[static_cast<size_t>(i)];
+    view.name = "etherip" + std::to_string(i);
+    view.settings.tunnel =
+        *ParseTunnel("2001:db8::1", fmt::format("2001:db8:1::{:x}", i + 1));
+    view.settings.up = true;
+    view.settings.lladdr =
+        MacAddress({0xfe, 0xe1, 0xba, 0xd0, static_cast<uint8_t>(i >> 8),
+                    static_cast<uint8_t>(i)});
+    view.running = true;
+    view.counters = {1, 2, 3, 4, 5, 6};
+  }
+  return views;
+}
+
+TEST(Call, DecodesAnAnswerOverOneMebibyte) {
+  // Requests are capped at kMaxLineBytes; answers are not: show with 10 000
+  // interfaces is several MiB.
+  Response show;
+  show.interfaces = ManyInterfaces(10000);
+  const std::string line = EncodeResponse(show) + "\n";
+  ASSERT_GT(line.size(), 2 * kMaxLineBytes);
+  FakeServer server([&](const std::string&) {
+    return FakeServer::Reply{FakeServer::Reply::kAnswer, line};
   });
-  auto response = Call(server.path(), {.op = Op::kShow}, 5s);
-  ASSERT_FALSE(response);
-  EXPECT_EQ(response.error().code, EPROTO);
-  EXPECT_THAT(response.error().message, HasSubstr("longer than"));
+  auto response = Call(server.path(), {.op = Op::kShow}, 20s);
+  ASSERT_TRUE(response) << response.error().message;
+  EXPECT_EQ(response->interfaces, show.interfaces);
+}
+
+TEST(Call, ReadsAConfigurationOverOneMebibyte) {
+  Response big;
+  big.config = std::string(8 * kMaxLineBytes, 'c');
+  FakeServer server([&](const std::string&) { return Answer(big); });
+  auto response = Call(server.path(), {.op = Op::kShowconf}, 20s);
+  ASSERT_TRUE(response) << response.error().message;
+  EXPECT_EQ(response->config, big.config);
+}
+
+TEST(Call, ReadsTwoLargeAnswersOnOneConnection) {
+  // Each answer arrives in many pieces; the second starts in the buffer
+  // the first one's last piece filled.
+  Response big;
+  big.config = std::string(3 * kMaxLineBytes, 'c');
+  FakeServer server([&](const std::string& line) {
+    Response response = big;
+    response.config += line;
+    return Answer(response);
+  });
+  auto connection = Connection::Open(server.path(), 20s);
+  ASSERT_TRUE(connection) << connection.error().message;
+  for (Op op : {Op::kShowconf, Op::kShow}) {
+    auto response = connection->Call({.op = op});
+    ASSERT_TRUE(response) << response.error().message;
+    EXPECT_EQ(response->config, big.config + EncodeRequest({.op = op}));
+  }
 }
 
 TEST(Call, RefusesToSendARequestOverTheLimit) {
@@ -247,7 +299,18 @@ TEST(Call, RefusesToSendARequestOverTheLimit) {
   auto response = Call(server.path(), huge, kShortTimeout);
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code, EPROTO);
+  EXPECT_EQ(response.error().message,
+            server.path() + ": request longer than 1048576 bytes");
   EXPECT_TRUE(server.requests().empty());
+
+  // One byte less than the limit is sent.
+  Request at_limit{.op = Op::kShow};
+  at_limit.name = std::string(kMaxLineBytes - EncodeRequest(at_limit).size() -
+                                  std::string(R"(,"name":"")").size(),
+                              'x');
+  ASSERT_EQ(EncodeRequest(at_limit).size(), kMaxLineBytes);
+  EXPECT_TRUE(Call(server.path(), at_limit, 5s));
+  EXPECT_EQ(server.requests().size(), 1u);
 }
 
 TEST(Connection, CarriesSeveralRequests) {

@@ -6,10 +6,13 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
 
+#include "cli/output.h"
+#include "control/config_file.h"
 #include "control/fake_server.h"
 #include "control/protocol.h"
 
@@ -153,6 +156,45 @@ TEST(Program, ShowsStatsAllowAndConfiguration) {
   EXPECT_EQ(set.out, "");
   EXPECT_EQ(RunEtherip({"-s", server.path(), "showconf"}).out,
             "allow = true\n");
+}
+
+TEST(Program, PrintsOutputsOverOneMebibyte) {
+  // 10 000 interfaces: every output is several MiB, more than one line of
+  // the request limit.
+  constexpr int kCount = 10000;
+  Response show;
+  for (int i = 0; i < kCount; ++i) {
+    InterfaceView view = Sample();
+    view.name = "etherip" + std::to_string(i);
+    show.interfaces.push_back(view);
+  }
+  Response showconf;
+  showconf.config = RenderConfig(
+      {.allow = true},
+      std::span<const InterfaceView>(show.interfaces.data(), kCount));
+  ASSERT_GT(showconf.config.size(), kMaxLineBytes);
+  FakeServer server([&](const std::string& line) {
+    auto request = DecodeRequest(line);
+    const Response& response =
+        request && request->op == Op::kShowconf ? showconf : show;
+    return FakeServer::Reply{FakeServer::Reply::kAnswer,
+                             EncodeResponse(response) + "\n"};
+  });
+
+  const Outcome text = RunEtherip({"-s", server.path(), "show"});
+  EXPECT_EQ(text.status, 0) << text.err;
+  EXPECT_EQ(text.out, cli::FormatInterfacesText(show.interfaces));
+  EXPECT_EQ(std::count(text.out.begin(), text.out.end(), '\n'), 5 * kCount);
+
+  const Outcome json = RunEtherip({"-s", server.path(), "-j", "show"});
+  EXPECT_EQ(json.status, 0) << json.err;
+  const Json array = Json::parse(json.out);
+  ASSERT_EQ(array.size(), static_cast<size_t>(kCount));
+  EXPECT_EQ(array.back()["name"], "etherip9999");
+
+  const Outcome conf = RunEtherip({"-s", server.path(), "showconf"});
+  EXPECT_EQ(conf.status, 0) << conf.err;
+  EXPECT_EQ(conf.out, showconf.config);
 }
 
 TEST(Program, SendsChanges) {

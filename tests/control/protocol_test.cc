@@ -216,6 +216,20 @@ TEST(Request, RefusesLinesOverTheLimit) {
   EXPECT_TRUE(DecodeRequest(exact));
 }
 
+TEST(Response, AcceptsLinesFarOverTheRequestLimit) {
+  // A response is capped at kMaxResponseBytes, not kMaxLineBytes: show and
+  // showconf grow with the number of interfaces.
+  Response config;
+  config.config = std::string(4 * kMaxLineBytes, 'c');
+  const std::string line = EncodeResponse(config);
+  ASSERT_GT(line.size(), kMaxLineBytes);
+  auto decoded = DecodeResponse(line);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->config, config.config);
+  // The same length as a request is refused.
+  ExpectProtocolError(R"({"op":"show","name":")" + config.config + "\"}");
+}
+
 TEST(Request, SurvivesDeepNesting) {
   std::string deep(100000, '[');
   ExpectProtocolError(deep);
@@ -475,6 +489,26 @@ TEST(LineAssembler, RefusesALineOverTheLimit) {
   LineAssembler complete(8);
   complete.Feed("123456789\nok\n");
   EXPECT_FALSE(complete.Next());
+}
+
+TEST(LineAssembler, HandsOverALineThatFillsTheBuffer) {
+  LineAssembler lines(kMaxResponseBytes);
+  const std::string big(3 * kMaxLineBytes, 'r');
+  lines.Feed(big.substr(0, kMaxLineBytes));
+  EXPECT_EQ(*lines.Next(), std::nullopt);
+  lines.Feed(big.substr(kMaxLineBytes));
+  lines.Feed("\n");
+  auto line = lines.Next();
+  ASSERT_TRUE(line && *line);
+  EXPECT_EQ(**line, big);
+  EXPECT_EQ(lines.pending(), 0u);
+  // The assembler goes on working after it.
+  lines.Feed("next\nthen");
+  EXPECT_EQ(*lines.Next(), "next");
+  EXPECT_EQ(*lines.Next(), std::nullopt);
+  EXPECT_EQ(lines.pending(), 4u);
+  lines.Feed("\n");
+  EXPECT_EQ(*lines.Next(), "then");
 }
 
 TEST(LineAssembler, KeepsItsBufferSmallOverALongStream) {
