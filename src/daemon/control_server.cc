@@ -76,9 +76,8 @@ void ControlServer::CollectPollFds(std::vector<pollfd>& fds) const {
   fds.push_back({fd_, POLLIN, 0});
   for (const auto& connection : connections_) {
     // A client that sends without reading its answers stops being read.
-    const bool backlogged = connection.output.size() > kMaxPendingOutput;
-    short events = connection.closing || backlogged ? 0 : POLLIN;
-    if (!connection.output.empty()) events |= POLLOUT;
+    short events = connection.reading && !connection.backlogged() ? POLLIN : 0;
+    if (connection.unsent() > 0) events |= POLLOUT;
     fds.push_back({connection.fd, events, 0});
   }
 }
@@ -101,44 +100,74 @@ void ControlServer::Accept() {
 
 bool ControlServer::Read(Connection& connection, const Handler& handle) {
   char chunk[16384];
-  for (;;) {
+  // One chunk at a time, answered before the next is read: what stays
+  // unread while backlogged waits in the socket, not in the daemon.
+  while (connection.reading && connection.answering &&
+         !connection.backlogged()) {
     const ssize_t n = recv(connection.fd, chunk, sizeof chunk, 0);
-    if (n == 0) return !connection.output.empty();  // peer done sending
+    if (n == 0) {
+      connection.reading = false;  // peer done sending: answer, then close
+      break;
+    }
     if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) break;
-      return false;
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK;
     }
-    // The deadline moves only when a whole request has been answered, so a
-    // request sent a byte at a time still ends within kIdleTimeout.
     connection.input.Feed({chunk, static_cast<size_t>(n)});
-    for (;;) {
-      auto line = connection.input.Next();
-      if (!line) {
-        // Too long: answer once, then hang up.
-        connection.output +=
-            control::EncodeResponse(control::RefusalResponse(line.error())) +
-            "\n";
-        connection.closing = true;
-        return true;
-      }
-      if (!*line) break;
-      connection.output += handle(**line);
-      connection.output += '\n';
-      connection.deadline = std::chrono::steady_clock::now() + kIdleTimeout;
-    }
+    Answer(connection, handle);
   }
   return true;
 }
 
+void ControlServer::Answer(Connection& connection, const Handler& handle) {
+  while (connection.answering && !connection.backlogged()) {
+    auto line = connection.input.Next();
+    std::string answer;
+    if (!line) {
+      // Too long: answer once, then hang up.
+      answer = control::EncodeResponse(control::RefusalResponse(line.error()));
+      connection.answering = false;
+      connection.reading = false;
+    } else if (!*line) {
+      return;
+    } else {
+      answer = handle(**line);
+      // The deadline moves only when a whole request has been answered, so
+      // a request sent a byte at a time still ends within kIdleTimeout.
+      connection.deadline = std::chrono::steady_clock::now() + kIdleTimeout;
+    }
+    answer += '\n';
+    if (connection.unsent() == 0) {
+      // The usual case, one request at a time: the answer becomes the
+      // output as is, however large, without a copy.
+      connection.output = std::move(answer);
+      connection.sent = 0;
+    } else {
+      connection.output.erase(0, connection.sent);
+      connection.sent = 0;
+      connection.output += answer;
+    }
+  }
+}
+
 bool ControlServer::Write(Connection& connection) {
-  while (!connection.output.empty()) {
-    const ssize_t n = send(connection.fd, connection.output.data(),
-                           connection.output.size(), MSG_NOSIGNAL);
-    if (n < 0) return errno == EAGAIN || errno == EINTR;
-    connection.output.erase(0, static_cast<size_t>(n));
+  while (connection.unsent() > 0) {
+    const ssize_t n =
+        send(connection.fd, connection.output.data() + connection.sent,
+             connection.unsent(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK;
+    }
+    // An offset, not erase(): a response of many megabytes leaves in many
+    // sends, and erasing each sent piece would move the rest every time.
+    connection.sent += static_cast<size_t>(n);
     connection.deadline = std::chrono::steady_clock::now() + kIdleTimeout;
   }
-  return !connection.closing;
+  // All sent: let go of the memory of a large answer.
+  std::string().swap(connection.output);
+  connection.sent = 0;
+  return true;
 }
 
 void ControlServer::Dispatch(std::span<const pollfd> fds,
@@ -153,8 +182,13 @@ void ControlServer::Dispatch(std::span<const pollfd> fds,
     bool alive = true;
     if (revents & (POLLIN | POLLHUP | POLLERR))
       alive = Read(connection, handle);
-    if (alive && !connection.output.empty()) alive = Write(connection);
-    finished[i - 1] = !alive;
+    if (alive && connection.unsent() > 0) alive = Write(connection);
+    // Requests held back while the output was backlogged: the socket will
+    // not report them again.
+    if (alive) Answer(connection, handle);
+    // Done once the peer sent all it will and every answer has left.
+    finished[i - 1] =
+        !alive || (!connection.reading && connection.unsent() == 0);
   }
   for (size_t i = finished.size(); i-- > 0;) {
     if (!finished[i]) continue;

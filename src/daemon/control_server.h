@@ -38,20 +38,36 @@ class ControlServer {
 
   static constexpr auto kIdleTimeout = std::chrono::seconds(10);
   static constexpr size_t kMaxConnections = 64;
+  // While a connection has more than this unsent, no more of its requests
+  // are read or answered: a client that sends without reading its answers
+  // cannot make the daemon buffer without bound. It does not limit one
+  // response, which is sent whole however large (show and showconf grow
+  // with the number of interfaces).
   static constexpr size_t kMaxPendingOutput = 4 << 20;
 
  private:
   struct Connection {
     int fd = -1;
-    control::LineAssembler input;
-    std::string output;
-    bool closing = false;  // close once output is flushed
+    control::LineAssembler input;  // requests: at most kMaxLineBytes each
+    std::string output;            // answers; output[sent..] is unsent
+    size_t sent = 0;
+    bool reading = true;    // false once the peer stopped sending or broke
+                            // the framing: close when all is answered
+    bool answering = true;  // false after a line too long: nothing more is
+                            // answered
     std::chrono::steady_clock::time_point deadline;
+
+    size_t unsent() const { return output.size() - sent; }
+    bool backlogged() const { return unsent() > kMaxPendingOutput; }
   };
   ControlServer(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   void Accept();
-  // False when the connection is finished.
+  // Each returns false when the connection failed and must be closed.
+  // Read receives (while not backlogged) and answers what arrived.
   bool Read(Connection& connection, const Handler& handle);
+  // Answers the complete requests already received, until backlogged.
+  void Answer(Connection& connection, const Handler& handle);
+  // Sends what the socket takes of the unsent output.
   bool Write(Connection& connection);
 
   int fd_;
