@@ -37,10 +37,12 @@ class Message {
     nlattr attribute{};
     attribute.nla_len = static_cast<uint16_t>(NLA_HDRLEN + size);
     attribute.nla_type = type;
-    const size_t at = bytes_.size();
-    bytes_.resize(at + NLA_ALIGN(NLA_HDRLEN + size));
-    std::memcpy(bytes_.data() + at, &attribute, sizeof(attribute));
-    if (size > 0) std::memcpy(bytes_.data() + at + NLA_HDRLEN, data, size);
+    const auto* header = reinterpret_cast<const uint8_t*>(&attribute);
+    const auto* payload = static_cast<const uint8_t*>(data);
+    bytes_.insert(bytes_.end(), header, header + sizeof(attribute));
+    bytes_.insert(bytes_.end(), payload, payload + size);
+    // Padding to the next 4-byte boundary.
+    while (bytes_.size() % NLA_ALIGNTO != 0) bytes_.push_back(0);
     return *this;
   }
   Message& U32(uint16_t type, uint32_t value) {
@@ -196,9 +198,20 @@ TEST(LinkMessageTest, ParsesEveryMessageOfADatagram) {
   EXPECT_EQ(events[1].link.ifindex, 8);
   EXPECT_EQ(events[1].kind, LinkEvent::Kind::kDeleted);
 
+  // A header claiming 2 GiB or more ends the walk (libmnl's
+  // mnl_nlmsg_ok() takes such a length as negative, so as fitting).
+  std::vector<uint8_t> huge;
+  for (const auto& part :
+       {FullNewLink().Bytes(), Message(RTM_NEWLINK, 11).Bytes(0xfffffff0u)}) {
+    huge.insert(huge.end(), part.begin(), part.end());
+  }
+  ParseLinkMessages(huge, events);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].link.ifindex, 7);
+
   // Appends; an empty datagram adds nothing.
   ParseLinkMessages({}, events);
-  EXPECT_EQ(events.size(), 2u);
+  EXPECT_EQ(events.size(), 3u);
 }
 
 }  // namespace

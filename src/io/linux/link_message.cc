@@ -79,7 +79,10 @@ std::optional<LinkEvent> ParseLinkMessage(const nlmsghdr* message) {
   size_t offset = kAttributesOffset;
   while (offset < length) {
     const auto* attribute = reinterpret_cast<const nlattr*>(bytes + offset);
-    if (!mnl_attr_ok(attribute, static_cast<int>(length - offset))) break;
+    // An attribute is at most 64 KiB (nla_len is 16 bits): clamping what
+    // is left to that keeps the int libmnl takes from overflowing.
+    const int left = static_cast<int>(std::min<size_t>(length - offset, 65536));
+    if (!mnl_attr_ok(attribute, left)) break;
     ApplyAttribute(attribute, event.link);
     offset += MNL_ALIGN(attribute->nla_len);
   }
@@ -88,13 +91,23 @@ std::optional<LinkEvent> ParseLinkMessage(const nlmsghdr* message) {
 
 void ParseLinkMessages(std::span<const uint8_t> datagram,
                        std::vector<LinkEvent>& events) {
-  // A datagram is at most a few hundred KiB: its length fits an int.
-  int left = static_cast<int>(std::min<size_t>(datagram.size(), 1 << 30));
-  for (auto* message = reinterpret_cast<const nlmsghdr*>(datagram.data());
-       mnl_nlmsg_ok(message, left); message = mnl_nlmsg_next(message, &left)) {
+  // By offset, not with mnl_nlmsg_ok()/mnl_nlmsg_next(): libmnl compares
+  // (int)nlmsg_len with the bytes left, so a length of 2 GiB or more reads
+  // as negative and passes (found by fuzz/link_message_fuzzer.cc).
+  size_t offset = 0;
+  while (datagram.size() - offset >= sizeof(nlmsghdr)) {
+    const auto* message =
+        reinterpret_cast<const nlmsghdr*>(datagram.data() + offset);
+    const size_t length = message->nlmsg_len;
+    if (length < sizeof(nlmsghdr) || length > datagram.size() - offset) {
+      return;
+    }
     if (auto event = ParseLinkMessage(message)) {
       events.push_back(std::move(*event));
     }
+    // The next message starts 4-byte aligned; past the end means none.
+    offset += MNL_ALIGN(length);
+    if (offset > datagram.size()) return;
   }
 }
 

@@ -47,9 +47,9 @@ struct LinkEvent {
 };
 
 // Parses one rtnetlink message. `message` must be 4-byte aligned (as
-// netlink messages are) and point at nlmsg_len readable bytes (as
-// mnl_nlmsg_ok() guarantees while walking a datagram); nothing beyond them
-// is read, whatever the attributes claim.
+// netlink messages are) and point at nlmsg_len readable bytes (at least a
+// header's worth); nothing beyond them is read, whatever the attributes
+// claim.
 //
 // nullopt for anything that is not a whole-link message: another type,
 // a payload too short for struct ifinfomsg, ifi_index <= 0, or a family
