@@ -3,13 +3,17 @@
 #include "io/linux/link_control.h"
 
 #include <gtest/gtest.h>
+#include <sys/epoll.h>
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "core/mac_address.h"
+#include "core/packet_buffer.h"
 #include "io/linux/linux_tap.h"
 #include "io/linux/netns_enter.h"
+#include "io/linux/unique_fd.h"
 #include "linux_test_support.h"
 
 namespace etherip {
@@ -146,6 +150,151 @@ TEST_F(LinkControlTest, WorksInTheNamespaceItWasOpenedIn) {
   auto host = LinkControl::Open();
   ASSERT_TRUE(host) << host.error().message;
   EXPECT_FALSE(host->IndexOf(name_));
+}
+
+TEST_F(LinkControlTest, SetsGroup) {
+  EXPECT_EQ(netns_.Sysfs(name_, "netdev_group"), "0");
+  auto done = links_->SetGroup(tap_->ifindex(), 4242);
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(netns_.Sysfs(name_, "netdev_group"), "4242");
+}
+
+TEST_F(LinkControlTest, GetsTheLinkAsTheKernelSeesIt) {
+  const MacAddress mac = Mac("fe:e1:ba:d0:00:02");
+  ASSERT_TRUE(links_->SetAddress(tap_->ifindex(), mac));
+  ASSERT_TRUE(links_->SetMtu(tap_->ifindex(), 1420));
+  ASSERT_TRUE(links_->SetGroup(tap_->ifindex(), 9));
+  ASSERT_TRUE(links_->SetUp(tap_->ifindex(), true));
+  auto link = links_->Get(tap_->ifindex());
+  ASSERT_TRUE(link) << link.error().message;
+  EXPECT_EQ(link->ifindex, tap_->ifindex());
+  EXPECT_EQ(link->name, name_);
+  EXPECT_TRUE(link->up);
+  EXPECT_EQ(link->mtu, 1420u);
+  EXPECT_EQ(link->address, mac);
+  EXPECT_EQ(link->group, 9u);
+
+  for (int missing : {999999, 0, -1}) {
+    auto none = links_->Get(missing);
+    ASSERT_FALSE(none) << missing;
+    EXPECT_EQ(none.error().code, ENODEV) << missing;
+    EXPECT_NE(none.error().message.find("ifindex " + std::to_string(missing)),
+              std::string::npos)
+        << none.error().message;
+  }
+}
+
+// Group 0 is every link's default: "delete group 0" would mean "delete
+// everything deletable". Refused before any request.
+TEST_F(LinkControlTest, DeleteGroupRefusesTheDefaultGroup) {
+  auto done = links_->DeleteGroup(0);
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code, EINVAL);
+  EXPECT_NE(done.error().message.find("group 0"), std::string::npos)
+      << done.error().message;
+  EXPECT_EQ(netns_.Sysfs(name_, "ifindex"), std::to_string(tap_->ifindex()));
+}
+
+TEST_F(LinkControlTest, DeleteGroupOfNoLinkIsNoSuchDevice) {
+  auto done = links_->DeleteGroup(31337);
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code, ENODEV);
+  EXPECT_NE(done.error().message.find("group 31337"), std::string::npos)
+      << done.error().message;
+}
+
+// One request deletes every TAP of the group, persistent or not, fds open
+// or not, and nothing outside the group. The open fds are left as after
+// `ip link del` (linux_tap.h): EPOLLERR for ever, EBADFD on read, write and
+// ioctl; closing them is all that is left to do, and the names are free.
+TEST_F(LinkControlTest, DeleteGroupDeletesEveryTapOfTheGroup) {
+  constexpr uint32_t kGroup = 0xe7e1;
+  std::vector<std::string> names = {name_, UniqueName("eipt"),
+                                    UniqueName("eipt")};
+  std::vector<std::unique_ptr<LinuxTap>> taps;
+  taps.push_back(std::move(tap_));
+  {
+    auto inside = NetnsEnter::Enter(netns_.name());
+    ASSERT_TRUE(inside) << inside.error().message;
+    auto second = LinuxTap::Create(names[1]);
+    ASSERT_TRUE(second) << second.error().message;
+    taps.push_back(std::move(*second));
+    auto persistent = LinuxTap::Create(names[2], TapOptions{.persist = true});
+    ASSERT_TRUE(persistent) << persistent.error().message;
+    taps.push_back(std::move(*persistent));
+  }
+  // A persistent TAP whose fd is already closed.
+  const std::string orphan = UniqueName("eipo");
+  ASSERT_EQ(netns_.Ip("tuntap add dev " + orphan + " mode tap"), 0);
+  names.push_back(orphan);
+  // Outside the group: stays.
+  const std::string bystander = UniqueName("eipb");
+  ASSERT_EQ(netns_.Ip("tuntap add dev " + bystander + " mode tap"), 0);
+
+  for (const std::string& name : names) {
+    auto index = links_->IndexOf(name);
+    ASSERT_TRUE(index) << index.error().message;
+    ASSERT_TRUE(links_->SetGroup(*index, kGroup)) << name;
+  }
+  UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
+  ASSERT_TRUE(epoll.valid());
+  for (const auto& tap : taps) {
+    epoll_event watch{};
+    watch.events = EPOLLIN;
+    watch.data.fd = tap->fd();
+    ASSERT_EQ(::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, tap->fd(), &watch), 0);
+  }
+  epoll_event events[8];
+  EXPECT_EQ(::epoll_wait(epoll.get(), events, 8, 0), 0);
+
+  auto done = links_->DeleteGroup(kGroup);
+  ASSERT_TRUE(done) << done.error().message;
+  for (const std::string& name : names) {
+    EXPECT_FALSE(links_->IndexOf(name)) << name << " survived";
+  }
+  EXPECT_TRUE(links_->IndexOf(bystander));
+  EXPECT_TRUE(links_->IndexOf("lo"));
+
+  // Every open fd: EPOLLERR, level-triggered, and EBADFD.
+  ASSERT_EQ(::epoll_wait(epoll.get(), events, 8, 2000), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(events[i].events & EPOLLERR) << std::hex << events[i].events;
+  }
+  EXPECT_EQ(::epoll_wait(epoll.get(), events, 8, 0), 3);
+  std::vector<PacketBuffer> buffers(4);
+  for (const auto& tap : taps) {
+    auto read = tap->ReadFrames(buffers);
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().code, EBADFD) << tap->name();
+    auto persist = tap->SetPersist(false);
+    ASSERT_FALSE(persist);
+    EXPECT_EQ(persist.error().code, EBADFD) << tap->name();
+  }
+  taps.clear();
+
+  // The names are free again.
+  auto inside = NetnsEnter::Enter(netns_.name());
+  ASSERT_TRUE(inside) << inside.error().message;
+  for (const std::string& name : names) {
+    auto again = LinuxTap::Create(name);
+    EXPECT_TRUE(again) << again.error().message;
+  }
+}
+
+// rtnl_group_dellink() checks every link of the group before deleting any:
+// one that cannot be deleted (loopback has no rtnl_link_ops) refuses the
+// whole request and the others stay.
+TEST_F(LinkControlTest, DeleteGroupWithAnUndeletableLinkDeletesNothing) {
+  constexpr uint32_t kGroup = 0xe7e2;
+  ASSERT_TRUE(links_->SetGroup(tap_->ifindex(), kGroup));
+  ASSERT_TRUE(links_->SetGroup(1, kGroup));  // lo
+  auto done = links_->DeleteGroup(kGroup);
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code, EOPNOTSUPP);
+  EXPECT_NE(done.error().message.find("group 59362"), std::string::npos)
+      << done.error().message;
+  EXPECT_EQ(links_->IndexOf(name_), tap_->ifindex());
+  EXPECT_EQ(links_->IndexOf("lo"), 1);
 }
 
 }  // namespace

@@ -3,20 +3,24 @@
 #include "io/linux/linux_tap.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/udp.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -114,8 +118,42 @@ class LinuxTapTest : public ::testing::Test {
     return fd;
   }
 
+  void ExpectFramesFlowBothWays(LinuxTap& device);
+
+  // Create() and Attach() inside the test namespace.
+  Result<std::unique_ptr<LinuxTap>> CreateTap(const std::string& name,
+                                              const TapOptions& options) {
+    auto inside = NetnsEnter::Enter(netns_.name());
+    if (!inside) return tl::unexpected(inside.error());
+    return LinuxTap::Create(name, options);
+  }
+  Result<std::unique_ptr<LinuxTap>> AttachTap(const std::string& name) {
+    auto inside = NetnsEnter::Enter(netns_.name());
+    if (!inside) return tl::unexpected(inside.error());
+    return LinuxTap::Attach(name);
+  }
+  bool LinkExists(const std::string& name) {
+    return netns_.Ip("link show dev " + name + " >/dev/null 2>&1") == 0;
+  }
+
   TestNetns netns_;
   std::string name_ = UniqueName("eipt");
+};
+
+// A persistent TAP outlives its fd: whatever a test does, this deletes the
+// link when the test ends (deleting the namespace would too, but only once
+// nothing holds it).
+class PersistentLinkGuard {
+ public:
+  PersistentLinkGuard(const TestNetns& netns, std::string name)
+      : netns_(netns), name_(std::move(name)) {}
+  ~PersistentLinkGuard() {
+    netns_.Ip("link del dev " + name_ + " >/dev/null 2>&1");
+  }
+
+ private:
+  const TestNetns& netns_;
+  std::string name_;
 };
 
 bool Readable(int fd, int timeout_ms) {
@@ -231,6 +269,11 @@ TEST(LinuxTapNameTest, RefusesInvalidNamesBeforeAnySyscall) {
   auto tap = LinuxTap::Create("eip%d");
   EXPECT_NE(tap.error().message.find("eip%d"), std::string::npos)
       << tap.error().message;
+  for (const char* name : {"eip%d", "", "a/b", "sixteen-bytes-xx"}) {
+    auto attached = LinuxTap::Attach(name);
+    ASSERT_FALSE(attached) << name;
+    EXPECT_EQ(attached.error().code, EINVAL) << name;
+  }
 }
 
 TEST_F(LinuxTapTest, PercentCreatesNothing) {
@@ -242,14 +285,10 @@ TEST_F(LinuxTapTest, PercentCreatesNothing) {
   EXPECT_EQ(netns_.ExecOutput("ls /sys/class/net"), "lo");
 }
 
-TEST_F(LinuxTapTest, FramesFlowBothWays) {
-  auto tap = CreateTap(name_);
-  ASSERT_TRUE(tap) << tap.error().message;
-  LinuxTap& device = **tap;
-  auto links = OpenLinks();
-  ASSERT_TRUE(links) << links.error().message;
-  ASSERT_TRUE(links->SetUp(device.ifindex(), true));
-  ASSERT_TRUE(device.SetCarrier(true));
+// Frames both ways through `device`, which must be up with its carrier on:
+// what the daemon writes the namespace sees on the link, and what the
+// namespace transmits on the link the daemon reads.
+void LinuxTapTest::ExpectFramesFlowBothWays(LinuxTap& device) {
   UniqueFd packet = PacketSocket(device.ifindex());
   ASSERT_TRUE(packet.valid());
 
@@ -286,6 +325,17 @@ TEST_F(LinuxTapTest, FramesFlowBothWays) {
   auto none = device.ReadFrames(buffers);
   ASSERT_TRUE(none) << none.error().message;
   EXPECT_EQ(*none, 0u);
+}
+
+TEST_F(LinuxTapTest, FramesFlowBothWays) {
+  auto tap = CreateTap(name_);
+  ASSERT_TRUE(tap) << tap.error().message;
+  LinuxTap& device = **tap;
+  auto links = OpenLinks();
+  ASSERT_TRUE(links) << links.error().message;
+  ASSERT_TRUE(links->SetUp(device.ifindex(), true));
+  ASSERT_TRUE(device.SetCarrier(true));
+  ExpectFramesFlowBothWays(device);
 }
 
 TEST_F(LinuxTapTest, ReadsABatch) {
@@ -504,6 +554,173 @@ TEST_F(LinuxTapTest, DeletedLinkIsAnErrorNotASpin) {
   auto again = CreateTap(name_);
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_NE((*again)->ifindex(), device.ifindex());
+}
+
+// A persistent TAP survives its object (the daemon's restart) and is
+// opened again by Attach(): same link, same index, frames flow.
+TEST_F(LinuxTapTest, PersistentTapOutlivesTheObjectAndIsAttachedAgain) {
+  PersistentLinkGuard guard(netns_, name_);
+  auto tap = CreateTap(name_, TapOptions{.persist = true});
+  ASSERT_TRUE(tap) << tap.error().message;
+  const int index = (*tap)->ifindex();
+  // IFF_PERSIST (0x800) next to IFF_TAP|IFF_NO_PI|IFF_VNET_HDR.
+  EXPECT_EQ(netns_.Sysfs(name_, "tun_flags"), "0x5802");
+  auto links = OpenLinks();
+  ASSERT_TRUE(links) << links.error().message;
+  ASSERT_TRUE(links->SetMtu(index, 1400));
+  tap->reset();
+  ASSERT_TRUE(LinkExists(name_));
+
+  auto attached = AttachTap(name_);
+  ASSERT_TRUE(attached) << attached.error().message;
+  LinuxTap& device = **attached;
+  EXPECT_EQ(device.name(), name_);
+  EXPECT_EQ(device.ifindex(), index);
+  EXPECT_EQ(netns_.Sysfs(name_, "ifindex"), std::to_string(index));
+  EXPECT_EQ(netns_.Sysfs(name_, "tun_flags"), "0x5802");
+  EXPECT_EQ(netns_.Sysfs(name_, "mtu"), "1400");  // settings kept
+  const unsigned tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+  EXPECT_EQ(device.offloads() & tcp, tcp);
+  ASSERT_NO_FATAL_FAILURE(BringUp(device));
+  ExpectFramesFlowBothWays(device);
+
+  // Reattached, it is still persistent: closing leaves the link again.
+  attached->reset();
+  EXPECT_TRUE(LinkExists(name_));
+}
+
+// Pins down the carrier across detach and attach. The kernel turns the
+// carrier off when the last fd detaches (__tun_detach()) and on again when
+// an fd attaches to the existing TAP (TUNSETIFF), as for a new one; so
+// Attach() turns it off, as Create() does, and the caller turns it on when
+// the interface runs (SPEC 2).
+TEST_F(LinuxTapTest, AttachedTapStartsWithCarrierOffAsANewOne) {
+  PersistentLinkGuard guard(netns_, name_);
+  auto tap = CreateTap(name_, TapOptions{.persist = true});
+  ASSERT_TRUE(tap) << tap.error().message;
+  ASSERT_NO_FATAL_FAILURE(BringUp(**tap));
+  EXPECT_EQ(netns_.Sysfs(name_, "carrier"), "1");
+  tap->reset();
+  EXPECT_EQ(netns_.Sysfs(name_, "carrier"), "0");
+
+  // The kernel alone: a bare TUNSETIFF on the existing TAP turns the
+  // carrier on.
+  {
+    UniqueFd raw;
+    {
+      auto inside = NetnsEnter::Enter(netns_.name());
+      ASSERT_TRUE(inside);
+      raw.reset(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+    }
+    ASSERT_TRUE(raw.valid());
+    struct ifreq request {};
+    std::memcpy(request.ifr_name, name_.data(), name_.size());
+    request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    ASSERT_EQ(::ioctl(raw.get(), TUNSETIFF, &request), 0);
+    EXPECT_EQ(netns_.Sysfs(name_, "carrier"), "1");
+  }
+  EXPECT_EQ(netns_.Sysfs(name_, "carrier"), "0");
+
+  auto attached = AttachTap(name_);
+  ASSERT_TRUE(attached) << attached.error().message;
+  EXPECT_EQ(netns_.Sysfs(name_, "carrier"), "0");
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return netns_.Sysfs(name_, "operstate") == "down"; }));
+  ASSERT_TRUE((*attached)->SetCarrier(true));
+  EXPECT_EQ(netns_.Sysfs(name_, "carrier"), "1");
+}
+
+TEST_F(LinuxTapTest, SetPersistOffThenCloseRemovesTheLink) {
+  PersistentLinkGuard guard(netns_, name_);
+  auto tap = CreateTap(name_, TapOptions{.persist = true});
+  ASSERT_TRUE(tap) << tap.error().message;
+  tap->reset();
+  auto attached = AttachTap(name_);
+  ASSERT_TRUE(attached) << attached.error().message;
+  auto done = (*attached)->SetPersist(false);
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(netns_.Sysfs(name_, "tun_flags"), "0x5002");
+  EXPECT_TRUE(LinkExists(name_));  // still held
+  attached->reset();
+  EXPECT_FALSE(LinkExists(name_));
+
+  // And the other way: a TAP made persistent after its creation stays.
+  auto later = CreateTap(name_);
+  ASSERT_TRUE(later) << later.error().message;
+  ASSERT_TRUE((*later)->SetPersist(true));
+  later->reset();
+  EXPECT_TRUE(LinkExists(name_));
+}
+
+TEST_F(LinuxTapTest, AttachRefusesAMissingLinkAndCreatesNothing) {
+  auto tap = AttachTap(name_);
+  ASSERT_FALSE(tap);
+  EXPECT_EQ(tap.error().code, ENODEV);
+  EXPECT_NE(tap.error().message.find(name_), std::string::npos)
+      << tap.error().message;
+  EXPECT_EQ(netns_.ExecOutput("ls /sys/class/net"), "lo");
+}
+
+TEST_F(LinuxTapTest, AttachRefusesLinksThatAreNotTaps) {
+  const std::string tun = UniqueName("eipu");
+  PersistentLinkGuard guard(netns_, tun);
+  ASSERT_EQ(netns_.Ip("link add " + name_ + " type veth peer name " +
+                      UniqueName("eipp")),
+            0);
+  ASSERT_EQ(netns_.Ip("tuntap add dev " + tun + " mode tun"), 0);
+  for (const std::string& name : {name_, tun, std::string("lo")}) {
+    auto tap = AttachTap(name);
+    ASSERT_FALSE(tap) << name;
+    EXPECT_EQ(tap.error().code, EEXIST) << name;
+    EXPECT_NE(tap.error().message.find("not a TAP"), std::string::npos)
+        << tap.error().message;
+    EXPECT_TRUE(LinkExists(name)) << name;
+  }
+  EXPECT_EQ(netns_.Sysfs(name_, "type"), "1");  // the veth is untouched
+  EXPECT_FALSE(netns_.Sysfs(name_, "tun_flags").has_value());
+}
+
+// A single-queue TAP has one fd at most: one held by its creator (ours or
+// another program's, persistent or not) cannot be attached.
+TEST_F(LinuxTapTest, AttachRefusesATapInUse) {
+  PersistentLinkGuard guard(netns_, name_);
+  for (bool persist : {false, true}) {
+    auto held = CreateTap(name_, TapOptions{.persist = persist});
+    ASSERT_TRUE(held) << held.error().message;
+    auto tap = AttachTap(name_);
+    ASSERT_FALSE(tap) << persist;
+    EXPECT_EQ(tap.error().code, EBUSY) << persist;
+    EXPECT_NE(tap.error().message.find(name_), std::string::npos)
+        << tap.error().message;
+    // The holder is undisturbed.
+    ASSERT_TRUE((*held)->SetCarrier(true));
+    ASSERT_TRUE((*held)->SetPersist(false));
+  }
+}
+
+// A persistent TAP made by `ip tuntap` (no virtio-net header) is attached
+// with the same flags and offloads as one of ours.
+TEST_F(LinuxTapTest, AttachesAPersistentTapMadeByIp) {
+  PersistentLinkGuard guard(netns_, name_);
+  ASSERT_EQ(netns_.Ip("tuntap add dev " + name_ + " mode tap"), 0);
+  auto tap = AttachTap(name_);
+  ASSERT_TRUE(tap) << tap.error().message;
+  EXPECT_EQ(netns_.Sysfs(name_, "tun_flags"), "0x5802");
+  EXPECT_EQ(netns_.Sysfs(name_, "ifindex"), std::to_string((*tap)->ifindex()));
+  ASSERT_NO_FATAL_FAILURE(BringUp(**tap));
+  ExpectFramesFlowBothWays(**tap);
+}
+
+TEST_F(LinuxTapTest, SetPersistAfterTheLinkIsDeletedIsEbadfd) {
+  PersistentLinkGuard guard(netns_, name_);
+  auto tap = CreateTap(name_, TapOptions{.persist = true});
+  ASSERT_TRUE(tap) << tap.error().message;
+  ASSERT_EQ(netns_.Ip("link del dev " + name_), 0);
+  auto done = (*tap)->SetPersist(false);
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code, EBADFD);
+  EXPECT_NE(done.error().message.find(name_), std::string::npos)
+      << done.error().message;
 }
 
 }  // namespace

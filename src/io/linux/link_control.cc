@@ -59,14 +59,6 @@ int ParseAck(const nlmsghdr* message, std::string& detail) {
   return -error->error;
 }
 
-int CollectLinkName(const nlattr* attribute, void* data) {
-  if (mnl_attr_get_type(attribute) == IFLA_IFNAME &&
-      mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) >= 0) {
-    *static_cast<std::string*>(data) = mnl_attr_get_str(attribute);
-  }
-  return MNL_CB_OK;
-}
-
 }  // namespace
 
 void LinkControl::SocketCloser::operator()(mnl_socket* socket) const {
@@ -97,7 +89,7 @@ LinkControl::LinkControl(std::unique_ptr<mnl_socket, SocketCloser> socket,
       request_buffer_(kRequestSize),
       reply_buffer_(kReplySize) {}
 
-Status LinkControl::Transact(nlmsghdr* request, LinkReply* reply,
+Status LinkControl::Transact(nlmsghdr* request, LinkInfo* reply,
                              std::string_view context) {
   request->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
   request->nlmsg_seq = next_sequence_++;
@@ -131,13 +123,10 @@ Status LinkControl::Transact(nlmsghdr* request, LinkReply* reply,
         return tl::unexpected(std::move(failure));
       }
       if (message->nlmsg_type == NLMSG_DONE) return {};
-      if (message->nlmsg_type == RTM_NEWLINK && reply != nullptr &&
-          message->nlmsg_len >= mnl_nlmsg_size(sizeof(ifinfomsg))) {
-        const auto* link =
-            static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(message));
-        reply->index = link->ifi_index;
-        mnl_attr_parse(message, sizeof(ifinfomsg), CollectLinkName,
-                       &reply->name);
+      if (message->nlmsg_type == RTM_NEWLINK && reply != nullptr) {
+        if (auto event = ParseLinkMessage(message)) {
+          *reply = std::move(event->link);
+        }
       }
     }
   }
@@ -184,39 +173,81 @@ Status LinkControl::SetUp(int ifindex, bool up) {
                     [](nlmsghdr*) {});
 }
 
-Result<int> LinkControl::IndexOf(std::string_view name) {
-  if (auto valid = ValidateInterfaceName(name); !valid) {
-    return Fail(EINVAL, fmt::format("{}: {}", name, valid.error().message));
+Status LinkControl::SetGroup(int ifindex, uint32_t group) {
+  return ChangeLink(
+      ifindex, 0, 0, fmt::format("set group {}", group),
+      [&](nlmsghdr* request) { mnl_attr_put_u32(request, IFLA_GROUP, group); });
+}
+
+Status LinkControl::DeleteGroup(uint32_t group) {
+  const std::string context = fmt::format("group {}: delete links", group);
+  // The kernel refuses group 0 itself (EPERM), but a kernel that did not
+  // would delete every deletable link of the namespace: never send it.
+  if (group == 0) {
+    return Fail(EINVAL,
+                fmt::format("{}: the default group of every link", context));
   }
   nlmsghdr* request = mnl_nlmsg_put_header(request_buffer_.data());
-  request->nlmsg_type = RTM_GETLINK;
+  request->nlmsg_type = RTM_DELLINK;
   auto* link = static_cast<ifinfomsg*>(
       mnl_nlmsg_put_extra_header(request, sizeof(ifinfomsg)));
   link->ifi_family = AF_UNSPEC;
-  const std::string terminated(name);
-  mnl_attr_put_strz(request, IFLA_IFNAME, terminated.c_str());
-  // Only the index is wanted: skip the statistics to keep the reply small.
-  mnl_attr_put_u32(request, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-  LinkReply reply;
-  if (auto done = Transact(request, &reply, name); !done) {
-    return tl::unexpected(std::move(done.error()));
-  }
-  if (reply.index <= 0) {
-    return Fail(EPROTO, fmt::format("{}: rtnetlink: no link in reply", name));
-  }
-  return reply.index;
+  link->ifi_index = 0;  // no index and no name: IFLA_GROUP selects
+  mnl_attr_put_u32(request, IFLA_GROUP, group);
+  return Transact(request, nullptr, context);
 }
 
-std::string LinkControl::Describe(int ifindex) {
+Status LinkControl::GetLink(int ifindex, std::string_view name, LinkInfo& reply,
+                            std::string_view context) {
   nlmsghdr* request = mnl_nlmsg_put_header(request_buffer_.data());
   request->nlmsg_type = RTM_GETLINK;
   auto* link = static_cast<ifinfomsg*>(
       mnl_nlmsg_put_extra_header(request, sizeof(ifinfomsg)));
   link->ifi_family = AF_UNSPEC;
   link->ifi_index = ifindex;
+  if (ifindex == 0) {
+    const std::string terminated(name);
+    mnl_attr_put_strz(request, IFLA_IFNAME, terminated.c_str());
+  }
+  // Statistics are not wanted: skip them to keep the reply small.
   mnl_attr_put_u32(request, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-  LinkReply reply;
-  if (Transact(request, &reply, "") && !reply.name.empty()) return reply.name;
+  if (auto done = Transact(request, &reply, context); !done) return done;
+  if (reply.ifindex <= 0) {
+    return Fail(EPROTO,
+                fmt::format("{}: rtnetlink: no link in reply", context));
+  }
+  return {};
+}
+
+Result<int> LinkControl::IndexOf(std::string_view name) {
+  if (auto valid = ValidateInterfaceName(name); !valid) {
+    return Fail(EINVAL, fmt::format("{}: {}", name, valid.error().message));
+  }
+  LinkInfo reply;
+  if (auto done = GetLink(0, name, reply, name); !done) {
+    return tl::unexpected(std::move(done.error()));
+  }
+  return reply.ifindex;
+}
+
+Result<LinkInfo> LinkControl::Get(int ifindex) {
+  const std::string context = fmt::format("ifindex {}", ifindex);
+  // ifindex 0 would ask by name, and there is none.
+  if (ifindex <= 0) {
+    return Fail(ENODEV, fmt::format("{}: no such device", context));
+  }
+  LinkInfo reply;
+  if (auto done = GetLink(ifindex, "", reply, context); !done) {
+    return tl::unexpected(std::move(done.error()));
+  }
+  return reply;
+}
+
+std::string LinkControl::Describe(int ifindex) {
+  LinkInfo reply;
+  if (ifindex > 0 && GetLink(ifindex, "", reply, "") && !reply.name.empty()) {
+    return reply.name;
+  }
   return fmt::format("ifindex {}", ifindex);
 }
 

@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "core/mac_address.h"
+#include "io/linux/link_message.h"
 
 struct mnl_socket;
 struct nlmsghdr;
@@ -44,20 +45,34 @@ class LinkControl {
   Status SetAddress(int ifindex, const MacAddress& address);
   // Administrative state: IFF_UP set or cleared, other flags untouched.
   Status SetUp(int ifindex, bool up);
+  // IFLA_GROUP: the link's group (0 is the default group every link starts
+  // in). Groups let DeleteGroup() remove many links in one request.
+  Status SetGroup(int ifindex, uint32_t group);
+  // Deletes every link of `group` in this namespace in one request: a
+  // RTM_DELLINK with ifi_index 0 and IFLA_GROUP, which the kernel serves
+  // with rtnl_group_dellink(): one unregister_netdevice_many() for the
+  // whole batch, so the unregister waits (synchronize_net(), RCU barriers)
+  // are paid once instead of once per link. TAPs qualify (their
+  // rtnl_link_ops "tun" gets the default dellink); a TAP whose fd is still
+  // open is detached from it as by `ip link del` (see linux_tap.h: EPOLLERR,
+  // EBADFD), persistent or not. Every link of the group goes, whoever made
+  // it: use a group nobody else uses.
+  // Errors: EINVAL for group 0 (every link's default group: it would mean
+  // "delete everything"; refused before any request); ENODEV when no link
+  // is in the group; EOPNOTSUPP when one of them cannot be deleted (e.g.
+  // loopback or a physical device), and then none is deleted.
+  Status DeleteGroup(uint32_t group);
   // The index of link `name`: ENODEV "NAME: no such device" when there is
   // none, EINVAL for a name that is not a valid interface name.
   Result<int> IndexOf(std::string_view name);
+  // The link's current settings (as LinkMonitor reports them): ENODEV
+  // "ifindex N: no such device" when there is none.
+  Result<LinkInfo> Get(int ifindex);
 
  private:
   struct SocketCloser {
     void operator()(mnl_socket* socket) const;
   };
-  // What a RTM_GETLINK reply says about the link.
-  struct LinkReply {
-    int index = 0;
-    std::string name;
-  };
-
   LinkControl(std::unique_ptr<mnl_socket, SocketCloser> socket,
               uint32_t port_id);
 
@@ -67,10 +82,13 @@ class LinkControl {
   Status ChangeLink(int ifindex, unsigned flags, unsigned change,
                     std::string_view what, Fill fill);
   // Sends `request` (NLM_F_ACK is added) and reads until its ack. A link
-  // message in the reply is stored in `reply` when non-null. On a refusal:
+  // message in the reply is stored in `reply` when non-null (its ifindex
+  // stays 0 when there was none). On a refusal:
   // Error{kernel errno, "CONTEXT: reason (extended ack)"}.
-  Status Transact(nlmsghdr* request, LinkReply* reply,
-                  std::string_view context);
+  Status Transact(nlmsghdr* request, LinkInfo* reply, std::string_view context);
+  // RTM_GETLINK for `ifindex` (or for `name` when ifindex is 0).
+  Status GetLink(int ifindex, std::string_view name, LinkInfo& reply,
+                 std::string_view context);
   // "NAME" of link `ifindex` for messages, or "ifindex N" when it cannot be
   // found.
   std::string Describe(int ifindex);

@@ -70,9 +70,86 @@ std::string LinuxTap::OffloadNames() const {
   return names;
 }
 
-namespace {}  // namespace
+namespace {
 
-Result<std::unique_ptr<LinuxTap>> LinuxTap::Create(std::string_view name) {
+// Every TAP of ours: Ethernet frames (IFF_TAP), no 4-byte
+// packet-information prefix (IFF_NO_PI), a virtio-net header before every
+// frame, both ways (IFF_VNET_HDR: the offloads).
+constexpr unsigned kTapFlags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+
+// /dev/net/tun, non-blocking: reads and writes never block the event loop.
+Result<UniqueFd> OpenTunFile(const std::string& context) {
+  UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) {
+    return FailSystem(errno, fmt::format("{}: open /dev/net/tun", context));
+  }
+  return fd;
+}
+
+// TUNSETIFF for link `name` (a valid interface name, so without '%': the
+// kernel keeps it as given) with `flags`: 0, or the kernel's errno for the
+// caller to translate.
+int SetInterface(int fd, std::string_view name, unsigned flags) {
+  struct ifreq request;
+  std::memset(&request, 0, sizeof(request));
+  // Fits: ValidateInterfaceName allows at most IFNAMSIZ - 1 bytes, and the
+  // memset above leaves the terminating NUL.
+  std::memcpy(request.ifr_name, name.data(), name.size());
+  // ifr_flags is a short; IFF_TUN_EXCL is bit 15.
+  request.ifr_flags = static_cast<short>(flags);
+  return ::ioctl(fd, TUNSETIFF, &request) == 0 ? 0 : errno;
+}
+
+// The virtio-net header both ways, then the offloads; returns what the
+// kernel granted.
+Result<unsigned> SetUpOffloads(int fd, const std::string& context) {
+  int header_size = static_cast<int>(VirtioNetHeader::kSize);
+  int little_endian = 1;
+  if (::ioctl(fd, TUNSETVNETHDRSZ, &header_size) != 0 ||
+      ::ioctl(fd, TUNSETVNETLE, &little_endian) != 0) {
+    return FailSystem(errno, fmt::format("{}: virtio-net header", context));
+  }
+  return NegotiateOffloads(fd, context);
+}
+
+// A TAP gets its carrier on when it is made and whenever an fd attaches
+// to it; an interface is not running until it has a tunnel (SPEC 2).
+Status CarrierOff(int fd, std::string_view context) {
+  int carrier = 0;
+  if (::ioctl(fd, TUNSETCARRIER, &carrier) != 0) {
+    return FailSystem(errno, fmt::format("{}: carrier off", context));
+  }
+  return {};
+}
+
+Status SetPersistFlag(int fd, bool on, std::string_view context) {
+  if (::ioctl(fd, TUNSETPERSIST, on ? 1ul : 0ul) != 0) {
+    return FailSystem(
+        errno, fmt::format("{}: persist {}", context, on ? "on" : "off"));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LinuxTap>> LinuxTap::Make(UniqueFd fd,
+                                                 std::string_view name,
+                                                 unsigned offloads,
+                                                 const std::string& context) {
+  // if_nametoindex() asks through a socket of the calling thread's
+  // namespace, the one the device was just created or attached in (a tun
+  // file looks names up in the namespace it was opened in).
+  const std::string terminated(name);
+  const unsigned index = ::if_nametoindex(terminated.c_str());
+  if (index == 0) {
+    return FailSystem(errno, fmt::format("{}: interface index", context));
+  }
+  return std::unique_ptr<LinuxTap>(new LinuxTap(
+      std::move(fd), terminated, static_cast<int>(index), offloads));
+}
+
+Result<std::unique_ptr<LinuxTap>> LinuxTap::Create(std::string_view name,
+                                                   const TapOptions& options) {
   // Before any system call: an invalid name, and '%' in particular (the
   // kernel would pick "etherip%d" -> "etherip0" and we would hold a device
   // under a name nobody asked for).
@@ -80,63 +157,87 @@ Result<std::unique_ptr<LinuxTap>> LinuxTap::Create(std::string_view name) {
     return Fail(EINVAL, fmt::format("{}: {}", name, valid.error().message));
   }
   const std::string context = fmt::format("{}: create tap", name);
+  auto fd = OpenTunFile(context);
+  if (!fd) return tl::unexpected(std::move(fd.error()));
 
-  // O_NONBLOCK: reads and writes never block the event loop.
-  UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
-  if (!fd.valid()) {
-    return FailSystem(errno, fmt::format("{}: open /dev/net/tun", context));
-  }
-
-  struct ifreq request;
-  std::memset(&request, 0, sizeof(request));
-  // Fits: ValidateInterfaceName allows at most IFNAMSIZ - 1 bytes, and the
-  // memset above leaves the terminating NUL.
-  std::memcpy(request.ifr_name, name.data(), name.size());
-  // IFF_TAP: Ethernet frames. IFF_NO_PI: no 4-byte packet-information
-  // prefix. IFF_TUN_EXCL: fail with EBUSY when a link of that name exists,
-  // instead of attaching to an existing (persistent) TAP owned by someone
-  // else.
-  // ifr_flags is a short; IFF_TUN_EXCL is bit 15.
-  // IFF_VNET_HDR: a virtio-net header before every frame, both ways (the
-  // offloads).
-  request.ifr_flags =
-      static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL | IFF_VNET_HDR);
-  if (::ioctl(fd.get(), TUNSETIFF, &request) != 0) {
-    const int error = errno;
+  // IFF_TUN_EXCL: fail with EBUSY when a link of that name exists, instead
+  // of attaching to an existing (persistent) TAP owned by someone else.
+  if (const int error = SetInterface(fd->get(), name, kTapFlags | IFF_TUN_EXCL);
+      error != 0) {
     if (error == EBUSY || error == EEXIST) {
       return Fail(EEXIST,
                   fmt::format("{}: an interface of that name exists", context));
     }
     return FailSystem(error, fmt::format("{}: TUNSETIFF", context));
   }
-  // Not TUNSETPERSIST: the link disappears when the fd is closed.
-
-  int header_size = static_cast<int>(VirtioNetHeader::kSize);
-  int little_endian = 1;
-  if (::ioctl(fd.get(), TUNSETVNETHDRSZ, &header_size) != 0 ||
-      ::ioctl(fd.get(), TUNSETVNETLE, &little_endian) != 0) {
-    return FailSystem(errno, fmt::format("{}: virtio-net header", context));
-  }
-  auto offloads = NegotiateOffloads(fd.get(), context);
+  auto offloads = SetUpOffloads(fd->get(), context);
   if (!offloads) return tl::unexpected(std::move(offloads.error()));
 
-  // A new TAP starts with its carrier on; an interface is not running until
-  // it has a tunnel (SPEC 2).
-  int carrier = 0;
-  if (::ioctl(fd.get(), TUNSETCARRIER, &carrier) != 0) {
-    return FailSystem(errno, fmt::format("{}: carrier off", context));
+  if (auto done = CarrierOff(fd->get(), context); !done) {
+    return tl::unexpected(std::move(done.error()));
   }
+  auto tap = Make(std::move(*fd), name, *offloads, context);
+  if (!tap) return tap;
+  // Last: until here, a failure closes the fd and the link goes with it.
+  if (options.persist) {
+    if (auto done = SetPersistFlag((*tap)->fd(), true, context); !done) {
+      return tl::unexpected(std::move(done.error()));
+    }
+  }
+  return tap;
+}
 
-  // The kernel keeps the name we asked for (no '%'). if_nametoindex() asks
-  // through a socket of the calling thread's namespace, the one the device
-  // was just created in.
-  const unsigned index = ::if_nametoindex(request.ifr_name);
-  if (index == 0) {
-    return FailSystem(errno, fmt::format("{}: interface index", context));
+Result<std::unique_ptr<LinuxTap>> LinuxTap::Attach(std::string_view name) {
+  if (auto valid = ValidateInterfaceName(name); !valid) {
+    return Fail(EINVAL, fmt::format("{}: {}", name, valid.error().message));
   }
-  return std::unique_ptr<LinuxTap>(
-      new LinuxTap(std::move(fd), std::string(request.ifr_name),
-                   static_cast<int>(index), *offloads));
+  const std::string context = fmt::format("{}: attach tap", name);
+  // TUNSETIFF without IFF_TUN_EXCL creates the TAP when the name is free:
+  // check first, so that a missing link normally costs no link created and
+  // removed again (which others would see come and go).
+  const std::string terminated(name);
+  if (::if_nametoindex(terminated.c_str()) == 0) {
+    return FailSystem(errno, context);  // ENODEV: "no such device"
+  }
+  auto fd = OpenTunFile(context);
+  if (!fd) return tl::unexpected(std::move(fd.error()));
+  if (const int error = SetInterface(fd->get(), name, kTapFlags); error != 0) {
+    // The kernel's EINVAL: the link is not a TAP (tun_set_iff() compares
+    // the device's netdev_ops), or its multi-queue flag differs from ours.
+    if (error == EINVAL) {
+      return Fail(EEXIST,
+                  fmt::format("{}: an interface of that name exists and is "
+                              "not a TAP",
+                              context));
+    }
+    // tun_attach(): a single-queue TAP has one fd at most.
+    if (error == EBUSY) {
+      return Fail(EBUSY, fmt::format("{}: in use", context));
+    }
+    return FailSystem(error, fmt::format("{}: TUNSETIFF", context));
+  }
+  // The link went away between the check and TUNSETIFF and the kernel made
+  // a new TAP: not persistent (so it goes when `fd` is closed on return)
+  // and not what was asked for.
+  struct ifreq current;
+  std::memset(&current, 0, sizeof(current));
+  if (::ioctl(fd->get(), TUNGETIFF, &current) != 0) {
+    return FailSystem(errno, fmt::format("{}: TUNGETIFF", context));
+  }
+  if ((current.ifr_flags & IFF_PERSIST) == 0) {
+    return FailSystem(ENODEV, context);
+  }
+  auto offloads = SetUpOffloads(fd->get(), context);
+  if (!offloads) return tl::unexpected(std::move(offloads.error()));
+  // Attaching turned the carrier on (tun_attach()), whatever it was.
+  if (auto done = CarrierOff(fd->get(), context); !done) {
+    return tl::unexpected(std::move(done.error()));
+  }
+  return Make(std::move(*fd), name, *offloads, context);
+}
+
+Status LinuxTap::SetPersist(bool on) {
+  return SetPersistFlag(fd_.get(), on, name_);
 }
 
 Status LinuxTap::SetCarrier(bool on) {

@@ -2,10 +2,14 @@
 // the FrameDevice the daemon reads frames to send from and writes received
 // frames to.
 //
-// The device lives exactly as long as this object: it is not made
-// persistent, so closing the fd removes the link. It is created in the
-// network namespace of the calling thread (wrap Create() in a NetnsEnter to
-// put it elsewhere).
+// By default the device lives exactly as long as this object: it is not
+// made persistent, so closing the fd removes the link. A persistent TAP
+// (TapOptions::persist, or SetPersist(true)) outlives the object: the link
+// stays, without carrier, until it is deleted (`ip link del`,
+// LinkControl::DeleteGroup) or a later owner turns persistence off and
+// closes its fd; Attach() opens it again, e.g. after a daemon restart. It is
+// created in the network namespace of the calling thread (wrap Create() and
+// Attach() in a NetnsEnter to work elsewhere).
 //
 // Offloads (wireguard-go's tun/offload_linux.go is the model): the TAP is
 // opened with IFF_VNET_HDR and offers the kernel checksum offload, TSO for
@@ -50,6 +54,11 @@
 
 namespace etherip {
 
+struct TapOptions {
+  // TUNSETPERSIST: the link outlives this object's fd (see above).
+  bool persist = false;
+};
+
 class LinuxTap : public FrameDevice {
  public:
   // Creates TAP device `name` (Ethernet frames, no packet-information
@@ -60,8 +69,30 @@ class LinuxTap : public FrameDevice {
   // is refused with EINVAL before any system call; '%' in particular would
   // make the kernel choose a name for us. Other errors carry the errno of
   // the failing call (EPERM without CAP_NET_ADMIN, ENOENT without
-  // /dev/net/tun, ...).
-  static Result<std::unique_ptr<LinuxTap>> Create(std::string_view name);
+  // /dev/net/tun, ...). With `options.persist`, the TAP is made persistent
+  // last, so a failed Create() never leaves a link behind.
+  static Result<std::unique_ptr<LinuxTap>> Create(
+      std::string_view name, const TapOptions& options = {});
+
+  // Opens the existing persistent TAP `name` (one that no fd holds, e.g.
+  // left by an earlier daemon) with the same flags and offload setup as
+  // Create(), and its carrier off as Create() leaves it (the kernel turns
+  // the carrier off when a TAP's last fd closes and on when one attaches;
+  // the caller turns it on when the interface runs). It stays persistent
+  // (SetPersist(false) before closing to remove it) and keeps its MTU,
+  // address, group and up/down state: the caller sets what it wants.
+  // Errors:
+  //   EINVAL  an invalid name (before any system call);
+  //   ENODEV  "NAME: attach tap: no such device": no link of that name;
+  //   EEXIST  "NAME: attach tap: an interface of that name exists and is
+  //           not a TAP": a veth, a TUN, loopback, ... (the kernel also
+  //           refuses a multi-queue TAP this way);
+  //   EBUSY   "NAME: attach tap: in use": another fd holds the TAP (a
+  //           running daemon, or a TAP that is not persistent).
+  // Never creates a link: when the name disappears between the check and
+  // the attach, the TAP the kernel makes instead is closed (so removed)
+  // and the answer is ENODEV.
+  static Result<std::unique_ptr<LinuxTap>> Attach(std::string_view name);
 
   // TUNSETOFFLOAD flags (TUN_F_*) the kernel granted.
   unsigned offloads() const { return offloads_; }
@@ -82,6 +113,11 @@ class LinuxTap : public FrameDevice {
   // While it is off the stack does not transmit on the link, so nothing
   // arrives for ReadFrames().
   Status SetCarrier(bool on);
+
+  // TUNSETPERSIST: whether the link outlives this object (see above). To
+  // remove a persistent TAP: SetPersist(false), then destroy the object.
+  // EBADFD once the link was deleted.
+  Status SetPersist(bool on);
 
   // Reads frames until none is ready (EAGAIN) or the batch is full; 0 when
   // none is ready. A super-frame fills as many buffers as it has segments;
@@ -106,6 +142,14 @@ class LinuxTap : public FrameDevice {
 
  private:
   LinuxTap(UniqueFd fd, std::string name, int ifindex, unsigned offloads);
+
+  // Wraps a TAP fd that is set up (TUNSETIFF, virtio-net header, offloads
+  // `offloads`), with the index of link `name` in the calling thread's
+  // namespace.
+  static Result<std::unique_ptr<LinuxTap>> Make(UniqueFd fd,
+                                                std::string_view name,
+                                                unsigned offloads,
+                                                const std::string& context);
 
   // Reads one frame and its header into `buffer`; 0 when none is ready.
   Result<size_t> ReadOne(PacketBuffer& buffer, VirtioNetHeader& header);
