@@ -1,5 +1,7 @@
 // Everything the forwarding path reads: the forwarding table plus the
-// devices and sockets it forwards between. The Forwarder only reads it.
+// devices and sockets it forwards between. The forwarding loop owns its
+// plane and changes it in place, between batches, on its own thread; the
+// Forwarder only reads it.
 #pragma once
 
 #include <memory>
