@@ -20,7 +20,7 @@ class NoDomains : public DomainCatalog {
 struct Fixture {
   GlobalCounters counters;
   TunnelTable table{[] { return MacAddress({0x02, 0, 0, 0, 0, 1}); }};
-  std::shared_ptr<const ForwardingTable> snapshot;
+  ForwardingTable snapshot;
   Fixture() {
     NoDomains domains;
     std::vector<InterfaceOption> v4 = {SetTunnel{"192.0.2.1", "192.0.2.2"}};
@@ -48,10 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     OuterPacket outer{*IpAddress::Parse("2001:db8::2"),
                       *IpAddress::Parse("2001:db8::1"), input};
     verdict =
-        DecideReceive(*fixture.snapshot, allow, 0, outer, fixture.counters);
+        DecideReceive(fixture.snapshot, allow, 0, outer, fixture.counters);
   } else {
     verdict =
-        DecideReceiveIpv4(*fixture.snapshot, allow, 0, input, fixture.counters);
+        DecideReceiveIpv4(fixture.snapshot, allow, 0, input, fixture.counters);
   }
   const auto after = fixture.counters.Read();
   // Exactly one counter moved by one packet.

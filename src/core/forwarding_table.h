@@ -1,6 +1,7 @@
-// The forwarding snapshot: an immutable view of the tunnel table that the
-// forwarding path reads without locks. The control plane builds a new one on
-// every change and publishes it; packets in flight keep the old one alive.
+// The forwarding table: the tunnel table as the forwarding path reads it,
+// by interface id (send) and by tunnel key (receive). Built in bulk, then
+// changed one interface at a time (Upsert, Erase) in O(1) amortised, by the
+// one thread that reads it (the forwarding loop), between batches.
 #pragma once
 
 #include <algorithm>
@@ -51,10 +52,26 @@ struct Endpoint {
 
 class ForwardingTable {
  public:
-  // Entries may come in any order; ids must be distinct. The counters
-  // outlive the table through `owners`.
+  ForwardingTable() = default;
+  // Entries may come in any order; ids and tunnel keys must be distinct.
+  // owners[i] keeps entries[i].counters alive as long as the table has it.
   ForwardingTable(std::vector<ForwardingEntry> entries,
                   std::vector<std::shared_ptr<InterfaceCounters>> owners);
+
+  // Adds the interface entry.id, or replaces the entry with that id (and
+  // reindexes its tunnel key if it changed). entry.counters is set to
+  // counters.get(), which the table keeps alive. A tunnel key that another
+  // entry has is taken over: that entry is then found by id only until it
+  // is upserted or erased (a change set that swaps two tunnels passes
+  // through this state). Returns the counters the table held for the id
+  // before (null if none), so that the caller chooses when they are
+  // released. O(1) amortised.
+  std::shared_ptr<InterfaceCounters> Upsert(
+      ForwardingEntry entry, std::shared_ptr<InterfaceCounters> counters);
+  // Removes the interface `id`, if there; the last entry moves into its
+  // slot (entries() order changes). Returns the counters the table held for
+  // it (null if none), as Upsert does. O(1) amortised.
+  std::shared_ptr<InterfaceCounters> Erase(InterfaceId id);
 
   // The interface whose tunnel is (domain, local -> remote), or null.
   const ForwardingEntry* FindByTunnel(DomainId domain, const IpAddress& local,
@@ -75,16 +92,27 @@ class ForwardingTable {
     if (id >= slot_of_id_.size() || slot_of_id_[id] == kNoSlot) return nullptr;
     return &entries_[slot_of_id_[id]];
   }
+  // In no particular order.
   const std::vector<ForwardingEntry>& entries() const { return entries_; }
   // Distinct (family, domain) pairs of the tunnels, in a stable order.
   std::vector<Endpoint> Endpoints() const;
 
  private:
   static constexpr uint32_t kNoSlot = UINT32_MAX;
-  std::vector<ForwardingEntry> entries_;
-  std::vector<uint32_t> slot_of_id_;
+  static ForwardingKey KeyOf(const ForwardingEntry& entry) {
+    return MakeForwardingKey(entry.domain, entry.tunnel.source,
+                             entry.tunnel.destination);
+  }
+  // Makes the index send entries_[slot]'s tunnel key to `slot` (taking the
+  // key over from another entry if one has it).
+  void Index(uint32_t slot);
+  // Removes entries_[slot]'s tunnel key from the index if it names `slot`.
+  void Unindex(uint32_t slot);
+
+  std::vector<ForwardingEntry> entries_;                    // dense
+  std::vector<std::shared_ptr<InterfaceCounters>> owners_;  // by slot
+  std::vector<uint32_t> slot_of_id_;  // kNoSlot: no such interface
   TunnelIndex index_;
-  std::vector<std::shared_ptr<InterfaceCounters>> owners_;
 };
 
 }  // namespace etherip

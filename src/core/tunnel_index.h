@@ -1,5 +1,6 @@
-// The receive-side index of a forwarding snapshot: tunnel key -> interface,
-// built once per snapshot, then read-only.
+// The receive-side index of the forwarding table: tunnel key -> interface.
+// Built in bulk, then changed one key at a time (Insert, Update, Erase) by
+// the one thread that also reads it.
 //
 // Why not absl::flat_hash_map (which the control plane uses): a receive
 // lookup with keys spread over 100 000 tunnels is bound by cache misses, and
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <span>
+#include <utility>
 
 #include "core/counters.h"
 
@@ -57,6 +59,27 @@ class TunnelIndex {
   TunnelIndex() = default;
   // Keys must be distinct.
   explicit TunnelIndex(std::span<const Item> items);
+  // A moved-from index is empty.
+  TunnelIndex(TunnelIndex&& other) noexcept { *this = std::move(other); }
+  TunnelIndex& operator=(TunnelIndex&& other) noexcept {
+    buckets_ = std::move(other.buckets_);
+    mask_ = std::exchange(other.mask_, 0);
+    size_ = std::exchange(other.size_, 0);
+    return *this;
+  }
+
+  // Adds item.key, which must not be present. Amortised O(1): the buckets
+  // double (one rehash) when the load would pass 1/2, the load factor the
+  // bulk constructor builds with.
+  void Insert(const Item& item);
+  // Points item.key, which is present, at item's slot and counters; false
+  // (and no change) when the key is not there.
+  bool Update(const Item& item);
+  // Removes `key`; false when it was not there. Linear probing with
+  // backward-shift deletion: the entries after it in its cluster move up,
+  // so no tombstones lengthen later probes. The buckets halve (one rehash)
+  // when the load falls under 1/8; the last erase frees them.
+  bool Erase(const ForwardingKey& key);
 
   static uint64_t Hash(const ForwardingKey& key) {
     uint64_t w[5];
@@ -78,6 +101,7 @@ class TunnelIndex {
     }
   }
   size_t capacity() const { return buckets_ ? mask_ + 1 : 0; }
+  size_t size() const { return size_; }
 
  private:
   static constexpr uint64_t kSeed = 0x589965cc75374cc3ull;
@@ -88,11 +112,20 @@ class TunnelIndex {
            static_cast<uint64_t>(product >> 64);
   }
 
+  // Buckets for `items` keys at a load of at most 1/2.
+  static uint64_t CapacityFor(size_t items);
+  // Moves every key into `capacity` (a power of two) new, empty buckets.
+  void Rehash(uint64_t capacity);
+  // Places a key known to be absent, without growing.
+  void Place(const Bucket& bucket);
+  Bucket* FindBucket(const ForwardingKey& key);
+
   struct FreeBuckets {
     void operator()(Bucket* buckets) const;
   };
   std::unique_ptr<Bucket[], FreeBuckets> buckets_;
   uint64_t mask_ = 0;
+  size_t size_ = 0;
 };
 
 }  // namespace etherip

@@ -289,26 +289,28 @@ bool TunnelTable::IsRunning(const InterfaceState& state,
           domains.Exists(state.settings.domain));
 }
 
-std::shared_ptr<const ForwardingTable> TunnelTable::BuildForwardingTable()
-    const {
+ForwardingEntry TunnelTable::EntryOf(const InterfaceState& state) const {
+  ForwardingEntry entry;
+  entry.id = state.id;
+  auto domain = domain_ids_.find(state.settings.domain);
+  entry.domain = domain == domain_ids_.end() ? 0 : domain->second;
+  entry.has_tunnel = state.settings.tunnel.has_value();
+  if (entry.has_tunnel) entry.tunnel = *state.settings.tunnel;
+  entry.up = state.settings.up;
+  entry.counters = state.counters.get();
+  return entry;
+}
+
+ForwardingTable TunnelTable::BuildForwardingTable() const {
   std::vector<ForwardingEntry> entries;
   std::vector<std::shared_ptr<InterfaceCounters>> owners;
   entries.reserve(by_name_.size());
   owners.reserve(by_name_.size());
   for (const auto& [name, state] : by_name_) {
-    ForwardingEntry entry;
-    entry.id = state.id;
-    auto domain = domain_ids_.find(state.settings.domain);
-    entry.domain = domain == domain_ids_.end() ? 0 : domain->second;
-    entry.has_tunnel = state.settings.tunnel.has_value();
-    if (entry.has_tunnel) entry.tunnel = *state.settings.tunnel;
-    entry.up = state.settings.up;
-    entry.counters = state.counters.get();
-    entries.push_back(entry);
+    entries.push_back(EntryOf(state));
     owners.push_back(state.counters);
   }
-  return std::make_shared<const ForwardingTable>(std::move(entries),
-                                                 std::move(owners));
+  return ForwardingTable(std::move(entries), std::move(owners));
 }
 
 DomainId TunnelTable::DomainIdOf(std::string_view name) {

@@ -103,8 +103,11 @@ class TunnelTable {
   static bool IsRunning(const InterfaceState& state,
                         const DomainCatalog& domains);
 
-  // The snapshot the forwarding path reads.
-  std::shared_ptr<const ForwardingTable> BuildForwardingTable() const;
+  // The forwarding path's view of one interface (its domain id interned by
+  // the commit that set it).
+  ForwardingEntry EntryOf(const InterfaceState& state) const;
+  // The forwarding table of every interface, built whole.
+  ForwardingTable BuildForwardingTable() const;
   // Interned domain ids: stable while the table lives.
   DomainId DomainIdOf(std::string_view name);
   std::string_view DomainName(DomainId id) const;

@@ -1,7 +1,9 @@
 // The forwarding thread: an epoll loop over the TAP devices and outer
-// sockets of the current data plane. It never waits on the control plane:
-// the control thread publishes a new immutable snapshot on every change and
-// the loop adopts it between batches.
+// sockets of its data plane. It never waits on the control plane: the
+// control thread hands over what changed (PlaneChanges) and the loop applies
+// it to its own plane between batches, touching only what changed (the
+// table entry, the device or socket, its epoll registration): a change
+// costs O(1) in the number of tunnels.
 //
 // Back-pressure: when a socket has no room (EAGAIN), the forwarder holds
 // the rest of its batch; the loop then watches that socket for EPOLLOUT
@@ -17,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,18 +29,36 @@
 
 namespace etherip {
 
-// One pollable source of the data plane.
-struct PollSource {
-  enum class Kind : uint8_t { kDevice, kSocket };
-  int fd = -1;
-  Kind kind = Kind::kDevice;
-  InterfaceId interface = 0;  // kDevice
-  Endpoint endpoint{};        // kSocket
-};
+// What changed in the data plane since the last PlaneChanges, as the
+// control thread hands it to the forwarding loop. Applied in this order:
+// erased interfaces, upserted interfaces, erased sockets, upserted sockets,
+// domain names; so an id that is erased and upserted in one change set is
+// a new interface in place of the old one.
+struct PlaneChanges {
+  // An interface as it is now: added, or replacing the one with its id.
+  struct Interface {
+    ForwardingEntry entry;  // entry.counters is taken from `counters`
+    std::shared_ptr<InterfaceCounters> counters;
+    std::shared_ptr<FrameDevice> device;  // null: none (nothing to poll)
+    int fd = -1;                          // the device's, to poll
+  };
+  // The socket of an endpoint: added, or replacing the one there.
+  struct Socket {
+    Endpoint endpoint;
+    std::shared_ptr<OuterSocket> socket;
+    int fd = -1;  // the socket's, to poll
+  };
+  std::vector<InterfaceId> erased_interfaces;
+  std::vector<Interface> interfaces;
+  std::vector<Endpoint> erased_sockets;
+  std::vector<Socket> sockets;
+  // Every domain name, indexed by DomainId (for messages); unset: unchanged.
+  std::optional<std::vector<std::string>> domain_names;
 
-struct PublishedPlane {
-  DataPlane plane;
-  std::vector<PollSource> sources;
+  bool empty() const {
+    return erased_interfaces.empty() && interfaces.empty() &&
+           erased_sockets.empty() && sockets.empty() && !domain_names;
+  }
 };
 
 class ForwardingLoop {
@@ -53,10 +74,19 @@ class ForwardingLoop {
   Status Start();
   void Stop();
 
-  // Hands over a new snapshot and waits until the loop has adopted it, so
-  // that the caller may rely on the old one being released (a destroyed
-  // TAP's fd closed) when this returns.
-  void Publish(std::shared_ptr<const PublishedPlane> plane);
+  // Hands the changes to the loop and waits until it has applied them and
+  // released what they removed (a destroyed TAP's fd is closed when this
+  // returns). A loop that is not running applies them on the calling
+  // thread. Each change costs O(1) in the number of interfaces: the table
+  // entry, the device or socket and its epoll registration.
+  //
+  // A send held for lack of room then goes on in the changed plane: held
+  // frames of an interface that is gone (or whose id is now another
+  // interface's) are dropped; if their socket is gone they fail to send
+  // (oerrors, SPEC 4); if it was replaced, the new one is waited for.
+  // Upserting an interface whose device the loop stopped polling after a
+  // failure (Failures) polls it again.
+  void Apply(PlaneChanges changes);
 
   // Sources the loop stopped polling because they failed: devices (e.g.
   // their link was deleted behind the daemon's back) and sockets.
@@ -69,21 +99,58 @@ class ForwardingLoop {
   Failures TakeFailures();
 
  private:
+  // How epoll knows a source: its epoll_event data (stable while the source
+  // is in the plane, whatever else changes).
+  using Token = uint64_t;
+  // Where the loop stands with a source's fd.
+  enum class Polled : uint8_t {
+    kNo,      // not registered: none, or it failed (reported)
+    kYes,     // registered
+    kParked,  // a device, deregistered until a held send is gone
+  };
+  struct DevicePoll {
+    int fd = -1;
+    Polled polled = Polled::kNo;
+  };
+  struct SocketPoll {
+    Endpoint endpoint;
+    int fd = -1;
+    Polled polled = Polled::kNo;
+  };
+
+  // What a change removed (devices, sockets, counters), kept until the
+  // change is complete and then dropped before Apply returns.
+  using Released = std::vector<std::shared_ptr<const void>>;
+
   void Run();
+  // Applies what was handed over (loop thread).
   void Adopt();
-  void Rearm(const PublishedPlane& plane);
-  void ReportFailure(const PollSource& source);
-  // Handles readiness of current_->sources[index].
-  void Serve(size_t index, uint32_t events);
-  // epoll_ctl for current_->sources[index].
-  void Watch(size_t index, uint32_t events, int op);
+  // Applies one change set to plane_ and epoll; what it removes goes to
+  // `released`.
+  void ApplyNow(PlaneChanges& changes, Released& released);
+  void EraseInterface(InterfaceId id, Released& released);
+  void UpsertInterface(PlaneChanges::Interface& change, Released& released);
+  void EraseSocket(Endpoint endpoint, Released& released);
+  void UpsertSocket(PlaneChanges::Socket& change, Released& released);
+  // After a change: what is held goes on in the changed plane.
+  void SettleHeld();
+  void ReportFailure(Token token);
+  // Handles readiness of the source `token`.
+  void Serve(Token token, uint32_t events);
+  // epoll_ctl for one source (nothing before Start).
+  void Watch(Token token, int fd, uint32_t events, int op);
+  SocketPoll* SocketPollOf(Endpoint endpoint);
   // Watches the socket a held send waits for.
   void WaitForRoom();
+  // Stops watching the waited-for socket for EPOLLOUT.
+  void StopWaiting();
   // Sends what is held; once all is gone, watches parked devices again.
   void ResumeSending();
-  // Whether current_->sources[index] is a device holding frames its fd
-  // does not announce (the rest of a super-frame).
-  bool HoldsFrames(size_t index) const;
+  // Nothing is held any more: watch parked devices again.
+  void Unblocked();
+  // Whether device `id` holds frames its fd does not announce (the rest of
+  // a super-frame).
+  bool HoldsFrames(InterfaceId id) const;
   int WaitTimeout() const;
 
   using Clock = std::chrono::steady_clock;
@@ -91,25 +158,28 @@ class ForwardingLoop {
   const std::atomic<bool>& allow_;
   Forwarder forwarder_;
   int epoll_ = -1;
-  int wake_event_ = -1;     // the control thread publishes or stops
+  int wake_event_ = -1;     // the control thread hands over or stops
   int failure_event_ = -1;  // the loop reports failed devices
 
   std::mutex mutex_;
   std::condition_variable adopted_;
-  std::shared_ptr<const PublishedPlane> pending_;
+  std::vector<PlaneChanges> pending_;
   uint64_t published_generation_ = 0;
   uint64_t adopted_generation_ = 0;
   bool stopping_ = false;
   Failures failures_;
 
-  std::shared_ptr<const PublishedPlane> current_;  // loop thread only
+  // The loop thread's while it runs; the caller's of Apply otherwise.
+  DataPlane plane_;
+  std::vector<DevicePoll> device_polls_;  // by InterfaceId
+  std::vector<SocketPoll> socket_polls_;  // one per plane_.sockets entry
   // Loop thread only: back-pressure and busy polling.
-  std::vector<size_t> parked_;  // devices not watched meanwhile
+  std::vector<InterfaceId> parked_;  // devices not watched meanwhile
   // Devices holding frames their fd does not announce (the rest of a
   // super-frame): served again on the next turn without waiting.
-  std::vector<size_t> holding_;
-  std::vector<size_t> serving_;           // holding_ of the turn being served
-  std::optional<size_t> waiting_socket_;  // watched for EPOLLOUT
+  std::vector<InterfaceId> holding_;
+  std::vector<InterfaceId> serving_;        // holding_ of the turn served
+  std::optional<Endpoint> waiting_socket_;  // watched for EPOLLOUT
   const std::chrono::microseconds busy_poll_;
   Clock::time_point last_traffic_{};
   std::thread thread_;

@@ -174,31 +174,44 @@ void InterfaceManager::SyncCarriers() {
   }
 }
 
-void InterfaceManager::Publish() {
-  auto published = std::make_shared<PublishedPlane>();
-  DataPlane& plane = published->plane;
-  plane.table = table_.BuildForwardingTable();
-  plane.devices.resize(runtime_.size());
-  for (InterfaceId id = 0; id < runtime_.size(); ++id) {
-    if (!runtime_[id].tap) continue;
-    plane.devices[id] = runtime_[id].tap;
-    PollSource source;
-    source.fd = runtime_[id].tap->fd();
-    source.kind = PollSource::Kind::kDevice;
-    source.interface = id;
-    published->sources.push_back(source);
+void InterfaceManager::Stage(PlaneChanges& changes, InterfaceId id,
+                             const InterfaceState* now) {
+  if (now == nullptr) {
+    changes.erased_interfaces.push_back(id);
+    return;
+  }
+  const Runtime& runtime = RuntimeOf(id);
+  changes.interfaces.push_back(
+      {table_.EntryOf(*now), now->counters, runtime.tap,
+       runtime.tap != nullptr ? runtime.tap->fd() : -1});
+}
+
+void InterfaceManager::Publish(PlaneChanges changes) {
+  // Sockets are few (one per family and domain): compare them all.
+  for (auto it = published_sockets_.begin(); it != published_sockets_.end();) {
+    if (sockets_.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    changes.erased_sockets.push_back(
+        Endpoint{it->first.first, table_.DomainIdOf(it->first.second)});
+    it = published_sockets_.erase(it);
   }
   for (const auto& [key, slot] : sockets_) {
-    const Endpoint endpoint{key.first, table_.DomainIdOf(key.second)};
-    plane.sockets.emplace_back(endpoint, slot.socket);
-    PollSource source;
-    source.fd = slot.socket->fd();
-    source.kind = PollSource::Kind::kSocket;
-    source.endpoint = endpoint;
-    published->sources.push_back(source);
+    auto& published = published_sockets_[key];
+    if (published == slot.socket) continue;
+    published = slot.socket;
+    changes.sockets.push_back(
+        {Endpoint{key.first, table_.DomainIdOf(key.second)}, slot.socket,
+         slot.socket->fd()});
   }
-  plane.domain_names = table_.domain_names();
-  loop_.Publish(std::move(published));
+  // Domain names are interned, never removed: a new one grows the list.
+  if (table_.domain_names().size() != published_domains_) {
+    published_domains_ = table_.domain_names().size();
+    changes.domain_names = table_.domain_names();
+  }
+  if (changes.empty()) return;
+  loop_.Apply(std::move(changes));
 }
 
 Status InterfaceManager::Create(std::string_view name,
@@ -212,7 +225,9 @@ Status InterfaceManager::Create(std::string_view name,
   RuntimeOf(state.id) = Runtime{std::move(*tap), false};
   SyncCarriers();
   SyncSockets();
-  Publish();
+  PlaneChanges changes;
+  Stage(changes, state.id, &state);
+  Publish(std::move(changes));
   spdlog::info("{}: created: {}", name, Describe(*settings));
   return {};
 }
@@ -233,7 +248,9 @@ Status InterfaceManager::Set(std::string_view name,
   table_.CommitSet(name, *settings);
   SyncCarriers();
   SyncSockets();
-  Publish();
+  PlaneChanges changes;
+  Stage(changes, state.id, &state);
+  Publish(std::move(changes));
   spdlog::info("{}: changed: {}", name, Describe(*settings));
   return {};
 }
@@ -244,20 +261,31 @@ Status InterfaceManager::Destroy(std::string_view name) {
   table_.CommitDestroy(name);
   RuntimeOf(id) = Runtime{};
   SyncSockets();
-  // Publish waits for the forwarding loop to drop the old snapshot, so the
+  // Publish waits for the forwarding loop to drop the interface, so the
   // TAP's fd is closed (and its link gone) when this returns.
-  Publish();
+  PlaneChanges changes;
+  Stage(changes, id, nullptr);
+  Publish(std::move(changes));
   spdlog::info("{}: destroyed", name);
   return {};
 }
 
 void InterfaceManager::DestroyAll() {
+  // One change for all of them: the loop drops every interface and socket
+  // at once.
   std::vector<std::string> names;
   for (const InterfaceState* state : table_.List())
     names.push_back(state->name);
-  for (const auto& name : names) (void)Destroy(name);
+  PlaneChanges changes;
+  for (const auto& name : names) {
+    const InterfaceId id = table_.Find(name)->id;
+    table_.CommitDestroy(name);
+    RuntimeOf(id) = Runtime{};
+    Stage(changes, id, nullptr);
+  }
   sockets_.clear();
-  Publish();
+  Publish(std::move(changes));
+  for (const auto& name : names) spdlog::info("{}: destroyed", name);
 }
 
 Status InterfaceManager::Replace(const control::Config& config,
@@ -316,7 +344,15 @@ Status InterfaceManager::Replace(const control::Config& config,
   persist_ = config.persist;
   SyncCarriers();
   SyncSockets();
-  Publish();
+  PlaneChanges changes;
+  for (InterfaceId id : destroyed) Stage(changes, id, nullptr);
+  for (const auto* list : {&plan->create, &plan->change}) {
+    for (const auto& [name, settings] : *list) {
+      const InterfaceState* state = table_.Find(name);
+      Stage(changes, state->id, state);
+    }
+  }
+  Publish(std::move(changes));
   spdlog::info("reloaded {}: {} created, {} changed, {} destroyed, allow {}",
                path, plan->create.size(), plan->change.size(),
                plan->destroy.size(), config.allow ? 1 : 0);

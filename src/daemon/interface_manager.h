@@ -2,8 +2,8 @@
 // tunnel table, the TAP device of each interface, the outer sockets of each
 // (family, domain), the allow switch. Each request is validated against the
 // state it would produce (TunnelTable::Prepare*), then its I/O is done (TAP,
-// netlink, sockets; undone if any step fails), then it is committed and a
-// new snapshot is published to the forwarding loop.
+// netlink, sockets; undone if any step fails), then it is committed and
+// what changed (only that) is published to the forwarding loop.
 #pragma once
 
 #include <atomic>
@@ -83,7 +83,12 @@ class InterfaceManager {
   // set changed.
   bool SyncSockets();
   void SyncCarriers();
-  void Publish();
+  // Adds interface `id` to `changes` as the forwarding loop needs it: as
+  // `now` is (its entry, counters and TAP), or gone when `now` is null.
+  void Stage(PlaneChanges& changes, InterfaceId id, const InterfaceState* now);
+  // Hands `changes` to the forwarding loop, with the sockets opened,
+  // replaced or closed and the domains named since the last Publish.
+  void Publish(PlaneChanges changes = {});
   Runtime& RuntimeOf(InterfaceId id);
 
   ForwardingLoop& loop_;
@@ -98,6 +103,10 @@ class InterfaceManager {
   TunnelTable table_;
   std::vector<Runtime> runtime_;  // by InterfaceId
   std::map<SocketKey, SocketSlot> sockets_;
+  // What the forwarding loop has: sockets_ and domain names as of the last
+  // Publish.
+  std::map<SocketKey, std::shared_ptr<LinuxRawSocket>> published_sockets_;
+  size_t published_domains_ = 0;
 };
 
 // (dev, inode) of /run/netns/NAME, or of the daemon's own namespace for "".

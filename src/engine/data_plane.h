@@ -1,5 +1,7 @@
-// Everything the forwarding path reads, published as one immutable snapshot:
-// the forwarding table plus the devices and sockets it forwards between.
+// Everything the forwarding path reads: the forwarding table plus the
+// devices and sockets it forwards between. The forwarding loop owns its
+// plane and changes it in place, between batches, on its own thread; the
+// Forwarder only reads it.
 #pragma once
 
 #include <memory>
@@ -15,9 +17,10 @@
 namespace etherip {
 
 struct DataPlane {
-  std::shared_ptr<const ForwardingTable> table;
+  ForwardingTable table;
   // Indexed by InterfaceId; null where there is none.
   std::vector<std::shared_ptr<FrameDevice>> devices;
+  // One per (family, domain), in no particular order.
   std::vector<std::pair<Endpoint, std::shared_ptr<OuterSocket>>> sockets;
   // Indexed by DomainId, for messages.
   std::vector<std::string> domain_names;

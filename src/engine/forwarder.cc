@@ -24,7 +24,7 @@ PumpResult Forwarder::PumpDevice(const DataPlane& plane, InterfaceId id) {
   }
   result.packets = *read;
   if (const size_t unsendable = device->TakeUnsendable(); unsendable > 0) {
-    if (const ForwardingEntry* entry = plane.table->FindById(id)) {
+    if (const ForwardingEntry* entry = plane.table.FindById(id)) {
       entry->counters->oerrors.Add(unsendable);
     }
   }
@@ -33,8 +33,7 @@ PumpResult Forwarder::PumpDevice(const DataPlane& plane, InterfaceId id) {
   size_t ready = 0;
   const ForwardingEntry* entry = nullptr;
   for (size_t i = 0; i < *read; ++i) {
-    const SendVerdict verdict =
-        DecideSend(*plane.table, id, device_buffers_[i]);
+    const SendVerdict verdict = DecideSend(plane.table, id, device_buffers_[i]);
     if (verdict.interface == nullptr) continue;
     entry = verdict.interface;
     outbound_[ready++] =
@@ -84,7 +83,7 @@ bool Forwarder::ResumeSend(const DataPlane& plane) {
   if (!held_) return true;
   const Held held = *held_;
   held_.reset();
-  const ForwardingEntry* entry = plane.table->FindById(held.interface);
+  const ForwardingEntry* entry = plane.table.FindById(held.interface);
   // The interface is gone (or its id now names another one): drop.
   if (entry == nullptr || entry->counters != held.counters) return true;
   if (!entry->has_tunnel) {
@@ -118,7 +117,7 @@ PumpResult Forwarder::PumpSocket(const DataPlane& plane, Endpoint endpoint,
     outer_[i] = OuterPacket{addresses_[i].source, addresses_[i].destination,
                             std::as_const(socket_buffers_[i]).data()};
   }
-  DecideReceiveBatch(*plane.table, allow, endpoint.domain, {outer_.data(), n},
+  DecideReceiveBatch(plane.table, allow, endpoint.domain, {outer_.data(), n},
                      verdicts_, counters_);
   size_t deliveries = 0;
   for (size_t i = 0; i < n; ++i) {

@@ -189,7 +189,7 @@ inline std::vector<EntryView> ViewOf(const ForwardingTable& table) {
 }
 
 inline std::vector<EntryView> SnapshotOf(const TunnelTable& table) {
-  return ViewOf(*table.BuildForwardingTable());
+  return ViewOf(table.BuildForwardingTable());
 }
 
 }  // namespace testing_support

@@ -43,7 +43,7 @@ struct Host {
 
   FakeDomains domains{};
   TunnelTable table{SequentialMacs()};
-  std::shared_ptr<const ForwardingTable> snapshot;
+  ForwardingTable snapshot;
   GlobalCounters counters;
 };
 
@@ -103,9 +103,9 @@ TEST(ReceiveBatch, Ipv4BatchDecidesAndCountsAsSinglePackets) {
     std::vector<ReceiveVerdict> singles, verdicts(packets.size());
     for (const auto& packet : packets) {
       singles.push_back(
-          DecideReceiveIpv4(*one.snapshot, allow, 0, packet, one.counters));
+          DecideReceiveIpv4(one.snapshot, allow, 0, packet, one.counters));
     }
-    DecideReceiveBatch(*batch.snapshot, allow, 0, received, verdicts,
+    DecideReceiveBatch(batch.snapshot, allow, 0, received, verdicts,
                        batch.counters);
     for (size_t i = 0; i < packets.size(); ++i) {
       ExpectSameVerdict(singles[i], verdicts[i], i);
@@ -138,9 +138,9 @@ TEST(ReceiveBatch, Ipv6BatchDecidesAndCountsAsSinglePackets) {
   std::vector<ReceiveVerdict> singles, verdicts(packets.size());
   for (const auto& packet : packets) {
     singles.push_back(
-        DecideReceive(*one.snapshot, true, 0, packet, one.counters));
+        DecideReceive(one.snapshot, true, 0, packet, one.counters));
   }
-  DecideReceiveBatch(*batch.snapshot, true, 0, packets, verdicts,
+  DecideReceiveBatch(batch.snapshot, true, 0, packets, verdicts,
                      batch.counters);
   for (size_t i = 0; i < packets.size(); ++i) {
     ExpectSameVerdict(singles[i], verdicts[i], i);
@@ -151,7 +151,7 @@ TEST(ReceiveBatch, Ipv6BatchDecidesAndCountsAsSinglePackets) {
 
 TEST(ReceiveBatch, EmptyBatchCountsNothing) {
   Host host;
-  DecideReceiveBatch(*host.snapshot, true, 0, {}, {}, host.counters);
+  DecideReceiveBatch(host.snapshot, true, 0, {}, {}, host.counters);
   EXPECT_EQ(host.counters.Read(), GlobalCounterValues{});
 }
 

@@ -53,20 +53,20 @@ class ReceiveDecisionTest : public ::testing::Test {
                          std::string_view destination,
                          const std::vector<uint8_t>& payload,
                          bool allow = true) {
-    return DecideReceive(*snapshot_, allow, domain,
+    return DecideReceive(snapshot_, allow, domain,
                          OuterPacket{Ip(source), Ip(destination), payload},
                          counters_);
   }
   ReceiveVerdict ReceiveIpv4(DomainId domain,
                              const std::vector<uint8_t>& packet,
                              bool allow = true) {
-    return DecideReceiveIpv4(*snapshot_, allow, domain, packet, counters_);
+    return DecideReceiveIpv4(snapshot_, allow, domain, packet, counters_);
   }
 
   FakeDomains domains_{"blue"};
   TunnelTable table_{SequentialMacs()};
   DomainId blue_ = 0;
-  std::shared_ptr<const ForwardingTable> snapshot_;
+  ForwardingTable snapshot_;
   GlobalCounters counters_;
   const std::vector<uint8_t> frame_ = MakeFrame(60, 1);
   const std::vector<uint8_t> payload_ = EtherIpPayload(frame_);
@@ -227,9 +227,9 @@ TEST_F(ReceiveDecisionTest, Ipv6PacketInAnotherDomainIsNoifdrops) {
       "only",
       Options({"tunnel", "2001:db8::1", "2001:db8::2", "domain", "red"}),
       domains));
-  auto snapshot = table.BuildForwardingTable();
+  const ForwardingTable snapshot = table.BuildForwardingTable();
   const ReceiveVerdict verdict = DecideReceive(
-      *snapshot, true, 0,
+      snapshot, true, 0,
       OuterPacket{Ip("2001:db8::2"), Ip("2001:db8::1"), payload_}, counters_);
   EXPECT_EQ(verdict.drop, ReceiveDrop::kNoInterface);
   EXPECT_EQ(counters_.Read(), (GlobalCounterValues{.noifdrops = 1}));

@@ -44,7 +44,7 @@ class SendDecisionTest : public ::testing::Test {
 
   FakeDomains domains_{"blue"};
   TunnelTable table_{SequentialMacs()};
-  std::shared_ptr<const ForwardingTable> snapshot_;
+  ForwardingTable snapshot_;
   GlobalCounters counters_;
   PacketBuffer packet_;
   const std::vector<uint8_t> frame_ = MakeFrame(60, 3);
@@ -57,7 +57,7 @@ std::vector<uint8_t> Encapsulated(const std::vector<uint8_t>& frame) {
 TEST_F(SendDecisionTest, PrependsTheEtherIpHeaderInPlace) {
   Load(frame_);
   const uint8_t* frame_start = packet_.data().data();
-  const SendVerdict verdict = DecideSend(*snapshot_, Id("v4"), packet_);
+  const SendVerdict verdict = DecideSend(snapshot_, Id("v4"), packet_);
   ASSERT_NE(verdict.interface, nullptr);
   EXPECT_EQ(Bytes(), Encapsulated(frame_));
   EXPECT_EQ(packet_.data().data() + 2, frame_start);  // no copy
@@ -66,7 +66,7 @@ TEST_F(SendDecisionTest, PrependsTheEtherIpHeaderInPlace) {
 
 TEST_F(SendDecisionTest, NamesTheTunnelAndDomainToSendThrough) {
   Load(frame_);
-  const SendVerdict verdict = DecideSend(*snapshot_, Id("v6blue"), packet_);
+  const SendVerdict verdict = DecideSend(snapshot_, Id("v6blue"), packet_);
   ASSERT_NE(verdict.interface, nullptr);
   EXPECT_EQ(verdict.interface->id, Id("v6blue"));
   EXPECT_EQ(verdict.interface->tunnel,
@@ -77,7 +77,7 @@ TEST_F(SendDecisionTest, NamesTheTunnelAndDomainToSendThrough) {
 
 TEST_F(SendDecisionTest, CountsNothingUntilTheResultIsKnown) {
   Load(frame_);
-  DecideSend(*snapshot_, Id("v4"), packet_);
+  DecideSend(snapshot_, Id("v4"), packet_);
   EXPECT_EQ(counters_.Read(), GlobalCounterValues{});
   EXPECT_EQ(CountersOf("v4"), InterfaceCounterValues{});
 }
@@ -85,14 +85,14 @@ TEST_F(SendDecisionTest, CountsNothingUntilTheResultIsKnown) {
 TEST_F(SendDecisionTest, EncapsulatesBroadcastFramesLikeAnyOther) {
   const auto frame = MakeFrame(60, 4, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
   Load(frame);
-  ASSERT_NE(DecideSend(*snapshot_, Id("v4"), packet_).interface, nullptr);
+  ASSERT_NE(DecideSend(snapshot_, Id("v4"), packet_).interface, nullptr);
   EXPECT_EQ(Bytes(), Encapsulated(frame));
 }
 
 TEST_F(SendDecisionTest, EncapsulatesTheLargestFrame) {
   const auto frame = MakeFrame(PacketBuffer::kMaxData, 5);
   Load(frame);
-  const SendVerdict verdict = DecideSend(*snapshot_, Id("v4"), packet_);
+  const SendVerdict verdict = DecideSend(snapshot_, Id("v4"), packet_);
   ASSERT_NE(verdict.interface, nullptr);
   EXPECT_EQ(verdict.frame_size, PacketBuffer::kMaxData);
   EXPECT_EQ(packet_.size(), PacketBuffer::kMaxData + 2);
@@ -101,7 +101,7 @@ TEST_F(SendDecisionTest, EncapsulatesTheLargestFrame) {
 TEST_F(SendDecisionTest, NoTunnelDropsAndCountsOerrorsOnThatInterface) {
   // The reference drops silently; SPEC 4 counts oerrors.
   Load(frame_);
-  const SendVerdict verdict = DecideSend(*snapshot_, Id("notunnel"), packet_);
+  const SendVerdict verdict = DecideSend(snapshot_, Id("notunnel"), packet_);
   EXPECT_EQ(verdict.interface, nullptr);
   EXPECT_EQ(Bytes(), frame_);  // untouched
   EXPECT_EQ(CountersOf("notunnel"), (InterfaceCounterValues{.oerrors = 1}));
@@ -111,7 +111,7 @@ TEST_F(SendDecisionTest, NoTunnelDropsAndCountsOerrorsOnThatInterface) {
 
 TEST_F(SendDecisionTest, NoTunnelDropIsNotCountedAgainByCountSendResult) {
   Load(frame_);
-  const SendVerdict verdict = DecideSend(*snapshot_, Id("notunnel"), packet_);
+  const SendVerdict verdict = DecideSend(snapshot_, Id("notunnel"), packet_);
   CountSendResult(verdict, false, counters_);
   CountSendResult(verdict, true, counters_);
   EXPECT_EQ(CountersOf("notunnel"), (InterfaceCounterValues{.oerrors = 1}));
@@ -120,7 +120,7 @@ TEST_F(SendDecisionTest, NoTunnelDropIsNotCountedAgainByCountSendResult) {
 
 TEST_F(SendDecisionTest, UnknownInterfaceDropsWithoutCounting) {
   Load(frame_);
-  const SendVerdict verdict = DecideSend(*snapshot_, 99, packet_);
+  const SendVerdict verdict = DecideSend(snapshot_, 99, packet_);
   EXPECT_EQ(verdict.interface, nullptr);
   EXPECT_EQ(Bytes(), frame_);
   EXPECT_EQ(counters_.Read(), GlobalCounterValues{});
@@ -131,9 +131,9 @@ TEST_F(SendDecisionTest, UnknownInterfaceDropsWithoutCounting) {
 
 TEST_F(SendDecisionTest, SentCountsOpacketsAndInnerFrameBytes) {
   Load(frame_);
-  CountSendResult(DecideSend(*snapshot_, Id("v4"), packet_), true, counters_);
+  CountSendResult(DecideSend(snapshot_, Id("v4"), packet_), true, counters_);
   Load(MakeFrame(1514));
-  CountSendResult(DecideSend(*snapshot_, Id("v4"), packet_), true, counters_);
+  CountSendResult(DecideSend(snapshot_, Id("v4"), packet_), true, counters_);
   EXPECT_EQ(counters_.Read(),
             (GlobalCounterValues{.opackets = 2, .obytes = 60 + 1514}));
   EXPECT_EQ(CountersOf("v4"),
@@ -143,7 +143,7 @@ TEST_F(SendDecisionTest, SentCountsOpacketsAndInnerFrameBytes) {
 
 TEST_F(SendDecisionTest, NotSentCountsOerrorsOnly) {
   Load(frame_);
-  CountSendResult(DecideSend(*snapshot_, Id("v6blue"), packet_), false,
+  CountSendResult(DecideSend(snapshot_, Id("v6blue"), packet_), false,
                   counters_);
   EXPECT_EQ(CountersOf("v6blue"), (InterfaceCounterValues{.oerrors = 1}));
   EXPECT_EQ(counters_.Read(), GlobalCounterValues{});
@@ -158,7 +158,7 @@ TEST_F(SendDecisionTest, CountSendResultOfAnEmptyVerdictCountsNothing) {
 TEST_F(SendDecisionTest, ReusedBufferEncapsulatesEachFrameOnce) {
   for (int i = 0; i < 3; ++i) {
     Load(frame_);
-    ASSERT_NE(DecideSend(*snapshot_, Id("v4"), packet_).interface, nullptr);
+    ASSERT_NE(DecideSend(snapshot_, Id("v4"), packet_).interface, nullptr);
     EXPECT_EQ(Bytes(), Encapsulated(frame_));
   }
 }

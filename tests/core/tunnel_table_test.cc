@@ -111,7 +111,7 @@ TEST_F(TunnelTableTest, PrepareCreateChangesNothing) {
   EXPECT_EQ(table_.Find("etherip0"), nullptr);
   EXPECT_EQ(table_.FindByTunnel("", MakeTunnel("192.0.2.1", "192.0.2.2")),
             nullptr);
-  EXPECT_TRUE(table_.BuildForwardingTable()->entries().empty());
+  EXPECT_TRUE(table_.BuildForwardingTable().entries().empty());
 }
 
 TEST_F(TunnelTableTest, CreateRefusesInvalidNames) {
@@ -437,33 +437,52 @@ TEST_F(TunnelTableTest, SnapshotMirrorsTheTable) {
   const InterfaceState& a = MustCreate(
       "a", {"up", "tunnel", "192.0.2.1", "192.0.2.2", "domain", "blue"});
   const InterfaceState& b = MustCreate("b", {});
-  auto snapshot = table_.BuildForwardingTable();
-  const ForwardingEntry* ea = snapshot->FindById(a.id);
+  const ForwardingTable snapshot = table_.BuildForwardingTable();
+  const ForwardingEntry* ea = snapshot.FindById(a.id);
   ASSERT_NE(ea, nullptr);
   EXPECT_TRUE(ea->has_tunnel);
   EXPECT_EQ(ea->tunnel, MakeTunnel("192.0.2.1", "192.0.2.2"));
   EXPECT_EQ(ea->domain, table_.DomainIdOf("blue"));
   EXPECT_TRUE(ea->up);
   EXPECT_EQ(ea->counters, a.counters.get());
-  const ForwardingEntry* eb = snapshot->FindById(b.id);
+  const ForwardingEntry* eb = snapshot.FindById(b.id);
   ASSERT_NE(eb, nullptr);
   EXPECT_FALSE(eb->has_tunnel);
   EXPECT_FALSE(eb->up);
-  EXPECT_EQ(snapshot->FindByTunnel(table_.DomainIdOf("blue"), Ip("192.0.2.1"),
-                                   Ip("192.0.2.2")),
+  EXPECT_EQ(snapshot.FindByTunnel(table_.DomainIdOf("blue"), Ip("192.0.2.1"),
+                                  Ip("192.0.2.2")),
             ea);
-  EXPECT_EQ(snapshot->FindByTunnel(0, Ip("192.0.2.1"), Ip("192.0.2.2")),
+  EXPECT_EQ(snapshot.FindByTunnel(0, Ip("192.0.2.1"), Ip("192.0.2.2")),
             nullptr);
+}
+
+// The entry of one interface, as a change publishes it, is the one the
+// whole table would have.
+TEST_F(TunnelTableTest, EntryOfIsTheInterfacesEntryInTheWholeTable) {
+  MustCreate("a", {"up", "tunnel", "192.0.2.1", "192.0.2.2", "domain", "blue"});
+  MustCreate("b", {});
+  MustCreate("c", {"tunnel", "2001:db8::1", "2001:db8::2"});
+  const ForwardingTable whole = table_.BuildForwardingTable();
+  std::vector<ForwardingEntry> entries;
+  std::vector<std::shared_ptr<InterfaceCounters>> owners;
+  for (const InterfaceState* state : table_.List()) {
+    entries.push_back(table_.EntryOf(*state));
+    owners.push_back(state->counters);
+  }
+  EXPECT_EQ(testing_support::ViewOf(ForwardingTable(entries, owners)),
+            testing_support::ViewOf(whole));
+  EXPECT_EQ(table_.EntryOf(*table_.Find("a")).domain,
+            table_.DomainIdOf("blue"));
 }
 
 TEST_F(TunnelTableTest, OldSnapshotKeepsDestroyedInterfacesCountersAlive) {
   MustCreate("a", {"tunnel", "192.0.2.1", "192.0.2.2"});
-  auto snapshot = table_.BuildForwardingTable();
+  const ForwardingTable snapshot = table_.BuildForwardingTable();
   ASSERT_TRUE(table_.Destroy("a"));
   // Packets in flight still count into the old snapshot's counters.
-  snapshot->entries()[0].counters->ipackets.Increment();
-  EXPECT_EQ(snapshot->entries()[0].counters->ipackets.Get(), 1u);
-  EXPECT_TRUE(table_.BuildForwardingTable()->entries().empty());
+  snapshot.entries()[0].counters->ipackets.Increment();
+  EXPECT_EQ(snapshot.entries()[0].counters->ipackets.Get(), 1u);
+  EXPECT_TRUE(table_.BuildForwardingTable().entries().empty());
 }
 
 // --- replace (reload) ---
@@ -581,10 +600,10 @@ TEST_F(TunnelTableTest, ReplaceSwapsTunnelsBetweenTwoInterfaces) {
             "b");
   EXPECT_EQ(table_.FindByTunnel("", MakeTunnel("192.0.2.1", "192.0.2.3"))->name,
             "a");
-  auto snapshot = table_.BuildForwardingTable();
-  EXPECT_EQ(snapshot->FindByTunnel(0, Ip("192.0.2.1"), Ip("192.0.2.2"))->id,
+  const ForwardingTable snapshot = table_.BuildForwardingTable();
+  EXPECT_EQ(snapshot.FindByTunnel(0, Ip("192.0.2.1"), Ip("192.0.2.2"))->id,
             table_.Find("b")->id);
-  EXPECT_EQ(snapshot->FindByTunnel(0, Ip("192.0.2.1"), Ip("192.0.2.3"))->id,
+  EXPECT_EQ(snapshot.FindByTunnel(0, Ip("192.0.2.1"), Ip("192.0.2.3"))->id,
             table_.Find("a")->id);
   // Both old keys are still guarded after the swap.
   EXPECT_FALSE(Set("a", {"tunnel", "192.0.2.1", "192.0.2.2"}));
@@ -618,11 +637,11 @@ TEST_F(TunnelTableTest, ReplaceMovesATunnelToAnotherDomain) {
   const Tunnel tunnel = MakeTunnel("192.0.2.1", "192.0.2.2");
   EXPECT_EQ(table_.FindByTunnel("", tunnel), nullptr);
   EXPECT_EQ(table_.FindByTunnel("blue", tunnel)->name, "a");
-  auto snapshot = table_.BuildForwardingTable();
-  EXPECT_NE(snapshot->FindByTunnel(table_.DomainIdOf("blue"), Ip("192.0.2.1"),
-                                   Ip("192.0.2.2")),
+  const ForwardingTable snapshot = table_.BuildForwardingTable();
+  EXPECT_NE(snapshot.FindByTunnel(table_.DomainIdOf("blue"), Ip("192.0.2.1"),
+                                  Ip("192.0.2.2")),
             nullptr);
-  EXPECT_EQ(snapshot->FindByTunnel(0, Ip("192.0.2.1"), Ip("192.0.2.2")),
+  EXPECT_EQ(snapshot.FindByTunnel(0, Ip("192.0.2.1"), Ip("192.0.2.2")),
             nullptr);
 }
 
@@ -648,7 +667,7 @@ TEST_F(TunnelTableTest, ReplaceWithNoSpecsDestroysEverything) {
   EXPECT_EQ(plan->destroy, (NameList{"a", "b"}));
   table_.CommitReplace(*plan);
   EXPECT_EQ(table_.size(), 0u);
-  EXPECT_TRUE(table_.BuildForwardingTable()->entries().empty());
+  EXPECT_TRUE(table_.BuildForwardingTable().entries().empty());
 }
 
 TEST_F(TunnelTableTest, PrepareReplaceChangesNothing) {

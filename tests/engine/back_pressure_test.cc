@@ -147,7 +147,8 @@ TEST_F(BackPressure, HeldPacketsNeverLeaveThroughANewInterfaceWithTheSameId) {
   forwarder_.PumpDevice(plane_, id_);
   ASSERT_TRUE(forwarder_.blocked());
   // One reload: etherip0 goes, etherip1 comes and takes its id.
-  const auto old_table = plane_.table;  // the snapshot that held them
+  // The table that held them.
+  const ForwardingTable old_table = std::move(plane_.table);
   ASSERT_TRUE(table_.Destroy("etherip0"));
   auto created = table_.Create(
       "etherip1", Options({"tunnel", "192.0.2.1", "198.51.100.7", "up"}),

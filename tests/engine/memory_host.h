@@ -109,7 +109,7 @@ class MemoryHost : public DomainCatalog {
   // once. Returns how many packets were read.
   size_t PumpOnce() {
     size_t moved = 0;
-    for (const ForwardingEntry& entry : plane_.table->entries()) {
+    for (const ForwardingEntry& entry : plane_.table.entries()) {
       moved += forwarder_.PumpDevice(plane_, entry.id).packets;
     }
     for (const auto& [endpoint, socket] : plane_.sockets) {
@@ -133,14 +133,14 @@ class MemoryHost : public DomainCatalog {
     std::map<std::pair<Family, DomainId>, std::shared_ptr<MemorySocket>>
         sockets;
     plane_.sockets.clear();
-    for (const Endpoint& endpoint : plane_.table->Endpoints()) {
+    for (const Endpoint& endpoint : plane_.table.Endpoints()) {
       const auto key = std::pair(endpoint.family, endpoint.domain);
       MemoryNetwork& network = NetworkOf(endpoint.domain);
       auto socket = sockets_.contains(key) ? sockets_[key]
                                            : std::make_shared<MemorySocket>(
                                                  network, endpoint.family);
       network.Detach(socket.get());
-      for (const ForwardingEntry& entry : plane_.table->entries()) {
+      for (const ForwardingEntry& entry : plane_.table.entries()) {
         if (entry.has_tunnel && entry.domain == endpoint.domain &&
             entry.tunnel.source.family() == endpoint.family) {
           network.Attach(entry.tunnel.source, socket.get());
