@@ -52,7 +52,8 @@ class LinkControl {
   // RTM_DELLINK with ifi_index 0 and IFLA_GROUP, which the kernel serves
   // with rtnl_group_dellink(): one unregister_netdevice_many() for the
   // whole batch, so the unregister waits (synchronize_net(), RCU barriers)
-  // are paid once instead of once per link. TAPs qualify (their
+  // are paid once instead of once per link (2000 TAPs, Linux 6.18: 0.35 s,
+  // against 39 s closing their fds one by one). TAPs qualify (their
   // rtnl_link_ops "tun" gets the default dellink); a TAP whose fd is still
   // open is detached from it as by `ip link del` (see linux_tap.h: EPOLLERR,
   // EBADFD), persistent or not. Every link of the group goes, whoever made

@@ -23,7 +23,8 @@
 // each with its virtio-net header. None of this shows outside this class:
 // every frame on the wire stays standard.
 //
-// When the link is deleted behind our back (`ip link del NAME`), the kernel
+// When the link is deleted behind our back (`ip link del NAME`, or
+// LinkControl::DeleteGroup() with the link in the group), the kernel
 // detaches the fd from the device (tun_detach_all()) but the fd stays open:
 //   - epoll/poll report EPOLLERR, level-triggered, on every wait from then
 //     on (tun_chr_poll() answers EPOLLERR for a detached file), so a loop
@@ -31,7 +32,8 @@
 //   - read() and write() fail with EBADFD ("file descriptor in bad state").
 // ReadFrames() and WriteFrames() return that as an error: the caller must
 // remove the fd from its event loop and drop the device. tests/io/
-// linux_tap_test.cc (DeletedLink*) pins this behaviour down.
+// linux_tap_test.cc (DeletedLink*) and link_control_test.cc (DeleteGroup*)
+// pin this behaviour down.
 #pragma once
 
 #include <atomic>
