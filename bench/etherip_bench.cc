@@ -271,7 +271,7 @@ ReceiveVerdict LinearDecideReceiveIpv4(const std::vector<ReferenceSoftc>& list,
 // measure a drop path instead).
 void Check(benchmark::State& state, const GlobalCounters& counters) {
   const GlobalCounterValues v = counters.Read();
-  if (v.adrops + v.pdrops + v.noifdrops != 0) {
+  if (v.adrops + v.pdrops + v.noifdrops + v.idrops != 0) {
     state.SkipWithError("packets were dropped");
   }
 }

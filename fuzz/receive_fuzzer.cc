@@ -23,7 +23,9 @@ struct Fixture {
   ForwardingTable snapshot;
   Fixture() {
     NoDomains domains;
-    std::vector<InterfaceOption> v4 = {SetTunnel{"192.0.2.1", "192.0.2.2"}};
+    // The IPv4 interface is up (delivery), the IPv6 one down (idrops).
+    std::vector<InterfaceOption> v4 = {SetTunnel{"192.0.2.1", "192.0.2.2"},
+                                       SetUp{true}};
     std::vector<InterfaceOption> v6 = {SetTunnel{"2001:db8::1", "2001:db8::2"}};
     (void)table.Create("etherip0", v4, domains);
     (void)table.Create("etherip1", v6, domains);
@@ -57,7 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Exactly one counter moved by one packet.
   const uint64_t moved =
       (after.ipackets - before.ipackets) + (after.adrops - before.adrops) +
-      (after.pdrops - before.pdrops) + (after.noifdrops - before.noifdrops);
+      (after.pdrops - before.pdrops) + (after.noifdrops - before.noifdrops) +
+      (after.idrops - before.idrops);
   Check(moved == 1);
   if (verdict.interface != nullptr) {
     Check(allow);

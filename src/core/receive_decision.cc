@@ -25,12 +25,18 @@ ReceiveVerdict Conclude(const ForwardingTable& table,
       payload.size() < kEtherIpHeaderSize + kEthernetHeaderSize) {
     return Drop(ReceiveDrop::kMalformed, counters.adrops);
   }
+  const ForwardingEntry* entry = table.EntryAt(*bucket);
+  if (!entry->up) {
+    // The kernel would drop the frame: a link that is down takes none.
+    bucket->counters->idrops.Increment();
+    return Drop(ReceiveDrop::kDown, counters.idrops);
+  }
   const auto frame = payload.subspan(kEtherIpHeaderSize);
   counters.ipackets.Increment();
   counters.ibytes.Add(frame.size());
   bucket->counters->ipackets.Increment();
   bucket->counters->ibytes.Add(frame.size());
-  return ReceiveVerdict{ReceiveDrop::kNone, table.EntryAt(*bucket), frame};
+  return ReceiveVerdict{ReceiveDrop::kNone, entry, frame};
 }
 
 // Unset addresses: the socket could not parse the outer header.

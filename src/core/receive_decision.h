@@ -16,6 +16,7 @@ enum class ReceiveDrop : uint8_t {
   kPolicy,       // allow is off: pdrops
   kNoInterface,  // no tunnel matches: noifdrops
   kMalformed,    // bad EtherIP header or frame too short: adrops
+  kDown,         // the interface is not up: idrops
 };
 
 struct ReceiveVerdict {
@@ -24,7 +25,8 @@ struct ReceiveVerdict {
   std::span<const uint8_t> frame;              // the inner Ethernet frame
 };
 
-// Decides and counts: pdrops, noifdrops or adrops on a drop; the global and
+// Decides and counts: pdrops, noifdrops, adrops or idrops (global and the
+// interface's) on a drop; the global and
 // the interface's ipackets and ibytes (the bytes after the EtherIP header)
 // on delivery. Both families take this one path: sockets hand over the
 // outer addresses and the payload. Unset addresses mean that the outer

@@ -170,24 +170,29 @@ tl::expected<ReplacePlan, SpecError> TunnelTable::PrepareReplace(
 }
 
 InterfaceId TunnelTable::AllocateId() {
-  for (InterfaceId id = 0; id < id_in_use_.size(); ++id) {
-    if (!id_in_use_[id]) {
-      id_in_use_[id] = true;
-      return id;
-    }
+  if (!free_ids_.empty()) {
+    const InterfaceId id = free_ids_.back();
+    free_ids_.pop_back();
+    return id;
   }
-  id_in_use_.push_back(true);
-  return static_cast<InterfaceId>(id_in_use_.size() - 1);
+  return next_id_++;
 }
 
 void TunnelTable::IndexTunnel(const InterfaceState& state) {
   if (!state.settings.tunnel) return;
+  ++endpoint_users_[{state.settings.tunnel->source.family(),
+                     state.settings.domain}];
   by_tunnel_.insert_or_assign(
       IdentityOf(state.settings.domain, *state.settings.tunnel), state.name);
 }
 
 void TunnelTable::UnindexTunnel(const InterfaceState& state) {
   if (!state.settings.tunnel) return;
+  auto users = endpoint_users_.find(
+      {state.settings.tunnel->source.family(), state.settings.domain});
+  if (users != endpoint_users_.end() && --users->second == 0) {
+    endpoint_users_.erase(users);
+  }
   auto it = by_tunnel_.find(
       IdentityOf(state.settings.domain, *state.settings.tunnel));
   if (it != by_tunnel_.end() && it->second == state.name) by_tunnel_.erase(it);
@@ -220,8 +225,20 @@ void TunnelTable::CommitDestroy(std::string_view name) {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return;
   UnindexTunnel(it->second);
-  id_in_use_[it->second.id] = false;
+  free_ids_.push_back(it->second.id);
   by_name_.erase(it);
+}
+
+void TunnelTable::CommitRename(std::string_view name,
+                               std::string_view new_name) {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end() || by_name_.contains(new_name)) return;
+  UnindexTunnel(it->second);
+  auto node = by_name_.extract(it);
+  node.key() = std::string(new_name);
+  node.mapped().name = std::string(new_name);
+  auto inserted = by_name_.insert(std::move(node));
+  IndexTunnel(inserted.position->second);
 }
 
 void TunnelTable::CommitReplace(const ReplacePlan& plan) {

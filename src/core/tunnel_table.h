@@ -82,6 +82,10 @@ class TunnelTable {
   void CommitSet(std::string_view name, const InterfaceSettings& settings);
   void CommitDestroy(std::string_view name);
   void CommitReplace(const ReplacePlan& plan);
+  // Follows a rename made outside the daemon: the interface keeps its id,
+  // settings and counters under `new_name`. Nothing when `name` is unknown
+  // or `new_name` taken.
+  void CommitRename(std::string_view name, std::string_view new_name);
 
   // Prepare + commit, for callers with no I/O in between.
   Result<const InterfaceState*> Create(std::string_view name,
@@ -95,6 +99,12 @@ class TunnelTable {
   // The interface with the tunnel (domain, source -> destination), or null.
   const InterfaceState* FindByTunnel(std::string_view domain,
                                      const Tunnel& tunnel) const;
+  // The (family, domain) pairs some tunnel uses, each with how many do:
+  // the outer sockets the daemon needs.
+  const std::map<std::pair<Family, std::string>, size_t>& endpoint_users()
+      const {
+    return endpoint_users_;
+  }
   // All interfaces, ordered by name.
   std::vector<const InterfaceState*> List() const;
   size_t size() const { return by_name_.size(); }
@@ -132,9 +142,12 @@ class TunnelTable {
   MacGenerator random_mac_;
   std::map<std::string, InterfaceState, std::less<>> by_name_;
   absl::flat_hash_map<TunnelIdentity, std::string> by_tunnel_;
+  std::map<std::pair<Family, std::string>, size_t> endpoint_users_;
   std::vector<std::string> domain_names_{""};
   absl::flat_hash_map<std::string, DomainId> domain_ids_{{"", 0}};
-  std::vector<bool> id_in_use_;
+  // Ids of destroyed interfaces, reused first; O(1) either way.
+  std::vector<InterfaceId> free_ids_;
+  InterfaceId next_id_ = 0;
 };
 
 // "(default)" for the daemon's own namespace, else the domain's name; for

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -28,13 +29,28 @@ Result<sockaddr_un> AddressOf(const std::string& path) {
 }
 
 // True when something accepts connections on `path`.
-bool SomeoneListens(const sockaddr_un& address) {
-  const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (probe < 0) return false;
-  const bool live = connect(probe, reinterpret_cast<const sockaddr*>(&address),
-                            sizeof address) == 0;
-  close(probe);
-  return live;
+// Takes the lock that makes this the one daemon on `path`: an exclusive
+// flock on PATH.lock, held while the daemon lives (the kernel drops it when
+// the process dies, however it dies) and never unlinked, so two daemons
+// starting at the same moment cannot both hold it.
+Result<int> LockSocketPath(const std::string& path) {
+  const std::string lock_path = path + ".lock";
+  const int fd = open(lock_path.c_str(),
+                      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                      0600);
+  if (fd < 0) {
+    return Fail(errno, fmt::format("{}: {}", lock_path, strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    close(fd);
+    if (error == EWOULDBLOCK) {
+      return Fail(EADDRINUSE,
+                  fmt::format("{}: another etheripd is running", path));
+    }
+    return Fail(error, fmt::format("{}: {}", lock_path, strerror(error)));
+  }
+  return fd;
 }
 
 }  // namespace
@@ -46,13 +62,24 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Listen(
   std::error_code ignored;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
-  if (SomeoneListens(*address)) {
-    return Fail(EADDRINUSE,
-                fmt::format("{}: another etheripd is running", path));
+  auto lock = LockSocketPath(path);
+  if (!lock) return tl::unexpected(lock.error());
+  // Holding the lock, whatever is at `path` was left by a daemon that is
+  // gone; only a socket is ever replaced.
+  struct stat existing {};
+  if (lstat(path.c_str(), &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) {
+      close(*lock);
+      return Fail(EEXIST, fmt::format("{}: exists and is not a socket", path));
+    }
+    unlink(path.c_str());
   }
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return Fail(errno, fmt::format("socket: {}", strerror(errno)));
-  unlink(path.c_str());                 // a stale file left by a killed daemon
+  if (fd < 0) {
+    const int error = errno;
+    close(*lock);
+    return Fail(error, fmt::format("socket: {}", strerror(error)));
+  }
   const mode_t old_mask = umask(0177);  // the socket is born 0600
   const int bound =
       bind(fd, reinterpret_cast<const sockaddr*>(&*address), sizeof *address);
@@ -61,15 +88,28 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Listen(
   if (bound < 0 || listen(fd, 16) < 0) {
     const int error = bound < 0 ? bind_errno : errno;
     close(fd);
+    close(*lock);
     return Fail(error, fmt::format("{}: {}", path, strerror(error)));
   }
-  return std::unique_ptr<ControlServer>(new ControlServer(fd, path));
+  struct stat bound_socket {};
+  stat(path.c_str(), &bound_socket);
+  auto server = std::unique_ptr<ControlServer>(new ControlServer(fd, path));
+  server->lock_fd_ = *lock;
+  server->socket_identity_ = {bound_socket.st_dev, bound_socket.st_ino};
+  return server;
 }
 
 ControlServer::~ControlServer() {
   for (auto& connection : connections_) close(connection.fd);
   close(fd_);
-  unlink(path_.c_str());
+  // Only our own socket: another daemon may have replaced it since.
+  struct stat now {};
+  if (stat(path_.c_str(), &now) == 0 &&
+      std::pair<uint64_t, uint64_t>(now.st_dev, now.st_ino) ==
+          socket_identity_) {
+    unlink(path_.c_str());
+  }
+  if (lock_fd_ >= 0) close(lock_fd_);
 }
 
 void ControlServer::CollectPollFds(std::vector<pollfd>& fds) const {

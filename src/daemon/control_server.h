@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "control/protocol.h"
@@ -23,10 +24,11 @@ class ControlServer {
  public:
   using Handler = std::function<std::string(std::string_view line)>;
 
-  // Refuses (EADDRINUSE) when a live daemon answers on `path`; replaces a
-  // stale socket file; creates the parent directory.
+  // Refuses (EADDRINUSE) while another daemon holds PATH.lock; replaces a
+  // stale socket left at `path` (EEXIST when it is not a socket); creates
+  // the parent directory.
   static Result<std::unique_ptr<ControlServer>> Listen(const std::string& path);
-  ~ControlServer();  // closes connections, removes the socket file
+  ~ControlServer();  // closes connections, removes its own socket file
 
   // Appends the fds to poll; Dispatch takes the same slice back.
   void CollectPollFds(std::vector<pollfd>& fds) const;
@@ -72,6 +74,8 @@ class ControlServer {
 
   int fd_;
   std::string path_;
+  int lock_fd_ = -1;  // flock on PATH.lock, held for the daemon's life
+  std::pair<uint64_t, uint64_t> socket_identity_{};  // (dev, inode) bound
   std::vector<Connection> connections_;
 };
 

@@ -23,8 +23,7 @@
 #include "daemon/forwarding_loop.h"
 #include "daemon/interface_manager.h"
 #include "daemon/request_handler.h"
-#include "io/linux/link_control.h"
-#include "io/linux/linux_domain_catalog.h"
+#include "io/linux/linux_host.h"
 
 namespace etherip {
 namespace {
@@ -126,9 +125,9 @@ int RunDaemon(const DaemonOptions& options) {
     std::fprintf(stderr, "etheripd: %s\n", server.error().message.c_str());
     return 1;
   }
-  auto links = LinkControl::Open();
-  if (!links) {
-    std::fprintf(stderr, "etheripd: %s\n", links.error().message.c_str());
+  auto host = LinuxHost::Open();
+  if (!host) {
+    std::fprintf(stderr, "etheripd: %s\n", host.error().message.c_str());
     return 1;
   }
   const int ready_fd = options.foreground ? -1 : Daemonize();
@@ -146,15 +145,17 @@ int RunDaemon(const DaemonOptions& options) {
     ReportReady(ready_fd, false);
     return 1;
   }
-  LinuxDomainCatalog domains;
-  InterfaceManager manager(loop, counters, allow, *links, domains);
+  InterfaceManager manager(
+      **host, loop, counters, allow,
+      InterfaceManager::Options{options.config_path,
+                                LinkGroupFor(options.socket_path), true});
 
   auto reload = [&]() -> Status {
     auto fresh = ReadConfig(options);
     if (!fresh) return tl::unexpected(fresh.error());
     return manager.Replace(*fresh, options.config_path);
   };
-  if (auto applied = manager.Replace(*config, options.config_path); !applied) {
+  if (auto applied = manager.Start(*config, options.config_path); !applied) {
     spdlog::error("{}", applied.error().message);
     if (options.foreground) {
       std::fprintf(stderr, "%s\n", applied.error().message.c_str());
@@ -190,6 +191,8 @@ int RunDaemon(const DaemonOptions& options) {
     fds.clear();
     fds.push_back({signal_fd, POLLIN, 0});
     fds.push_back({loop.failure_fd(), POLLIN, 0});
+    fds.push_back({(*host)->link_events_fd(), POLLIN, 0});
+    fds.push_back({(*host)->domain_events_fd(), POLLIN, 0});
     (*server)->CollectPollFds(fds);
     const auto until_refresh =
         std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -221,19 +224,25 @@ int RunDaemon(const DaemonOptions& options) {
       if (stop) break;
     }
     if (fds[1].revents & POLLIN) {
-      manager.HandleFailures(loop.TakeFailures());
+      const auto failures = loop.TakeFailures();
+      manager.HandleFailures(failures.devices, failures.sockets);
     }
-    (*server)->Dispatch(std::span<const pollfd>(fds).subspan(2), handle_line);
+    if (fds[2].revents & POLLIN) manager.HandleLinkEvents();
+    bool refresh = fds[3].revents & POLLIN;
+    (*server)->Dispatch(std::span<const pollfd>(fds).subspan(4), handle_line);
     (*server)->ExpireIdle();
     // Requests keep carriers and sockets right themselves; this catches
-    // what changes behind the daemon's back (domains), once a second.
+    // what changes behind the daemon's back (domains): at once when
+    // /run/netns changes, and once a second (a new namespace is mounted
+    // on its file a moment after the file appears).
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_refresh >= std::chrono::milliseconds(kRefreshMs)) {
+    if (refresh ||
+        now - last_refresh >= std::chrono::milliseconds(kRefreshMs)) {
       manager.Refresh();
       last_refresh = now;
     }
   }
-  manager.DestroyAll();
+  manager.Shutdown();
   loop.Stop();
   close(signal_fd);
   spdlog::info("etheripd stopped");

@@ -19,6 +19,9 @@ const char* Explain(ReceiveDrop reason) {
     case ReceiveDrop::kMalformed:
       return "bad EtherIP header (not version 3, reserved bits set) or an "
              "inner frame shorter than 14 bytes (adrops)";
+    case ReceiveDrop::kDown:
+      return "the interface of the packet's tunnel is down, so the kernel "
+             "would not take the frame (idrops)";
     case ReceiveDrop::kNone:
       break;
   }

@@ -26,42 +26,11 @@
 #include "core/counters.h"
 #include "engine/data_plane.h"
 #include "engine/forwarder.h"
+#include "engine/plane_changes.h"
 
 namespace etherip {
 
-// What changed in the data plane since the last PlaneChanges, as the
-// control thread hands it to the forwarding loop. Applied in this order:
-// erased interfaces, upserted interfaces, erased sockets, upserted sockets,
-// domain names; so an id that is erased and upserted in one change set is
-// a new interface in place of the old one.
-struct PlaneChanges {
-  // An interface as it is now: added, or replacing the one with its id.
-  struct Interface {
-    ForwardingEntry entry;  // entry.counters is taken from `counters`
-    std::shared_ptr<InterfaceCounters> counters;
-    std::shared_ptr<FrameDevice> device;  // null: none (nothing to poll)
-    int fd = -1;                          // the device's, to poll
-  };
-  // The socket of an endpoint: added, or replacing the one there.
-  struct Socket {
-    Endpoint endpoint;
-    std::shared_ptr<OuterSocket> socket;
-    int fd = -1;  // the socket's, to poll
-  };
-  std::vector<InterfaceId> erased_interfaces;
-  std::vector<Interface> interfaces;
-  std::vector<Endpoint> erased_sockets;
-  std::vector<Socket> sockets;
-  // Every domain name, indexed by DomainId (for messages); unset: unchanged.
-  std::optional<std::vector<std::string>> domain_names;
-
-  bool empty() const {
-    return erased_interfaces.empty() && interfaces.empty() &&
-           erased_sockets.empty() && sockets.empty() && !domain_names;
-  }
-};
-
-class ForwardingLoop {
+class ForwardingLoop : public PlanePublisher {
  public:
   // busy_poll: how long after the last packet the loop keeps polling
   // without sleeping (0: always sleep when idle).
@@ -86,7 +55,7 @@ class ForwardingLoop {
   // (oerrors, SPEC 4); if it was replaced, the new one is waited for.
   // Upserting an interface whose device the loop stopped polling after a
   // failure (Failures) polls it again.
-  void Apply(PlaneChanges changes);
+  void Apply(PlaneChanges changes) override;
 
   // Sources the loop stopped polling because they failed: devices (e.g.
   // their link was deleted behind the daemon's back) and sockets.

@@ -2,14 +2,11 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <cerrno>
 #include <functional>
 #include <random>
 #include <set>
-
-#include "io/linux/netns_path.h"
 
 namespace etherip {
 namespace {
@@ -26,57 +23,85 @@ std::string Describe(const InterfaceSettings& s) {
                      s.lladdr.ToString());
 }
 
+// SPEC 8's MTU range: a frame and its outer headers fit a 64 KiB buffer.
+bool MtuInRange(uint32_t mtu) { return mtu >= 68 && mtu <= 65000; }
+
 }  // namespace
 
-std::optional<std::pair<uint64_t, uint64_t>> NetnsIdentity(
-    std::string_view domain) {
-  const auto path = domain.empty() ? Result<std::string>("/proc/self/ns/net")
-                                   : NetnsPath(domain);
-  if (!path) return std::nullopt;
-  struct stat info {};
-  if (stat(path->c_str(), &info) != 0) return std::nullopt;
-  return std::pair<uint64_t, uint64_t>(info.st_dev, info.st_ino);
+uint32_t LinkGroupFor(std::string_view socket_path) {
+  // FNV-1a of the path, in a range of its own: 0x4549xxxx ("EI").
+  uint32_t hash = 2166136261u;
+  for (char c : socket_path) {
+    hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
+  }
+  return 0x45490000u | (hash & 0xffffu);
 }
 
-InterfaceManager::InterfaceManager(ForwardingLoop& loop,
+InterfaceManager::InterfaceManager(Host& host, PlanePublisher& plane,
                                    GlobalCounters& counters,
-                                   std::atomic<bool>& allow, LinkControl& links,
-                                   const DomainCatalog& domains)
-    : loop_(loop),
+                                   std::atomic<bool>& allow, Options options)
+    : host_(host),
+      plane_(plane),
       counters_(counters),
       allow_(allow),
-      links_(links),
-      domains_(domains),
-      table_(RandomMacs()) {}
+      options_(std::move(options)),
+      table_(RandomMacs()),
+      reaper_(options_.release_in_background) {}
 
-InterfaceManager::~InterfaceManager() { DestroyAll(); }
+InterfaceManager::~InterfaceManager() { Shutdown(); }
 
 InterfaceManager::Runtime& InterfaceManager::RuntimeOf(InterfaceId id) {
   if (id >= runtime_.size()) runtime_.resize(id + 1);
   return runtime_[id];
 }
 
-Result<std::shared_ptr<LinuxTap>> InterfaceManager::MakeTap(
-    std::string_view name, const InterfaceSettings& settings) {
-  auto tap = LinuxTap::Create(name);
-  if (!tap) return tl::unexpected(tap.error());
-  std::shared_ptr<LinuxTap> shared = std::move(*tap);
-  spdlog::debug("{}: offloads {}", name, shared->OffloadNames());
-  // What the kernel gives a new TAP: down, MTU 1500, a MAC of its own
-  // choosing (never equal to ours, which is set unconditionally).
-  InterfaceSettings fresh = settings;
-  fresh.up = false;
-  fresh.mtu = kDefaultMtu;
-  fresh.lladdr = MacAddress();
-  if (auto applied = ApplyLinkChanges(*shared, fresh, settings); !applied) {
-    return tl::unexpected(applied.error());  // the TAP goes with `shared`
-  }
-  return shared;
+InterfaceManager::Runtime* InterfaceManager::RuntimeByIfindex(int ifindex) {
+  auto it = by_ifindex_.find(ifindex);
+  return it == by_ifindex_.end() ? nullptr : &runtime_[it->second];
 }
 
-Status InterfaceManager::ApplyLinkChanges(LinuxTap& tap,
+// --- Devices ---------------------------------------------------------------
+
+Result<std::shared_ptr<TapDevice>> InterfaceManager::MakeTap(
+    std::string_view name, const InterfaceSettings& settings, bool attach) {
+  auto tap = attach ? host_.AttachTap(name) : host_.CreateTap(name, persist_);
+  if (!tap && !attach && tap.error().code == EEXIST) {
+    // A TAP of that name may still be on its way out (a destroy a moment
+    // ago): wait for what the reaper holds, then try once more.
+    reaper_.Flush();
+    tap = host_.CreateTap(name, persist_);
+  }
+  if (!tap) return tl::unexpected(tap.error());
+  std::shared_ptr<TapDevice> device = std::move(*tap);
+  auto undo = [&](Error error) -> Result<std::shared_ptr<TapDevice>> {
+    ReleaseTap(std::move(device));
+    return tl::unexpected(std::move(error));
+  };
+  if (options_.link_group != 0) {
+    if (auto grouped =
+            host_.SetLinkGroup(device->ifindex(), options_.link_group);
+        !grouped) {
+      return undo(grouped.error());
+    }
+  }
+  // Set every link setting, whatever the device has now: the kernel's
+  // defaults for a new TAP, anything for an attached one.
+  if (auto applied = ApplyLinkChanges(*device, settings, settings, true);
+      !applied) {
+    return undo(applied.error());
+  }
+  if (attach) {
+    if (auto persisted = device->SetPersist(persist_); !persisted) {
+      return undo(persisted.error());
+    }
+  }
+  return device;
+}
+
+Status InterfaceManager::ApplyLinkChanges(TapDevice& tap,
                                           const InterfaceSettings& before,
-                                          const InterfaceSettings& after) {
+                                          const InterfaceSettings& after,
+                                          bool force) {
   const int index = tap.ifindex();
   // In order: MAC and MTU before the link goes up. A failed step undoes the
   // ones before it, best effort.
@@ -86,13 +111,15 @@ Status InterfaceManager::ApplyLinkChanges(LinuxTap& tap,
     std::function<Status()> undo;
   };
   const Step steps[] = {
-      {before.lladdr != after.lladdr,
-       [&] { return links_.SetAddress(index, after.lladdr); },
-       [&] { return links_.SetAddress(index, before.lladdr); }},
-      {before.mtu != after.mtu, [&] { return links_.SetMtu(index, after.mtu); },
-       [&] { return links_.SetMtu(index, before.mtu); }},
-      {before.up != after.up, [&] { return links_.SetUp(index, after.up); },
-       [&] { return links_.SetUp(index, before.up); }},
+      {force || before.lladdr != after.lladdr,
+       [&] { return host_.SetLinkAddress(index, after.lladdr); },
+       [&] { return host_.SetLinkAddress(index, before.lladdr); }},
+      {force || before.mtu != after.mtu,
+       [&] { return host_.SetLinkMtu(index, after.mtu); },
+       [&] { return host_.SetLinkMtu(index, before.mtu); }},
+      {force || before.up != after.up,
+       [&] { return host_.SetLinkUp(index, after.up); },
+       [&] { return host_.SetLinkUp(index, before.up); }},
   };
   for (size_t i = 0; i < std::size(steps); ++i) {
     if (!steps[i].needed) continue;
@@ -100,6 +127,7 @@ Status InterfaceManager::ApplyLinkChanges(LinuxTap& tap,
       for (size_t j = i; j-- > 0;) {
         if (steps[j].needed) (void)steps[j].undo();
       }
+      tap.SetMtu(before.mtu);
       return done;
     }
   }
@@ -108,125 +136,197 @@ Status InterfaceManager::ApplyLinkChanges(LinuxTap& tap,
   return {};
 }
 
-Status InterfaceManager::EnsureSocket(const SocketKey& key) {
+void InterfaceManager::ReleaseTap(std::shared_ptr<TapDevice> tap) {
+  if (!tap) return;
+  // A persistent TAP would outlive the interface it no longer is.
+  if (persist_) (void)tap->SetPersist(false);
+  reaper_.Release(std::move(tap));
+}
+
+// --- Sockets ---------------------------------------------------------------
+
+Status InterfaceManager::EnsureSocket(const SocketKey& key,
+                                      PlaneChanges& changes) {
   const auto& [family, domain] = key;
-  const auto identity = NetnsIdentity(domain);
+  const auto identity = host_.DomainIdentity(domain);
   if (!identity) return {};  // the domain is gone: not running, no socket
   auto it = sockets_.find(key);
   if (it != sockets_.end() && it->second.netns == *identity) return {};
-  auto socket = LinuxRawSocket::Open(family, domain);
+  auto socket = host_.OpenSocket(family, domain);
   if (!socket) return tl::unexpected(socket.error());
+  const Endpoint endpoint{family, table_.DomainIdOf(domain)};
+  changes.sockets.push_back({endpoint, *socket, (*socket)->fd()});
   sockets_[key] = SocketSlot{std::move(*socket), *identity};
   spdlog::info("opened {} socket in domain {}", FamilyName(family),
                DomainLabel(domain));
   return {};
 }
 
-Status InterfaceManager::EnsureSocketFor(const InterfaceSettings& settings) {
+Status InterfaceManager::EnsureSocketFor(const InterfaceSettings& settings,
+                                         PlaneChanges& changes) {
   if (!settings.tunnel) return {};
-  return EnsureSocket({settings.tunnel->source.family(), settings.domain});
+  return EnsureSocket({settings.tunnel->source.family(), settings.domain},
+                      changes);
 }
 
-bool InterfaceManager::SyncSockets() {
-  std::set<SocketKey> needed;
-  for (const InterfaceState* state : table_.List()) {
-    const auto& s = state->settings;
-    if (s.tunnel) needed.insert({s.tunnel->source.family(), s.domain});
-  }
-  bool changed = false;
+void InterfaceManager::SyncSockets(PlaneChanges& changes) {
+  const auto& needed = table_.endpoint_users();
   for (auto it = sockets_.begin(); it != sockets_.end();) {
     const auto& [family, domain] = it->first;
     if (needed.contains(it->first) &&
-        NetnsIdentity(domain) == it->second.netns) {
+        host_.DomainIdentity(domain) == it->second.netns) {
       ++it;
       continue;
     }
     spdlog::info("closed {} socket in domain {}", FamilyName(family),
                  DomainLabel(domain));
+    DropSocket(Endpoint{family, table_.DomainIdOf(domain)}, changes);
     it = sockets_.erase(it);
-    changed = true;
   }
-  for (const SocketKey& key : needed) {
+  for (const auto& [key, users] : needed) {
     if (sockets_.contains(key)) continue;
-    if (auto opened = EnsureSocket(key); !opened) {
+    if (auto opened = EnsureSocket(key, changes); !opened) {
       spdlog::error("domain {}: cannot open socket: {}",
                     DomainLabel(key.second), opened.error().message);
-      continue;
     }
-    changed = changed || sockets_.contains(key);
-  }
-  return changed;
-}
-
-void InterfaceManager::SyncCarriers() {
-  for (const InterfaceState* state : table_.List()) {
-    Runtime& runtime = RuntimeOf(state->id);
-    if (!runtime.tap) continue;
-    const bool running = TunnelTable::IsRunning(*state, domains_);
-    if (running == runtime.carrier) continue;
-    if (auto done = runtime.tap->SetCarrier(running); !done) {
-      spdlog::error("{}: cannot set carrier: {}", state->name,
-                    done.error().message);
-      continue;
-    }
-    runtime.carrier = running;
-    spdlog::info("{}: {}", state->name, running ? "running" : "not running");
   }
 }
 
-void InterfaceManager::Stage(PlaneChanges& changes, InterfaceId id,
-                             const InterfaceState* now) {
-  if (now == nullptr) {
-    changes.erased_interfaces.push_back(id);
+void InterfaceManager::DropSocket(Endpoint endpoint, PlaneChanges& changes) {
+  // A socket opened earlier in the same change set is simply not added.
+  std::erase_if(changes.sockets, [&](const auto& socket) {
+    return socket.endpoint == endpoint;
+  });
+  changes.erased_sockets.push_back(endpoint);
+}
+
+// --- Carriers and publishing -----------------------------------------------
+
+void InterfaceManager::SyncCarrier(const InterfaceState& state,
+                                   const DomainCatalog& domains) {
+  Runtime& runtime = RuntimeOf(state.id);
+  if (!runtime.tap) return;
+  const bool running = TunnelTable::IsRunning(state, domains);
+  if (running == runtime.carrier) return;
+  if (auto done = runtime.tap->SetCarrier(running); !done) {
+    spdlog::error("{}: cannot set carrier: {}", state.name,
+                  done.error().message);
     return;
   }
-  const Runtime& runtime = RuntimeOf(id);
-  changes.interfaces.push_back(
-      {table_.EntryOf(*now), now->counters, runtime.tap,
-       runtime.tap != nullptr ? runtime.tap->fd() : -1});
+  runtime.carrier = running;
+  spdlog::info("{}: {}", state.name, running ? "running" : "not running");
+}
+
+void InterfaceManager::SyncAllCarriers() {
+  // Each domain is looked up once per pass, not once per interface.
+  class Remembered : public DomainCatalog {
+   public:
+    explicit Remembered(const DomainCatalog& host) : host_(host) {}
+    bool Exists(std::string_view name) const override {
+      auto it = known_.find(name);
+      if (it == known_.end()) {
+        it = known_.emplace(std::string(name), host_.Exists(name)).first;
+      }
+      return it->second;
+    }
+
+   private:
+    const DomainCatalog& host_;
+    mutable std::map<std::string, bool, std::less<>> known_;
+  };
+  Remembered domains(host_);
+  for (const InterfaceState* state : table_.List()) {
+    SyncCarrier(*state, domains);
+  }
+}
+
+void InterfaceManager::PublishInterface(const InterfaceState& state,
+                                        PlaneChanges& changes) {
+  const Runtime& runtime = RuntimeOf(state.id);
+  PlaneChanges::Interface update;
+  update.entry = table_.EntryOf(state);
+  update.counters = state.counters;
+  update.device = runtime.tap;
+  update.fd = runtime.tap ? runtime.tap->fd() : -1;
+  changes.interfaces.push_back(std::move(update));
+}
+
+void InterfaceManager::Forget(InterfaceId id, PlaneChanges& changes) {
+  Runtime& runtime = RuntimeOf(id);
+  by_ifindex_.erase(runtime.tap ? runtime.tap->ifindex() : 0);
+  changes.erased_interfaces.push_back(id);
 }
 
 void InterfaceManager::Publish(PlaneChanges changes) {
-  // Sockets are few (one per family and domain): compare them all.
-  for (auto it = published_sockets_.begin(); it != published_sockets_.end();) {
-    if (sockets_.contains(it->first)) {
-      ++it;
-      continue;
-    }
-    changes.erased_sockets.push_back(
-        Endpoint{it->first.first, table_.DomainIdOf(it->first.second)});
-    it = published_sockets_.erase(it);
-  }
-  for (const auto& [key, slot] : sockets_) {
-    auto& published = published_sockets_[key];
-    if (published == slot.socket) continue;
-    published = slot.socket;
-    changes.sockets.push_back(
-        {Endpoint{key.first, table_.DomainIdOf(key.second)}, slot.socket,
-         slot.socket->fd()});
-  }
-  // Domain names are interned, never removed: a new one grows the list.
   if (table_.domain_names().size() != published_domains_) {
     published_domains_ = table_.domain_names().size();
     changes.domain_names = table_.domain_names();
   }
-  if (changes.empty()) return;
-  loop_.Apply(std::move(changes));
+  if (!changes.empty()) plane_.Apply(std::move(changes));
 }
+
+// --- Saving ----------------------------------------------------------------
+
+std::string InterfaceManager::Render(const Overrides& overrides, bool allow,
+                                     bool save, bool persist) const {
+  std::vector<control::InterfaceView> views;
+  for (const InterfaceState* state : table_.List()) {
+    auto it = overrides.find(state->name);
+    if (it == overrides.end()) {
+      views.push_back({state->name, state->settings, false, {}});
+    } else if (it->second) {
+      views.push_back({state->name, *it->second, false, {}});
+    }
+  }
+  for (const auto& [name, settings] : overrides) {
+    if (settings && table_.Find(name) == nullptr) {
+      views.push_back({name, *settings, false, {}});
+    }
+  }
+  std::sort(views.begin(), views.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  return control::RenderConfig({allow, save, persist}, views);
+}
+
+Status InterfaceManager::SaveWith(const Overrides& overrides, bool allow,
+                                  bool save, bool persist) {
+  if (!save) return {};
+  auto written = host_.ReplaceFile(options_.config_path,
+                                   Render(overrides, allow, save, persist));
+  if (!written) {
+    return Fail(written.error().code,
+                fmt::format("cannot save the configuration: {}",
+                            written.error().message));
+  }
+  return {};
+}
+
+// --- Requests --------------------------------------------------------------
 
 Status InterfaceManager::Create(std::string_view name,
                                 std::span<const InterfaceOption> options) {
-  auto settings = table_.PrepareCreate(name, options, domains_);
+  auto settings = table_.PrepareCreate(name, options, host_);
   if (!settings) return tl::unexpected(settings.error());
-  auto tap = MakeTap(name, *settings);
+  auto tap = MakeTap(name, *settings, false);
   if (!tap) return tl::unexpected(tap.error());
-  if (auto opened = EnsureSocketFor(*settings); !opened) return opened;
-  const InterfaceState& state = table_.CommitCreate(name, *settings);
-  RuntimeOf(state.id) = Runtime{std::move(*tap), false};
-  SyncCarriers();
-  SyncSockets();
   PlaneChanges changes;
-  Stage(changes, state.id, &state);
+  if (auto opened = EnsureSocketFor(*settings, changes); !opened) {
+    ReleaseTap(std::move(*tap));
+    return opened;
+  }
+  if (auto saved =
+          SaveWith({{std::string(name), *settings}}, allow(), save_, persist_);
+      !saved) {
+    ReleaseTap(std::move(*tap));
+    SyncSockets(changes);
+    Publish(std::move(changes));
+    return saved;
+  }
+  const InterfaceState& state = table_.CommitCreate(name, *settings);
+  by_ifindex_[(*tap)->ifindex()] = state.id;
+  RuntimeOf(state.id) = Runtime{std::move(*tap), state.name, false};
+  SyncCarrier(state, host_);
+  PublishInterface(state, changes);
   Publish(std::move(changes));
   spdlog::info("{}: created: {}", name, Describe(*settings));
   return {};
@@ -234,22 +334,36 @@ Status InterfaceManager::Create(std::string_view name,
 
 Status InterfaceManager::Set(std::string_view name,
                              std::span<const InterfaceOption> options) {
-  auto settings = table_.PrepareSet(name, options, domains_);
+  auto settings = table_.PrepareSet(name, options, host_);
   if (!settings) return tl::unexpected(settings.error());
   const InterfaceState& state = *table_.Find(name);
   const InterfaceSettings before = state.settings;
   Runtime& runtime = RuntimeOf(state.id);
-  if (auto opened = EnsureSocketFor(*settings); !opened) return opened;
-  if (auto applied = ApplyLinkChanges(*runtime.tap, before, *settings);
+  PlaneChanges changes;
+  auto give_up = [&](Error error) -> Status {
+    SyncSockets(changes);
+    Publish(std::move(changes));
+    return tl::unexpected(std::move(error));
+  };
+  if (auto opened = EnsureSocketFor(*settings, changes); !opened) {
+    return give_up(opened.error());
+  }
+  // Every link setting is applied, whatever the daemon believed the link
+  // had: `set` makes the kernel's link what was asked.
+  if (auto applied = ApplyLinkChanges(*runtime.tap, before, *settings, true);
       !applied) {
-    SyncSockets();
-    return applied;
+    return give_up(applied.error());
+  }
+  if (auto saved =
+          SaveWith({{std::string(name), *settings}}, allow(), save_, persist_);
+      !saved) {
+    (void)ApplyLinkChanges(*runtime.tap, *settings, before, true);
+    return give_up(saved.error());
   }
   table_.CommitSet(name, *settings);
-  SyncCarriers();
-  SyncSockets();
-  PlaneChanges changes;
-  Stage(changes, state.id, &state);
+  SyncCarrier(state, host_);
+  SyncSockets(changes);
+  PublishInterface(state, changes);
   Publish(std::move(changes));
   spdlog::info("{}: changed: {}", name, Describe(*settings));
   return {};
@@ -257,40 +371,83 @@ Status InterfaceManager::Set(std::string_view name,
 
 Status InterfaceManager::Destroy(std::string_view name) {
   if (auto ok = table_.PrepareDestroy(name); !ok) return ok;
+  if (auto saved = SaveWith({{std::string(name), std::nullopt}}, allow(), save_,
+                            persist_);
+      !saved) {
+    return saved;
+  }
   const InterfaceId id = table_.Find(name)->id;
-  table_.CommitDestroy(name);
-  RuntimeOf(id) = Runtime{};
-  SyncSockets();
-  // Publish waits for the forwarding loop to drop the interface, so the
-  // TAP's fd is closed (and its link gone) when this returns.
   PlaneChanges changes;
-  Stage(changes, id, nullptr);
+  Forget(id, changes);
+  table_.CommitDestroy(name);
+  SyncSockets(changes);
+  // The data plane lets go of the device first; the reaper then removes
+  // the link.
   Publish(std::move(changes));
+  ReleaseTap(std::exchange(RuntimeOf(id), Runtime{}).tap);
   spdlog::info("{}: destroyed", name);
   return {};
 }
 
-void InterfaceManager::DestroyAll() {
-  // One change for all of them: the loop drops every interface and socket
-  // at once.
-  std::vector<std::string> names;
-  for (const InterfaceState* state : table_.List())
-    names.push_back(state->name);
+Status InterfaceManager::SetAllow(bool allow) {
+  if (allow != this->allow()) {
+    if (auto saved = SaveWith({}, allow, save_, persist_); !saved) {
+      return saved;
+    }
+  }
+  allow_.store(allow);
+  spdlog::info("allow {}", allow ? 1 : 0);
+  return {};
+}
+
+void InterfaceManager::Shutdown() {
   PlaneChanges changes;
-  for (const auto& name : names) {
-    const InterfaceId id = table_.Find(name)->id;
-    table_.CommitDestroy(name);
-    RuntimeOf(id) = Runtime{};
-    Stage(changes, id, nullptr);
+  std::vector<std::shared_ptr<TapDevice>> taps;
+  for (const InterfaceState* state : table_.List()) {
+    Forget(state->id, changes);
+    if (auto tap = std::exchange(RuntimeOf(state->id), Runtime{}).tap) {
+      taps.push_back(std::move(tap));
+    }
+  }
+  for (const auto& [key, slot] : sockets_) {
+    DropSocket(Endpoint{key.first, table_.DomainIdOf(key.second)}, changes);
   }
   sockets_.clear();
   Publish(std::move(changes));
-  for (const auto& name : names) spdlog::info("{}: destroyed", name);
+  table_ = TunnelTable(RandomMacs());
+  by_ifindex_.clear();
+  if (taps.empty()) return;
+  if (persist_) {
+    spdlog::info("leaving {} persistent interfaces in place", taps.size());
+    taps.clear();
+    return;
+  }
+  // One deletion for all: the kernel's unregister wait is paid once, not
+  // once per TAP; the fds then close at no cost.
+  if (options_.link_group != 0) {
+    if (auto deleted = host_.DeleteLinkGroup(options_.link_group); !deleted) {
+      spdlog::warn("removing interfaces one by one: {}",
+                   deleted.error().message);
+    }
+  }
+  taps.clear();
+  reaper_.Flush();
+}
+
+Status InterfaceManager::Start(const control::Config& config,
+                               std::string_view path) {
+  if (!config.persist && options_.link_group != 0) {
+    if (auto removed = host_.DeleteLinkGroup(options_.link_group); !removed) {
+      spdlog::warn("cannot remove interfaces a previous etheripd left: {}",
+                   removed.error().message);
+    }
+  }
+  return Replace(config, path);
 }
 
 Status InterfaceManager::Replace(const control::Config& config,
                                  std::string_view path) {
-  auto plan = table_.PrepareReplace(config.interfaces, domains_);
+  auto plan = table_.PrepareReplace(config.interfaces, host_);
   if (!plan) {
     const size_t index = plan.error().index;
     const int line = index < config.lines.size() ? config.lines[index] : 0;
@@ -299,119 +456,286 @@ Status InterfaceManager::Replace(const control::Config& config,
         fmt::format("{}:{}: interface {}: {}", path, line,
                     config.interfaces[index].name, plan.error().error.message));
   }
+  const bool persist_before = persist_;
+  persist_ = config.persist;
+  // Links the kernel has now: persistent TAPs a previous daemon left are
+  // reattached instead of created.
+  std::set<std::string, std::less<>> existing;
+  if (persist_ && !plan->create.empty()) {
+    if (auto links = host_.DumpLinks()) {
+      for (const LinkInfo& link : *links) existing.insert(link.name);
+    }
+  }
+  // Undo of everything done so far, in reverse, when a later step fails.
+  std::vector<std::pair<std::string, std::shared_ptr<TapDevice>>> made;
+  std::vector<std::pair<InterfaceId, InterfaceSettings>> changed;
+  PlaneChanges changes;
+  auto undo = [&](Error error, std::string_view name) -> Status {
+    for (auto it = changed.rbegin(); it != changed.rend(); ++it) {
+      const InterfaceState* state = nullptr;
+      for (const InterfaceState* s : table_.List()) {
+        if (s->id == it->first) state = s;
+      }
+      if (state != nullptr) {
+        (void)ApplyLinkChanges(*RuntimeOf(state->id).tap, it->second,
+                               state->settings, false);
+      }
+    }
+    for (auto& [made_name, tap] : made) {
+      if (existing.contains(made_name)) {
+        (void)tap->SetPersist(persist_before);  // leave it as it was found
+      } else {
+        ReleaseTap(std::move(tap));
+      }
+    }
+    persist_ = persist_before;
+    SyncSockets(changes);
+    Publish(std::move(changes));
+    return Fail(error.code, fmt::format("{}: {}", name, error.message));
+  };
   // New TAPs first: the step most likely to fail, and one that undoes
   // itself (dropping a TAP removes its link).
-  std::vector<std::pair<std::string, std::shared_ptr<LinuxTap>>> made;
-  for (const auto& [name, settings] : plan->create) {
-    auto tap = MakeTap(name, settings);
-    if (!tap) {
-      return Fail(tap.error().code,
-                  fmt::format("{}: {}", name, tap.error().message));
+  for (auto& [name, settings] : plan->create) {
+    const bool attach = existing.contains(name);
+    auto tap = MakeTap(name, settings, attach);
+    if (!tap) return undo(tap.error(), name);
+    if (attach) {
+      spdlog::info("{}: reattached to the persistent interface", name);
     }
     made.emplace_back(name, std::move(*tap));
   }
   for (const auto* list : {&plan->create, &plan->change}) {
     for (const auto& [name, settings] : *list) {
-      if (auto opened = EnsureSocketFor(settings); !opened) {
-        SyncSockets();
-        return Fail(opened.error().code,
-                    fmt::format("{}: {}", name, opened.error().message));
+      if (auto opened = EnsureSocketFor(settings, changes); !opened) {
+        return undo(opened.error(), name);
       }
     }
   }
   for (const auto& [name, settings] : plan->change) {
     const InterfaceState& state = *table_.Find(name);
     if (auto applied = ApplyLinkChanges(*RuntimeOf(state.id).tap,
-                                        state.settings, settings);
+                                        state.settings, settings, false);
         !applied) {
-      // Earlier changes stay applied to their links; log it loudly.
-      spdlog::error("{}: reload left link settings half applied: {}", name,
-                    applied.error().message);
-      return Fail(applied.error().code,
-                  fmt::format("{}: {}", name, applied.error().message));
+      return undo(applied.error(), name);
+    }
+    changed.emplace_back(state.id, settings);
+  }
+  if (persist_ != persist_before) {
+    for (const InterfaceState* state : table_.List()) {
+      if (auto tap = RuntimeOf(state->id).tap) {
+        if (auto done = tap->SetPersist(persist_); !done) {
+          return undo(done.error(), state->name);
+        }
+      }
     }
   }
-  std::vector<InterfaceId> destroyed;
-  for (const auto& name : plan->destroy)
-    destroyed.push_back(table_.Find(name)->id);
+  if (!plan->empty() || config.save != save_) {
+    Overrides overrides;
+    for (const auto& name : plan->destroy) overrides[name] = std::nullopt;
+    for (const auto* list : {&plan->create, &plan->change}) {
+      for (const auto& [name, settings] : *list) overrides[name] = settings;
+    }
+    if (auto saved =
+            SaveWith(overrides, config.allow, config.save, config.persist);
+        !saved) {
+      return undo(saved.error(), path);
+    }
+  }
+  // Commit: nothing below fails.
+  save_ = config.save;
+  std::vector<std::shared_ptr<TapDevice>> dropped;
+  for (const auto& name : plan->destroy) {
+    const InterfaceId id = table_.Find(name)->id;
+    Forget(id, changes);
+    dropped.push_back(std::exchange(RuntimeOf(id), Runtime{}).tap);
+  }
   table_.CommitReplace(*plan);
-  for (InterfaceId id : destroyed) RuntimeOf(id) = Runtime{};
   for (auto& [name, tap] : made) {
-    RuntimeOf(table_.Find(name)->id) = Runtime{std::move(tap), false};
+    const InterfaceState& state = *table_.Find(name);
+    by_ifindex_[tap->ifindex()] = state.id;
+    RuntimeOf(state.id) = Runtime{std::move(tap), state.name, false};
   }
   allow_.store(config.allow);
-  save_ = config.save;
-  persist_ = config.persist;
-  SyncCarriers();
-  SyncSockets();
-  PlaneChanges changes;
-  for (InterfaceId id : destroyed) Stage(changes, id, nullptr);
   for (const auto* list : {&plan->create, &plan->change}) {
     for (const auto& [name, settings] : *list) {
-      const InterfaceState* state = table_.Find(name);
-      Stage(changes, state->id, state);
+      const InterfaceState& state = *table_.Find(name);
+      SyncCarrier(state, host_);
+      PublishInterface(state, changes);
     }
   }
+  SyncSockets(changes);
   Publish(std::move(changes));
+  for (auto& tap : dropped) ReleaseTap(std::move(tap));
   spdlog::info("reloaded {}: {} created, {} changed, {} destroyed, allow {}",
                path, plan->create.size(), plan->change.size(),
                plan->destroy.size(), config.allow ? 1 : 0);
   return {};
 }
 
-void InterfaceManager::SetAllow(bool allow) {
-  allow_.store(allow);
-  spdlog::info("allow {}", allow ? 1 : 0);
-}
+// --- Views -----------------------------------------------------------------
 
 Result<std::vector<control::InterfaceView>> InterfaceManager::Show(
     std::optional<std::string_view> name) const {
   std::vector<control::InterfaceView> views;
-  for (const InterfaceState* state : table_.List()) {
-    if (name && state->name != *name) continue;
-    views.push_back(control::InterfaceView{
-        state->name, state->settings, TunnelTable::IsRunning(*state, domains_),
-        state->counters->Read()});
+  auto view = [&](const InterfaceState& state) {
+    views.push_back(control::InterfaceView{state.name, state.settings,
+                                           TunnelTable::IsRunning(state, host_),
+                                           state.counters->Read()});
+  };
+  if (name) {
+    const InterfaceState* state = table_.Find(*name);
+    if (state == nullptr) return Fail(ENXIO, "no such interface");
+    view(*state);
+    return views;
   }
-  if (name && views.empty()) return Fail(ENXIO, "no such interface");
+  views.reserve(table_.size());
+  for (const InterfaceState* state : table_.List()) view(*state);
   return views;
 }
 
 std::string InterfaceManager::ShowConf() const {
-  auto views = Show(std::nullopt);
-  return control::RenderConfig({allow(), save_, persist_}, *views);
+  return Render({}, allow(), save_, persist_);
+}
+
+// --- The kernel's view -----------------------------------------------------
+
+bool InterfaceManager::FollowLink(const LinkInfo& link, PlaneChanges& changes) {
+  Runtime* runtime = RuntimeByIfindex(link.ifindex);
+  if (runtime == nullptr) return false;
+  const InterfaceState* state = table_.Find(runtime->name);
+  if (state == nullptr) return false;
+  bool changed = false;
+  if (link.name != runtime->name) {
+    spdlog::info("{}: renamed to {} outside etheripd; following", state->name,
+                 link.name);
+    table_.CommitRename(runtime->name, link.name);
+    runtime->name = link.name;
+    state = table_.Find(link.name);
+    changed = true;
+  }
+  InterfaceSettings settings = state->settings;
+  settings.up = link.up;
+  settings.lladdr = link.address;
+  if (MtuInRange(link.mtu)) {
+    settings.mtu = link.mtu;
+  } else if (link.mtu != settings.mtu) {
+    spdlog::warn(
+        "{}: mtu {} set outside etheripd is outside 68..65000; "
+        "setting it back to {}",
+        state->name, link.mtu, settings.mtu);
+    (void)host_.SetLinkMtu(link.ifindex, settings.mtu);
+  }
+  if (settings != state->settings) {
+    spdlog::info("{}: changed outside etheripd: {}", state->name,
+                 Describe(settings));
+    runtime->tap->SetMtu(settings.mtu);
+    table_.CommitSet(state->name, settings);
+    SyncCarrier(*state, host_);
+    PublishInterface(*state, changes);
+    changed = true;
+  }
+  return changed;
+}
+
+bool InterfaceManager::Resynchronise(PlaneChanges& changes) {
+  auto links = host_.DumpLinks();
+  if (!links) {
+    spdlog::error("link events were lost and the links cannot be listed: {}",
+                  links.error().message);
+    return false;
+  }
+  absl::flat_hash_map<int, const LinkInfo*> by_index;
+  for (const LinkInfo& link : *links) by_index[link.ifindex] = &link;
+  bool changed = false;
+  std::vector<int> gone;
+  for (const auto& [ifindex, id] : by_ifindex_) {
+    auto it = by_index.find(ifindex);
+    if (it == by_index.end()) {
+      gone.push_back(ifindex);
+    } else {
+      changed = FollowLink(*it->second, changes) || changed;
+    }
+  }
+  for (int ifindex : gone) {
+    const InterfaceId id = by_ifindex_.at(ifindex);
+    spdlog::warn("{}: link deleted outside etheripd; removing the interface",
+                 RuntimeOf(id).name);
+    table_.CommitDestroy(RuntimeOf(id).name);
+    Forget(id, changes);
+    ReleaseTap(std::exchange(RuntimeOf(id), Runtime{}).tap);
+    changed = true;
+  }
+  return changed;
+}
+
+void InterfaceManager::HandleLinkEvents() {
+  auto events = host_.ReadLinkEvents();
+  if (!events) {
+    spdlog::error("link events: {}", events.error().message);
+    return;
+  }
+  PlaneChanges changes;
+  bool changed = false;
+  // Only the last word on each link counts.
+  absl::flat_hash_map<int, const LinkEvent*> last;
+  for (const LinkEvent& event : events->events) {
+    if (by_ifindex_.contains(event.link.ifindex)) {
+      last[event.link.ifindex] = &event;
+    }
+  }
+  for (const LinkEvent& event : events->events) {
+    auto it = last.find(event.link.ifindex);
+    if (it == last.end() || it->second != &event) continue;
+    if (event.kind == LinkEvent::Kind::kChanged) {
+      changed = FollowLink(event.link, changes) || changed;
+      continue;
+    }
+    // Deleted, or moved to another namespace (its fd may still work, but
+    // the interface is no longer the daemon's to serve).
+    const InterfaceId id = by_ifindex_.at(event.link.ifindex);
+    const std::string name = RuntimeOf(id).name;
+    spdlog::warn("{}: link deleted outside etheripd; removing the interface",
+                 name);
+    table_.CommitDestroy(name);
+    Forget(id, changes);
+    ReleaseTap(std::exchange(RuntimeOf(id), Runtime{}).tap);
+    changed = true;
+  }
+  if (events->overflowed) changed = Resynchronise(changes) || changed;
+  if (!changed) return;
+  SyncSockets(changes);
+  Publish(std::move(changes));
+  // A change made with `ip link` is saved too; it cannot be refused.
+  if (auto saved = SaveWith({}, allow(), save_, persist_); !saved) {
+    spdlog::error("{}", saved.error().message);
+  }
 }
 
 void InterfaceManager::Refresh() {
-  SyncCarriers();
-  if (SyncSockets()) Publish();
+  host_.DrainDomainEvents();
+  SyncAllCarriers();
+  PlaneChanges changes;
+  SyncSockets(changes);
+  Publish(std::move(changes));
 }
 
-void InterfaceManager::HandleFailures(
-    const ForwardingLoop::Failures& failures) {
-  for (const Endpoint& endpoint : failures.sockets) {
+void InterfaceManager::HandleFailures(std::span<const InterfaceId> devices,
+                                      std::span<const Endpoint> sockets) {
+  PlaneChanges changes;
+  for (const Endpoint& endpoint : sockets) {
     const std::string domain(table_.DomainName(endpoint.domain));
     spdlog::error("{} socket in domain {} failed; reopening it",
                   FamilyName(endpoint.family), DomainLabel(domain));
     sockets_.erase({endpoint.family, domain});
+    DropSocket(endpoint, changes);
   }
-  if (!failures.sockets.empty()) {
-    SyncSockets();
-    Publish();
+  if (!devices.empty()) {
+    // The link is gone (or moved away): the events say which; read them
+    // now rather than wait for their turn.
+    HandleLinkEvents();
   }
-  for (InterfaceId id : failures.devices) {
-    if (id >= runtime_.size() || !runtime_[id].tap) continue;
-    const LinuxTap& tap = *runtime_[id].tap;
-    auto index = links_.IndexOf(tap.name());
-    if (index && *index == tap.ifindex()) {
-      spdlog::warn("{}: device reported an error; link still present",
-                   tap.name());
-      continue;
-    }
-    spdlog::warn("{}: link deleted outside etheripd; removing the interface",
-                 tap.name());
-    (void)Destroy(std::string(tap.name()));
-  }
+  SyncSockets(changes);
+  Publish(std::move(changes));
 }
 
 }  // namespace etherip

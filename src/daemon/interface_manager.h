@@ -1,12 +1,22 @@
 // The daemon's state and every change to it, on the control thread: the
 // tunnel table, the TAP device of each interface, the outer sockets of each
-// (family, domain), the allow switch. Each request is validated against the
-// state it would produce (TunnelTable::Prepare*), then its I/O is done (TAP,
-// netlink, sockets; undone if any step fails), then it is committed and
-// what changed (only that) is published to the forwarding loop.
+// (family, domain), the allow switch, all through the host seam (io/host.h).
+//
+// A request is validated against the state it would produce
+// (TunnelTable::Prepare*), then its I/O is done (TAP, link settings,
+// sockets, and with `save` the configuration file), each step undone if a
+// later one fails, then it is committed and only what changed is published
+// to the data plane. A refused request or reload changes nothing.
+//
+// The kernel is the truth about links: link events (HandleLinkEvents) keep
+// each interface's admin state, MTU, MAC, name and existence equal to the
+// kernel's, whoever changed them.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,97 +30,140 @@
 #include "control/protocol.h"
 #include "core/counters.h"
 #include "core/tunnel_table.h"
-#include "daemon/forwarding_loop.h"
-#include "io/linux/link_control.h"
-#include "io/linux/linux_raw_socket.h"
-#include "io/linux/linux_tap.h"
+#include "daemon/device_reaper.h"
+#include "engine/plane_changes.h"
+#include "io/host.h"
 
 namespace etherip {
 
 class InterfaceManager {
  public:
-  InterfaceManager(ForwardingLoop& loop, GlobalCounters& counters,
-                   std::atomic<bool>& allow, LinkControl& links,
-                   const DomainCatalog& domains);
-  ~InterfaceManager();  // removes every interface
+  struct Options {
+    // The configuration file `save = true` writes back to.
+    std::string config_path;
+    // The link group the daemon's TAPs are put in, so that all of them go
+    // in one deletion (0: none).
+    uint32_t link_group = 0;
+    // Removes dropped TAPs on a thread of their own: the kernel's
+    // unregister wait (~15 ms each) is then not paid by a request.
+    bool release_in_background = true;
+  };
+
+  InterfaceManager(Host& host, PlanePublisher& plane, GlobalCounters& counters,
+                   std::atomic<bool>& allow, Options options);
+  ~InterfaceManager();  // Shutdown()
 
   Status Create(std::string_view name,
                 std::span<const InterfaceOption> options);
   Status Set(std::string_view name, std::span<const InterfaceOption> options);
   Status Destroy(std::string_view name);
-  // Makes the running state equal to `config` (SPEC 6 reload): only the
-  // difference is applied; an error changes nothing and names PATH:LINE.
+  // Makes the running state equal to `config` (SPEC 6 reload; also the
+  // start): only the difference is applied; an error changes nothing and
+  // names PATH:LINE.
   Status Replace(const control::Config& config, std::string_view path);
-  void SetAllow(bool allow);
+  // The first Replace of a daemon. Without `persist`, TAPs a killed
+  // predecessor left in the link group (the kernel may still be removing
+  // them, one unregister wait each) are removed first, all at once, so
+  // their names are free.
+  Status Start(const control::Config& config, std::string_view path);
+  Status SetAllow(bool allow);
   bool allow() const { return allow_.load(); }
-  void DestroyAll();
+  // Stops forwarding and lets go of every interface: persistent ones stay
+  // (a restart reattaches them), the others are removed at once.
+  void Shutdown();
 
   // ENXIO when `name` is given and unknown.
   Result<std::vector<control::InterfaceView>> Show(
       std::optional<std::string_view> name) const;
   GlobalCounterValues Stats() const { return counters_.Read(); }
   std::string ShowConf() const;
+  bool save() const { return save_; }
+  bool persist() const { return persist_; }
 
-  // Periodic upkeep: domains that appeared, vanished or were recreated
-  // (reopen or close their sockets), carriers that follow `running`.
+  // The host's link events are readable: follow them.
+  void HandleLinkEvents();
+  // Domains may have come, gone or been recreated: reopen or close their
+  // sockets, and carriers follow `running`.
   void Refresh();
-  // Sources that failed under the forwarding loop: an interface whose link
-  // is really gone (deleted behind the daemon's back) is removed; a failed
-  // socket is reopened.
-  void HandleFailures(const ForwardingLoop::Failures& failures);
+  // Sources that failed under the forwarding loop: a device whose link is
+  // gone is forgotten (link events usually say so first); a failed socket
+  // is reopened.
+  void HandleFailures(std::span<const InterfaceId> devices,
+                      std::span<const Endpoint> sockets);
 
  private:
   struct Runtime {
-    std::shared_ptr<LinuxTap> tap;
+    std::shared_ptr<TapDevice> tap;
+    std::string name;  // the key in table_; follows renames
     bool carrier = false;
   };
   struct SocketSlot {
-    std::shared_ptr<LinuxRawSocket> socket;
-    std::pair<uint64_t, uint64_t> netns{};  // (dev, inode) it was opened in
+    std::shared_ptr<HostSocket> socket;
+    NamespaceId netns;  // the namespace it was opened in
   };
   using SocketKey = std::pair<Family, std::string>;
+  // An interface's settings after a change; nullopt: destroyed.
+  using Overrides =
+      std::map<std::string, std::optional<InterfaceSettings>, std::less<>>;
 
-  Result<std::shared_ptr<LinuxTap>> MakeTap(std::string_view name,
-                                            const InterfaceSettings& settings);
-  Status ApplyLinkChanges(LinuxTap& tap, const InterfaceSettings& before,
-                          const InterfaceSettings& after);
+  // A TAP for a new interface, its link settings applied.
+  Result<std::shared_ptr<TapDevice>> MakeTap(std::string_view name,
+                                             const InterfaceSettings& settings,
+                                             bool attach);
+  // Applies the link settings of `after` that `force` says or that differ
+  // from `before`; undoes the applied ones if a step fails.
+  Status ApplyLinkChanges(TapDevice& tap, const InterfaceSettings& before,
+                          const InterfaceSettings& after, bool force);
+  void ReleaseTap(std::shared_ptr<TapDevice> tap);
   // Opens the socket of (family, domain) unless it is open in the domain's
   // current namespace; nothing when the domain does not exist.
-  Status EnsureSocket(const SocketKey& key);
-  // The socket `settings` needs, if any.
-  Status EnsureSocketFor(const InterfaceSettings& settings);
-  // Opens sockets that tunnels need, closes those none needs. True when the
-  // set changed.
-  bool SyncSockets();
-  void SyncCarriers();
-  // Adds interface `id` to `changes` as the forwarding loop needs it: as
-  // `now` is (its entry, counters and TAP), or gone when `now` is null.
-  void Stage(PlaneChanges& changes, InterfaceId id, const InterfaceState* now);
-  // Hands `changes` to the forwarding loop, with the sockets opened,
-  // replaced or closed and the domains named since the last Publish.
-  void Publish(PlaneChanges changes = {});
+  Status EnsureSocket(const SocketKey& key, PlaneChanges& changes);
+  Status EnsureSocketFor(const InterfaceSettings& settings,
+                         PlaneChanges& changes);
+  // Closes sockets no tunnel needs or whose namespace is gone or
+  // recreated, opens those tunnels need.
+  void SyncSockets(PlaneChanges& changes);
+  // The endpoint's socket leaves the data plane.
+  void DropSocket(Endpoint endpoint, PlaneChanges& changes);
+  // Carrier of one interface follows `running`.
+  void SyncCarrier(const InterfaceState& state, const DomainCatalog& domains);
+  void SyncAllCarriers();
+  void PublishInterface(const InterfaceState& state, PlaneChanges& changes);
+  void Forget(InterfaceId id, PlaneChanges& changes);
+  void Publish(PlaneChanges changes);
+
+  // With `save`: writes the file as the state will be after `overrides`
+  // (and with these global settings); the caller undoes its I/O when this
+  // fails. Without: nothing.
+  Status SaveWith(const Overrides& overrides, bool allow, bool save,
+                  bool persist);
+  std::string Render(const Overrides& overrides, bool allow, bool save,
+                     bool persist) const;
+
+  // Link events.
+  bool FollowLink(const LinkInfo& link, PlaneChanges& changes);
+  bool Resynchronise(PlaneChanges& changes);
+  Runtime* RuntimeByIfindex(int ifindex);
   Runtime& RuntimeOf(InterfaceId id);
 
-  ForwardingLoop& loop_;
+  Host& host_;
+  PlanePublisher& plane_;
   GlobalCounters& counters_;
   std::atomic<bool>& allow_;
-  // The file's `save` and `persist` (SPEC 6), as last loaded: showconf
-  // writes them back. What they make the daemon do is not here.
+  Options options_;
   bool save_ = false;
   bool persist_ = false;
-  LinkControl& links_;
-  const DomainCatalog& domains_;
   TunnelTable table_;
   std::vector<Runtime> runtime_;  // by InterfaceId
+  absl::flat_hash_map<int, InterfaceId> by_ifindex_;
   std::map<SocketKey, SocketSlot> sockets_;
-  // What the forwarding loop has: sockets_ and domain names as of the last
-  // Publish.
-  std::map<SocketKey, std::shared_ptr<LinuxRawSocket>> published_sockets_;
-  size_t published_domains_ = 0;
+  size_t published_domains_ = 1;
+  DeviceReaper reaper_;
 };
 
-// (dev, inode) of /run/netns/NAME, or of the daemon's own namespace for "".
-std::optional<std::pair<uint64_t, uint64_t>> NetnsIdentity(
-    std::string_view domain);
+// The link group of the daemon serving control socket `socket_path`: the
+// same for every start of that daemon, so that a restart finds the TAPs a
+// killed predecessor left, and different for daemons on other sockets.
+uint32_t LinkGroupFor(std::string_view socket_path);
 
 }  // namespace etherip

@@ -49,7 +49,11 @@ control::Response RequestHandler::Handle(const control::Request& request) {
       response.stats = manager_.Stats();
       break;
     case Op::kAllow:
-      if (request.allow) manager_.SetAllow(*request.allow);
+      if (request.allow) {
+        if (auto done = manager_.SetAllow(*request.allow); !done) {
+          return Refuse(request, done.error());
+        }
+      }
       response.allow = manager_.allow();
       break;
     case Op::kShowconf:

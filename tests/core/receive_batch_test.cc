@@ -25,12 +25,15 @@ struct Host {
   Host() {
     for (int i = 0; i < 40; ++i) {
       const std::string peer = fmt::format("198.51.100.{}", i + 1);
-      EXPECT_TRUE(table.Create(fmt::format("t{}", i),
-                               Options({"tunnel", "192.0.2.1", peer}),
-                               domains));
+      // The last ten are down: their frames count idrops.
+      EXPECT_TRUE(table.Create(
+          fmt::format("t{}", i),
+          Options({"tunnel", "192.0.2.1", peer, i < 30 ? "up" : "down"}),
+          domains));
     }
     EXPECT_TRUE(table.Create(
-        "v6", Options({"tunnel", "2001:db8::1", "2001:db8::2"}), domains));
+        "v6", Options({"tunnel", "2001:db8::1", "2001:db8::2", "up"}),
+        domains));
     snapshot = table.BuildForwardingTable();
   }
   std::vector<InterfaceCounterValues> InterfaceCounters() const {
@@ -114,10 +117,12 @@ TEST(ReceiveBatch, Ipv4BatchDecidesAndCountsAsSinglePackets) {
     EXPECT_EQ(one.InterfaceCounters(), batch.InterfaceCounters());
     const auto counted = batch.counters.Read();
     EXPECT_EQ(
-        counted.ipackets + counted.adrops + counted.noifdrops + counted.pdrops,
+        counted.ipackets + counted.adrops + counted.noifdrops + counted.pdrops +
+            counted.idrops,
         packets.size());
     if (allow) {
       EXPECT_GT(counted.ipackets, 0u);
+      EXPECT_GT(counted.idrops, 0u);
       EXPECT_GT(counted.noifdrops, 0u);
       EXPECT_GT(counted.adrops, 0u);
     }

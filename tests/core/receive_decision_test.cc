@@ -98,6 +98,19 @@ TEST_F(ReceiveDecisionTest, CountsIpacketsAndIbytesAfterTheEtherIpHeader) {
   EXPECT_EQ(CountersOf("v4blue"), InterfaceCounterValues{});
 }
 
+TEST_F(ReceiveDecisionTest, AnInterfaceThatIsDownCountsIdropsNotIpackets) {
+  ASSERT_TRUE(table_.Set("v4", Options({"down"}), domains_));
+  snapshot_ = table_.BuildForwardingTable();
+  const ReceiveVerdict verdict = Receive(0, "192.0.2.2", "192.0.2.1", payload_);
+  EXPECT_EQ(verdict.drop, ReceiveDrop::kDown);
+  EXPECT_EQ(verdict.interface, nullptr);
+  EXPECT_EQ(counters_.Read(), (GlobalCounterValues{.idrops = 1}));
+  EXPECT_EQ(CountersOf("v4"), (InterfaceCounterValues{.idrops = 1}));
+  // A bad header is still adrops first: the interface is not reached.
+  Receive(0, "192.0.2.2", "192.0.2.1", {0x20, 0x00});
+  EXPECT_EQ(counters_.Read(), (GlobalCounterValues{.adrops = 1, .idrops = 1}));
+}
+
 TEST_F(ReceiveDecisionTest, DeliversOverIpv6) {
   const ReceiveVerdict verdict =
       Receive(0, "2001:db8::2", "2001:db8::1", payload_);

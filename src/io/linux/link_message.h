@@ -10,41 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "core/mac_address.h"
+#include "io/link_state.h"
 
 struct nlmsghdr;
 
 namespace etherip {
-
-// A link as the kernel describes it in one message. The ifindex is the
-// identity; everything else may change under it (a rename keeps the index).
-struct LinkInfo {
-  int ifindex = 0;
-  std::string name;  // IFLA_IFNAME; "" when the message had none
-  bool up = false;   // IFF_UP: administratively up
-  uint32_t mtu = 0;  // IFLA_MTU; 0 when absent
-  // IFLA_ADDRESS when it is a 6-byte (Ethernet) address; all zero for
-  // links without one or with another kind of address (e.g. ipip's 4 bytes).
-  MacAddress address;
-  uint32_t group = 0;  // IFLA_GROUP; 0 (the default group) when absent
-
-  friend bool operator==(const LinkInfo&, const LinkInfo&) = default;
-};
-
-struct LinkEvent {
-  enum class Kind {
-    // RTM_NEWLINK: the link exists, with these settings (new, or changed:
-    // renamed, up/down, MTU, address, group, carrier, ...).
-    kChanged,
-    // RTM_DELLINK: the link is gone from this namespace (deleted, or moved
-    // to another namespace with `ip link set X netns Y`).
-    kDeleted,
-  };
-  Kind kind = Kind::kChanged;
-  LinkInfo link;
-
-  friend bool operator==(const LinkEvent&, const LinkEvent&) = default;
-};
 
 // Parses one rtnetlink message. `message` must be 4-byte aligned (as
 // netlink messages are) and point at nlmsg_len readable bytes (at least a

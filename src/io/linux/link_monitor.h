@@ -41,24 +41,13 @@
 #include <vector>
 
 #include "core/error.h"
+#include "io/link_state.h"
 #include "io/linux/link_message.h"
 
 struct mnl_socket;
 
 namespace etherip {
 
-struct LinkEvents {
-  std::vector<LinkEvent> events;  // in the order the kernel sent them
-  // The receive queue overflowed (ENOBUFS) since the last Read(), or a
-  // datagram did not fit the receive buffer: some events were lost. The
-  // caller must Dump() and resynchronise. `events` is then empty: Read()
-  // still read everything that was queued, but discarded it, since an
-  // event older than a lost one may be stale (X renamed to B, queued; to
-  // C, lost: applying "B" after a dump that says "C" would be wrong, and
-  // nothing would correct it). Events queued after this Read() are newer
-  // than every loss and apply on top of the dump.
-  bool overflowed = false;
-};
 
 class LinkMonitor {
  public:

@@ -43,11 +43,11 @@
 #include "core/ip_address.h"
 #include "core/packet_buffer.h"
 #include "io/linux/unique_fd.h"
-#include "io/outer_socket.h"
+#include "io/host.h"
 
 namespace etherip {
 
-class LinuxRawSocket : public OuterSocket {
+class LinuxRawSocket : public HostSocket {
  public:
   // Packets per recvmmsg()/sendmmsg(). Larger calls are split.
   static constexpr size_t kBatch = 64;
@@ -62,7 +62,7 @@ class LinuxRawSocket : public OuterSocket {
   static Result<std::unique_ptr<LinuxRawSocket>> Open(Family family,
                                                       std::string_view domain);
 
-  int fd() const { return fd_.get(); }
+  int fd() const override { return fd_.get(); }
   const std::string& domain() const { return domain_; }
   Family family() const override { return family_; }
 

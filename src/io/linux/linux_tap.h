@@ -48,7 +48,7 @@
 
 #include "core/error.h"
 #include "core/packet_buffer.h"
-#include "io/frame_device.h"
+#include "io/host.h"
 #include "io/linux/unique_fd.h"
 #include "offload/coalescer.h"
 #include "offload/segmenter.h"
@@ -61,7 +61,7 @@ struct TapOptions {
   bool persist = false;
 };
 
-class LinuxTap : public FrameDevice {
+class LinuxTap : public TapDevice {
  public:
   // Creates TAP device `name` (Ethernet frames, no packet-information
   // prefix) with its carrier off, and opens it non-blocking. Never takes
@@ -102,24 +102,26 @@ class LinuxTap : public FrameDevice {
   std::string OffloadNames() const;
   // The interface MTU segments are cut for; the daemon keeps it equal to
   // the link's MTU. Safe to call while another thread reads.
-  void SetMtu(unsigned mtu) { mtu_.store(mtu, std::memory_order_relaxed); }
+  void SetMtu(unsigned mtu) override {
+    mtu_.store(mtu, std::memory_order_relaxed);
+  }
   // The TAP's fd, to watch for EPOLLIN (frames to read) and EPOLLERR (the
   // link was deleted). Owned by this object.
-  int fd() const { return fd_.get(); }
+  int fd() const override { return fd_.get(); }
   const std::string& name() const { return name_; }
   // The link's index in its namespace, for LinkControl. Fixed at creation.
-  int ifindex() const { return ifindex_; }
+  int ifindex() const override { return ifindex_; }
 
   // Turns the link's carrier (LOWER_UP) on or off (TUNSETCARRIER). The
   // daemon keeps it on exactly while the interface is running (SPEC 2).
   // While it is off the stack does not transmit on the link, so nothing
   // arrives for ReadFrames().
-  Status SetCarrier(bool on);
+  Status SetCarrier(bool on) override;
 
   // TUNSETPERSIST: whether the link outlives this object (see above). To
   // remove a persistent TAP: SetPersist(false), then destroy the object.
   // EBADFD once the link was deleted.
-  Status SetPersist(bool on);
+  Status SetPersist(bool on) override;
 
   // Reads frames until none is ready (EAGAIN) or the batch is full; 0 when
   // none is ready. A super-frame fills as many buffers as it has segments;

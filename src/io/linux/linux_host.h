@@ -1,0 +1,67 @@
+// The Host (io/host.h) of a Linux machine: TAP devices (LinuxTap), link
+// settings over rtnetlink (LinkControl), link events (LinkMonitor), raw
+// protocol-97 sockets (LinuxRawSocket), named network namespaces under
+// /run/netns (watched with inotify), and atomic file replacement.
+//
+// Links are those of the namespace the object was opened in (the daemon's
+// own); domains only change where outer sockets live.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/host.h"
+#include "io/linux/link_control.h"
+#include "io/linux/link_monitor.h"
+#include "io/linux/linux_domain_catalog.h"
+#include "io/linux/unique_fd.h"
+
+namespace etherip {
+
+class LinuxHost : public Host {
+ public:
+  // Opens the rtnetlink sockets (requests and events) and the inotify
+  // watch on `netns_directory` (created when missing, as `ip netns` does).
+  static Result<std::unique_ptr<LinuxHost>> Open(
+      std::string netns_directory = std::string(kNetnsDirectory));
+
+  Result<std::shared_ptr<TapDevice>> CreateTap(std::string_view name,
+                                               bool persist) override;
+  Result<std::shared_ptr<TapDevice>> AttachTap(std::string_view name) override;
+  Status SetLinkAddress(int ifindex, const MacAddress& address) override;
+  Status SetLinkMtu(int ifindex, uint32_t mtu) override;
+  Status SetLinkUp(int ifindex, bool up) override;
+  Status SetLinkGroup(int ifindex, uint32_t group) override;
+  Status DeleteLinkGroup(uint32_t group) override;
+  int link_events_fd() const override { return monitor_.fd(); }
+  Result<LinkEvents> ReadLinkEvents() override { return monitor_.Read(); }
+  Result<std::vector<LinkInfo>> DumpLinks() override {
+    return monitor_.Dump();
+  }
+  Result<std::shared_ptr<HostSocket>> OpenSocket(
+      Family family, std::string_view domain) override;
+  bool Exists(std::string_view name) const override {
+    return domains_.Exists(name);
+  }
+  std::optional<NamespaceId> DomainIdentity(
+      std::string_view name) const override;
+  int domain_events_fd() const override { return inotify_.get(); }
+  void DrainDomainEvents() override;
+  Status ReplaceFile(const std::string& path,
+                     std::string_view contents) override;
+
+ private:
+  LinuxHost(LinkControl links, LinkMonitor monitor, UniqueFd inotify,
+            std::string netns_directory);
+
+  LinkControl links_;
+  LinkMonitor monitor_;
+  UniqueFd inotify_;
+  std::string netns_directory_;
+  LinuxDomainCatalog domains_;
+};
+
+}  // namespace etherip

@@ -1,0 +1,454 @@
+// The interface manager over the in-memory host: requests, reloads, link
+// events and shutdown, with every host step made to fail in turn. A refused
+// request or reload must leave the host, the published data plane, the
+// configuration file and what `show` reports exactly as they were.
+#include "daemon/interface_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "io/memory/memory_host.h"
+
+namespace etherip {
+namespace {
+
+using Op = MemoryHost::Op;
+
+// Keeps what the data plane would: the entries and the devices (so a
+// device lives while it is published, as in the forwarding loop).
+class RecordingPlane : public PlanePublisher {
+ public:
+  void Apply(PlaneChanges changes) override {
+    ++applied;
+    for (InterfaceId id : changes.erased_interfaces) interfaces.erase(id);
+    for (auto& update : changes.interfaces) {
+      interfaces[update.entry.id] = std::move(update);
+    }
+    for (const Endpoint& endpoint : changes.erased_sockets) {
+      sockets.erase(std::pair(endpoint.family, endpoint.domain));
+    }
+    for (auto& socket : changes.sockets) {
+      sockets[std::pair(socket.endpoint.family, socket.endpoint.domain)] =
+          socket.socket;
+    }
+  }
+  std::map<InterfaceId, PlaneChanges::Interface> interfaces;
+  std::map<std::pair<Family, DomainId>, std::shared_ptr<OuterSocket>> sockets;
+  size_t applied = 0;
+};
+
+constexpr const char* kPath = "/etc/etherip/etheripd.conf";
+
+std::vector<InterfaceOption> Options(std::initializer_list<std::string> words) {
+  auto parsed = ParseInterfaceOptions(std::vector<std::string>(words));
+  EXPECT_TRUE(parsed.has_value());
+  return parsed.value_or(std::vector<InterfaceOption>{});
+}
+
+control::Config ConfigOf(std::string_view text) {
+  auto config = control::ParseConfig(text, kPath);
+  EXPECT_TRUE(config.has_value()) << config.error().message;
+  return config.value_or(control::Config{});
+}
+
+class InterfaceManagerTest : public ::testing::Test {
+ protected:
+  InterfaceManagerTest() { MakeManager(); }
+
+  void MakeManager() {
+    manager_.reset();
+    manager_ = std::make_unique<InterfaceManager>(
+        host_, plane_, counters_, allow_,
+        InterfaceManager::Options{kPath, kGroup, false});
+  }
+
+  // Everything a refused request must leave as it was.
+  struct Observed {
+    std::vector<LinkInfo> links;
+    std::vector<control::InterfaceView> views;
+    std::string file;
+    size_t sockets = 0;
+    std::vector<InterfaceId> published;
+    friend bool operator==(const Observed&, const Observed&) = default;
+  };
+  Observed Observe() {
+    Observed observed;
+    observed.links = *host_.DumpLinks();
+    observed.views = *manager_->Show(std::nullopt);
+    observed.file = host_.files()[kPath];
+    observed.sockets = host_.open_sockets();
+    for (const auto& [id, update] : plane_.interfaces) {
+      observed.published.push_back(id);
+    }
+    return observed;
+  }
+
+  void Create(std::string_view name, std::initializer_list<std::string> words) {
+    auto done = manager_->Create(name, Options(words));
+    ASSERT_TRUE(done.has_value()) << done.error().message;
+  }
+  control::InterfaceView View(std::string_view name) {
+    auto views = manager_->Show(name);
+    EXPECT_TRUE(views.has_value()) << name;
+    return views ? views->front() : control::InterfaceView{};
+  }
+  // The published entry of the interface whose link is `name`.
+  const ForwardingEntry* Published(std::string_view name) {
+    const auto link = host_.Link(name);
+    if (!link) return nullptr;
+    for (const auto& [id, update] : plane_.interfaces) {
+      const auto* tap = dynamic_cast<const TapDevice*>(update.device.get());
+      if (tap != nullptr && tap->ifindex() == link->ifindex) {
+        return &update.entry;
+      }
+    }
+    return nullptr;
+  }
+
+  static constexpr uint32_t kGroup = 0x45490001;
+  MemoryHost host_;
+  RecordingPlane plane_;
+  GlobalCounters counters_;
+  std::atomic<bool> allow_{false};
+  std::unique_ptr<InterfaceManager> manager_;
+};
+
+// --- Requests -----------------------------------------------------------
+
+TEST_F(InterfaceManagerTest, CreateMakesTheLinkAndPublishesIt) {
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "1400",
+                      "lladdr", "fe:e1:ba:d0:00:01", "up"});
+  const auto link = host_.Link("etherip0");
+  ASSERT_TRUE(link);
+  EXPECT_TRUE(link->up);
+  EXPECT_EQ(link->mtu, 1400u);
+  EXPECT_EQ(link->address.ToString(), "fe:e1:ba:d0:00:01");
+  EXPECT_EQ(link->group, kGroup);
+  EXPECT_TRUE(host_.carrier("etherip0"));
+  EXPECT_TRUE(View("etherip0").running);
+  const ForwardingEntry* entry = Published("etherip0");
+  ASSERT_NE(entry, nullptr);
+  EXPECT_TRUE(entry->up);
+  EXPECT_TRUE(entry->has_tunnel);
+  EXPECT_EQ(plane_.sockets.size(), 1u);
+}
+
+TEST_F(InterfaceManagerTest, EachFailedStepOfCreateChangesNothing) {
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "up"});
+  for (Op op : {Op::kCreateTap, Op::kSetLinkGroup, Op::kSetLinkAddress,
+                Op::kSetLinkMtu, Op::kSetLinkUp, Op::kOpenSocket}) {
+    SCOPED_TRACE(static_cast<int>(op));
+    const Observed before = Observe();
+    host_.FailNext(op, Error{EIO, "injected"});
+    auto done = manager_->Create(
+        "etherip1", Options({"tunnel", "2001:db8::1", "2001:db8::2", "up"}));
+    ASSERT_FALSE(done.has_value());
+    EXPECT_EQ(done.error().code, EIO);
+    EXPECT_EQ(Observe(), before);
+  }
+}
+
+TEST_F(InterfaceManagerTest, EachFailedStepOfSetRestoresTheLink) {
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "1400"});
+  for (Op op : {Op::kSetLinkAddress, Op::kSetLinkMtu, Op::kSetLinkUp,
+                Op::kOpenSocket}) {
+    SCOPED_TRACE(static_cast<int>(op));
+    const Observed before = Observe();
+    host_.FailNext(op, Error{EIO, "injected"});
+    auto done = manager_->Set(
+        "etherip0", Options({"tunnel", "2001:db8::1", "2001:db8::2", "mtu",
+                             "9000", "lladdr", "fe:e1:ba:d0:00:09", "up"}));
+    ASSERT_FALSE(done.has_value());
+    manager_->HandleLinkEvents();  // the undo's own events change nothing
+    EXPECT_EQ(Observe(), before);
+  }
+}
+
+TEST_F(InterfaceManagerTest, SetAppliesTheRequestWhateverTheDaemonBelieved) {
+  Create("etherip0", {"up"});
+  // Taken down behind the daemon's back; the event is not read yet.
+  ASSERT_TRUE(host_.KernelSetUp("etherip0", false));
+  ASSERT_TRUE(manager_->Set("etherip0", Options({"up"})));
+  EXPECT_TRUE(host_.Link("etherip0")->up);
+  manager_->HandleLinkEvents();
+  EXPECT_TRUE(View("etherip0").settings.up);
+}
+
+TEST_F(InterfaceManagerTest, DestroyRemovesTheLinkAndUnpublishes) {
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2"});
+  ASSERT_TRUE(manager_->Destroy("etherip0"));
+  EXPECT_FALSE(host_.Link("etherip0"));
+  EXPECT_TRUE(plane_.interfaces.empty());
+  EXPECT_TRUE(plane_.sockets.empty());
+  EXPECT_EQ(host_.open_sockets(), 0u);
+  EXPECT_EQ(manager_->Destroy("etherip0").error().code, ENXIO);
+}
+
+// --- Reload ---------------------------------------------------------------
+
+constexpr std::string_view kTwo = R"(
+allow = true
+[[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+mtu = 1400
+up = true
+[[interface]]
+name = "etherip1"
+source = "192.0.2.1"
+destination = "192.0.2.3"
+up = true
+)";
+
+constexpr std::string_view kChanged = R"(
+[[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+mtu = 1300
+up = true
+[[interface]]
+name = "etherip1"
+source = "192.0.2.1"
+destination = "192.0.2.3"
+mtu = 1280
+[[interface]]
+name = "etherip2"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+)";
+
+TEST_F(InterfaceManagerTest, ReloadFailingAtAnyStepChangesNothing) {
+  ASSERT_TRUE(manager_->Replace(ConfigOf(kTwo), kPath));
+  ASSERT_TRUE(allow_.load());
+  // Each step of the second reload in turn: the TAP of etherip2, its
+  // settings, the IPv6 socket, then each link change of etherip0 and
+  // etherip1 (the second one fails after the first has been applied).
+  struct Step {
+    Op op;
+    size_t skip;
+  };
+  for (Step step : {Step{Op::kCreateTap, 0}, Step{Op::kSetLinkMtu, 0},
+                    Step{Op::kOpenSocket, 0}, Step{Op::kSetLinkMtu, 1},
+                    Step{Op::kSetLinkMtu, 2}, Step{Op::kSetLinkUp, 1}}) {
+    SCOPED_TRACE(static_cast<int>(step.op) * 10 + step.skip);
+    const Observed before = Observe();
+    host_.FailNext(step.op, Error{EIO, "injected"}, step.skip);
+    auto done = manager_->Replace(ConfigOf(kChanged), kPath);
+    ASSERT_FALSE(done.has_value());
+    manager_->HandleLinkEvents();
+    EXPECT_EQ(Observe(), before);
+    EXPECT_TRUE(allow_.load());
+  }
+  ASSERT_TRUE(manager_->Replace(ConfigOf(kChanged), kPath));
+  EXPECT_EQ(host_.Link("etherip1")->mtu, 1280u);
+  EXPECT_FALSE(host_.Link("etherip1")->up);
+  EXPECT_TRUE(host_.Link("etherip2"));
+  EXPECT_FALSE(allow_.load());
+}
+
+// --- The kernel's truth -----------------------------------------------------
+
+TEST_F(InterfaceManagerTest, FollowsAdminStateMtuAndMacChangedOutside) {
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "up"});
+  ASSERT_TRUE(host_.KernelSetUp("etherip0", false));
+  ASSERT_TRUE(host_.KernelSetMtu("etherip0", 9000));
+  const MacAddress mac({0xfe, 0xe1, 0xba, 0xd0, 0x00, 0x42});
+  ASSERT_TRUE(host_.KernelSetAddress("etherip0", mac));
+  manager_->HandleLinkEvents();
+  const auto view = View("etherip0");
+  EXPECT_FALSE(view.settings.up);
+  EXPECT_FALSE(view.running);
+  EXPECT_EQ(view.settings.mtu, 9000u);
+  EXPECT_EQ(view.settings.lladdr, mac);
+  EXPECT_FALSE(host_.carrier("etherip0"));
+  ASSERT_NE(Published("etherip0"), nullptr);
+  EXPECT_FALSE(Published("etherip0")->up);  // received frames: idrops
+  const std::string conf = manager_->ShowConf();
+  EXPECT_NE(conf.find("mtu = 9000"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("fe:e1:ba:d0:00:42"), std::string::npos) << conf;
+}
+
+TEST_F(InterfaceManagerTest, AnMtuAboveTheRangeIsSetBack) {
+  Create("etherip0", {"mtu", "1400"});
+  ASSERT_TRUE(host_.KernelSetMtu("etherip0", 65535));
+  manager_->HandleLinkEvents();
+  EXPECT_EQ(host_.Link("etherip0")->mtu, 1400u);
+  EXPECT_EQ(View("etherip0").settings.mtu, 1400u);
+  EXPECT_NE(manager_->ShowConf().find("mtu = 1400"), std::string::npos);
+}
+
+TEST_F(InterfaceManagerTest, FollowsARenameAndNeverTakesAnotherLink) {
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2"});
+  ASSERT_TRUE(host_.KernelRename("etherip0", "renamed0"));
+  ASSERT_TRUE(host_.KernelAddLink("etherip0"));  // e.g. a bridge
+  manager_->HandleLinkEvents();
+  auto views = manager_->Show(std::nullopt);
+  ASSERT_EQ(views->size(), 1u);
+  EXPECT_EQ(views->front().name, "renamed0");
+  EXPECT_EQ(manager_->Destroy("etherip0").error().code, ENXIO);
+  ASSERT_TRUE(manager_->Destroy("renamed0"));
+  EXPECT_FALSE(host_.Link("renamed0"));
+  EXPECT_TRUE(host_.Link("etherip0"));  // the bridge is not ours
+}
+
+TEST_F(InterfaceManagerTest, ALinkDeletedOutsideLeavesAtOnce) {
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2"});
+  Create("etherip1", {"tunnel", "192.0.2.1", "192.0.2.3"});
+  ASSERT_TRUE(host_.KernelDelete("etherip0"));
+  manager_->HandleLinkEvents();
+  EXPECT_EQ(manager_->Show("etherip0").error().code, ENXIO);
+  EXPECT_EQ(plane_.interfaces.size(), 1u);
+  // Its name can be used again.
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2"});
+}
+
+TEST_F(InterfaceManagerTest, LostEventsAreRecoveredFromADump) {
+  Create("etherip0", {"up"});
+  Create("etherip1", {"up"});
+  ASSERT_TRUE(host_.KernelSetMtu("etherip0", 1280));
+  ASSERT_TRUE(host_.KernelDelete("etherip1"));
+  host_.KernelOverflowEvents();
+  manager_->HandleLinkEvents();
+  EXPECT_EQ(View("etherip0").settings.mtu, 1280u);
+  EXPECT_EQ(manager_->Show("etherip1").error().code, ENXIO);
+  EXPECT_EQ(plane_.interfaces.size(), 1u);
+}
+
+// --- Saving -----------------------------------------------------------------
+
+TEST_F(InterfaceManagerTest, SaveWritesEveryAcceptedChange) {
+  ASSERT_TRUE(manager_->Replace(ConfigOf("save = true\n"), kPath));
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "up"});
+  auto reloaded = control::ParseConfig(host_.files()[kPath], kPath);
+  ASSERT_TRUE(reloaded) << host_.files()[kPath];
+  EXPECT_TRUE(reloaded->save);
+  ASSERT_EQ(reloaded->interfaces.size(), 1u);
+  EXPECT_EQ(reloaded->interfaces[0].settings, View("etherip0").settings);
+
+  ASSERT_TRUE(manager_->SetAllow(true));
+  EXPECT_TRUE(control::ParseConfig(host_.files()[kPath], kPath)->allow);
+  ASSERT_TRUE(host_.KernelSetMtu("etherip0", 1300));
+  manager_->HandleLinkEvents();
+  EXPECT_EQ(control::ParseConfig(host_.files()[kPath], kPath)
+                ->interfaces[0]
+                .settings.mtu,
+            1300u);
+  ASSERT_TRUE(manager_->Destroy("etherip0"));
+  EXPECT_TRUE(
+      control::ParseConfig(host_.files()[kPath], kPath)->interfaces.empty());
+}
+
+TEST_F(InterfaceManagerTest, AFailedSaveRefusesTheChange) {
+  ASSERT_TRUE(manager_->Replace(ConfigOf("save = true\n"), kPath));
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "1400"});
+  const Observed before = Observe();
+  for (int request = 0; request < 4; ++request) {
+    SCOPED_TRACE(request);
+    host_.FailNext(Op::kReplaceFile, Error{ENOSPC, "no space left on device"});
+    Status done;
+    switch (request) {
+      case 0:
+        done = manager_->Create("etherip1", Options({"up"}));
+        break;
+      case 1:
+        done = manager_->Set("etherip0", Options({"mtu", "1300", "up"}));
+        break;
+      case 2:
+        done = manager_->Destroy("etherip0");
+        break;
+      case 3:
+        done = manager_->SetAllow(true);
+        break;
+    }
+    ASSERT_FALSE(done.has_value());
+    EXPECT_EQ(done.error().code, ENOSPC);
+    manager_->HandleLinkEvents();
+    EXPECT_EQ(Observe(), before);
+    EXPECT_FALSE(allow_.load());
+  }
+}
+
+// --- Shutdown and restarts --------------------------------------------------
+
+TEST_F(InterfaceManagerTest, ShutdownRemovesAllInterfacesInOneDeletion) {
+  for (int i = 0; i < 5; ++i) Create("etherip" + std::to_string(i), {"up"});
+  manager_->Shutdown();
+  EXPECT_EQ(host_.calls(Op::kDeleteLinkGroup), 1u);
+  EXPECT_EQ(host_.link_count(), 1u);  // lo
+  EXPECT_TRUE(plane_.interfaces.empty());
+}
+
+TEST_F(InterfaceManagerTest, PersistentInterfacesSurviveAndAreReattached) {
+  constexpr std::string_view kPersist = R"(
+persist = true
+[[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+lladdr = "fe:e1:ba:d0:00:01"
+up = true
+)";
+  ASSERT_TRUE(manager_->Replace(ConfigOf(kPersist), kPath));
+  const int ifindex = host_.Link("etherip0")->ifindex;
+  manager_->Shutdown();
+  ASSERT_TRUE(host_.Link("etherip0"));
+  EXPECT_TRUE(host_.IsPersistent("etherip0"));
+  EXPECT_EQ(host_.calls(Op::kDeleteLinkGroup), 0u);
+
+  MakeManager();  // the restart
+  ASSERT_TRUE(manager_->Replace(ConfigOf(kPersist), kPath));
+  EXPECT_EQ(host_.calls(Op::kAttachTap), 1u);
+  EXPECT_EQ(host_.Link("etherip0")->ifindex, ifindex);
+  EXPECT_TRUE(View("etherip0").running);
+  // `destroy` removes a persistent interface for good.
+  ASSERT_TRUE(manager_->Destroy("etherip0"));
+  EXPECT_FALSE(host_.Link("etherip0"));
+}
+
+TEST_F(InterfaceManagerTest, StartRemovesWhatAKilledPredecessorLeft) {
+  // A TAP of the previous daemon, still on its way out.
+  ASSERT_TRUE(host_.KernelAddLink("etherip0"));
+  ASSERT_TRUE(host_.SetLinkGroup(host_.Link("etherip0")->ifindex, kGroup));
+  ASSERT_TRUE(host_.KernelAddLink("other0"));  // not ours: left alone
+  constexpr std::string_view kOne = R"(
+[[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+up = true
+)";
+  ASSERT_TRUE(manager_->Start(ConfigOf(kOne), kPath));
+  EXPECT_TRUE(View("etherip0").running);
+  EXPECT_TRUE(host_.Link("other0"));
+}
+
+// --- Domains
+// ------------------------------------------------------------------
+
+TEST_F(InterfaceManagerTest, ADomainThatGoesAndComesBack) {
+  host_.AddDomain("underlay");
+  Create("etherip0",
+         {"tunnel", "192.0.2.1", "192.0.2.2", "domain", "underlay", "up"});
+  Create("etherip1", {"tunnel", "192.0.2.1", "192.0.2.2", "up"});
+  EXPECT_EQ(host_.open_sockets(), 2u);
+  host_.RemoveDomain("underlay");
+  manager_->Refresh();
+  EXPECT_FALSE(View("etherip0").running);
+  EXPECT_FALSE(host_.carrier("etherip0"));
+  EXPECT_TRUE(View("etherip1").running);
+  EXPECT_EQ(host_.open_sockets(), 1u);
+  host_.AddDomain("underlay");
+  manager_->Refresh();
+  EXPECT_TRUE(View("etherip0").running);
+  EXPECT_TRUE(host_.carrier("etherip0"));
+  EXPECT_EQ(host_.open_sockets(), 2u);
+}
+
+}  // namespace
+}  // namespace etherip
