@@ -117,13 +117,13 @@ class SaveTest(unittest.TestCase):
         with open(daemon.config) as f:
             before = f.read()
         # Fill the file system.
-        with open(os.path.join(directory, "filler"), "wb") as f:
-            try:
+        try:
+            with open(os.path.join(directory, "filler"), "wb",
+                      buffering=0) as f:
                 while True:
                     f.write(b"\0" * 4096)
-                    f.flush()
-            except OSError:
-                pass
+        except OSError:
+            pass  # full
         refused = daemon.cli("create", "etherip1", "tunnel", "192.0.2.1",
                              "192.0.2.3", check=False)
         self.assertEqual(refused.returncode, 1)
