@@ -268,17 +268,19 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
   };
   for (const auto& [key, node] : *root) {
     const int line = LineOf(key.source());
-    if (key.str() == "interface") continue;  // read below
-    auto known = std::find_if(
-        std::begin(switches), std::end(switches),
-        [&](const auto& entry) { return entry.first == key.str(); });
+    // A copy: clang before 16 cannot capture a structured binding.
+    const std::string_view name = key.str();
+    if (name == "interface") continue;  // read below
+    auto known =
+        std::find_if(std::begin(switches), std::end(switches),
+                     [&](const auto& entry) { return entry.first == name; });
     if (known == std::end(switches)) {
-      errors.Report(line, EINVAL, fmt::format("unknown key \"{}\"", key.str()));
+      errors.Report(line, EINVAL, fmt::format("unknown key \"{}\"", name));
     } else if (const auto* value = node.as_boolean()) {
       *known->second = value->get();
     } else {
       errors.Report(line, EINVAL,
-                    fmt::format("{}: expected true or false", key.str()));
+                    fmt::format("{}: expected true or false", name));
     }
   }
 
