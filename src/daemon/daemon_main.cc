@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spdlog/async.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +32,8 @@ namespace {
 
 // How often running states and domains are re-checked.
 constexpr int kRefreshMs = 1000;
+// Log records queued for the logging thread before the oldest are dropped.
+constexpr size_t kLogQueueRecords = 8192;
 
 Result<control::Config> ReadConfig(const DaemonOptions& options) {
   auto config = control::LoadConfig(options.config_path);
@@ -39,19 +43,37 @@ Result<control::Config> ReadConfig(const DaemonOptions& options) {
   return config;
 }
 
+// Logging never makes the daemon wait: records go through a queue to a
+// logging thread (a full queue drops its oldest records), so a log
+// destination that blocks (a pipe nobody reads, a stuck syslog) stalls
+// only that thread, never forwarding or the control socket. A stderr that
+// is a pipe or socket is made non-blocking too, so that even the logging
+// thread (and exit, which waits for it) goes on when nobody reads.
 void SetUpLogging(const DaemonOptions& options) {
-  std::shared_ptr<spdlog::logger> logger;
+  spdlog::init_thread_pool(kLogQueueRecords, 1);
+  spdlog::sink_ptr sink;
   if (options.foreground) {
-    logger = spdlog::stderr_color_mt("etheripd");
+    struct stat info {};
+    if (fstat(STDERR_FILENO, &info) == 0 &&
+        (S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode))) {
+      fcntl(STDERR_FILENO, F_SETFL,
+            fcntl(STDERR_FILENO, F_GETFL) | O_NONBLOCK);
+    }
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   } else {
-    logger =
-        spdlog::syslog_logger_mt("etheripd", "etheripd", LOG_PID, LOG_DAEMON);
+    sink = std::make_shared<spdlog::sinks::syslog_sink_mt>(
+        "etheripd", LOG_PID, LOG_DAEMON, false);
   }
+  auto logger = std::make_shared<spdlog::async_logger>(
+      "etheripd", std::move(sink), spdlog::thread_pool(),
+      spdlog::async_overflow_policy::overrun_oldest);
   spdlog::set_default_logger(logger);
   spdlog::set_pattern(options.foreground ? "%Y-%m-%d %H:%M:%S.%e %^%l%$ %v"
                                          : "%v");
   spdlog::set_level(options.verbose ? spdlog::level::debug
                                     : spdlog::level::info);
+  // Records reach the destination within a second even at low rates.
+  spdlog::flush_every(std::chrono::seconds(1));
 }
 
 // Every interface holds a TAP fd: with the usual soft limit of 1024 open
@@ -246,6 +268,7 @@ int RunDaemon(const DaemonOptions& options) {
   loop.Stop();
   close(signal_fd);
   spdlog::info("etheripd stopped");
+  spdlog::shutdown();  // the queued records go out before exit
   return 0;
 }
 
