@@ -100,6 +100,51 @@ class Daemon:
         with open(self.config, "w") as f:
             f.write(text)
 
+    def start_with_output(self, fd):
+        """Like start(), but the daemon's stdout and stderr (its log, in
+        the foreground) go to file descriptor `fd`, a pipe say, instead of
+        the log file; read_log() then has nothing."""
+        argv = ["ip", "netns", "exec", self.ns, ETHERIPD, "-f", "-v",
+                "-s", self.socket, "-c", self.config] + self.extra
+        self.process = subprocess.Popen(argv, stdout=fd, stderr=fd,
+                                        stdin=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"etheripd exited {self.process.returncode}")
+            if os.path.exists(self.socket):
+                try:
+                    self.request({"op": "stats"}, timeout=5)
+                    return 0
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise AssertionError("etheripd did not come up")
+
+    def request(self, message, timeout=30):
+        """One request over the control socket (docs/control-protocol.md),
+        straight from this process: returns the decoded answer, whether
+        the daemon accepted the request or refused it. Raises OSError
+        (TimeoutError when no answer came within `timeout` seconds)."""
+        import socket
+        deadline = time.monotonic() + timeout
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect(self.socket)
+            s.sendall(json.dumps(message).encode() + b"\n")
+            data = b""
+            while not data.endswith(b"\n"):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no answer within {timeout} s")
+                s.settimeout(left)
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise ConnectionResetError("closed without an answer")
+                data += chunk
+        return json.loads(data)
+
 
 class Lab:
     """Namespaces, links and daemons of one test, removed on close()."""
@@ -226,6 +271,23 @@ class TwoSites:
     def ping(self, count=3, check=True, target="198.51.100.2"):
         return run("ping", "-c", count, "-i", "0.2", "-W", "2", target,
                    ns=self.host_a, check=check)
+
+    def wait_for_ping(self, timeout=30, target="198.51.100.2"):
+        """Pings host B from host A once a second until one is answered.
+        Returns True when one was within `timeout` seconds."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if run("ping", "-c", 1, "-W", 1, target, ns=self.host_a,
+                   check=False).returncode == 0:
+                return True
+            time.sleep(0.2)  # ping may fail at once (no ARP answer yet)
+        return False
+
+    def bridge(self):
+        """Puts each router's etherip0 into its bridge (what start() does
+        after starting the daemons, for tests that start them otherwise)."""
+        for router in (self.router_a, self.router_b):
+            run("ip", "link", "set", "etherip0", "master", "br0", ns=router)
 
 
 INTERFACE = """
