@@ -25,13 +25,22 @@ void DeviceReaper::Release(std::shared_ptr<void> device) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(device));
+    last_busy_ = Clock::now();
   }
   changed_.notify_all();
 }
 
+void DeviceReaper::Busy() {
+  std::lock_guard lock(mutex_);
+  last_busy_ = Clock::now();
+}
+
 void DeviceReaper::Flush() {
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return queue_.empty() && !busy_; });
+  flushing_ = true;
+  changed_.notify_all();
+  changed_.wait(lock, [&] { return queue_.empty() && !dropping_; });
+  flushing_ = false;
 }
 
 void DeviceReaper::Run() {
@@ -39,13 +48,20 @@ void DeviceReaper::Run() {
   for (;;) {
     changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, nothing left
+    const bool urgent =
+        stopping_ || flushing_ || queue_.size() >= kMaxQueued;
+    const auto quiet_at = last_busy_ + kQuiet;
+    if (!urgent && Clock::now() < quiet_at) {
+      changed_.wait_until(lock, quiet_at);
+      continue;
+    }
     std::shared_ptr<void> device = std::move(queue_.front());
     queue_.pop_front();
-    busy_ = true;
+    dropping_ = true;
     lock.unlock();
     device.reset();
     lock.lock();
-    busy_ = false;
+    dropping_ = false;
     changed_.notify_all();
   }
 }

@@ -305,6 +305,7 @@ Status InterfaceManager::SaveWith(const Overrides& overrides, bool allow,
 
 Status InterfaceManager::Create(std::string_view name,
                                 std::span<const InterfaceOption> options) {
+  reaper_.Busy();
   auto settings = table_.PrepareCreate(name, options, host_);
   if (!settings) return tl::unexpected(settings.error());
   auto tap = MakeTap(name, *settings, false);
@@ -334,6 +335,7 @@ Status InterfaceManager::Create(std::string_view name,
 
 Status InterfaceManager::Set(std::string_view name,
                              std::span<const InterfaceOption> options) {
+  reaper_.Busy();
   auto settings = table_.PrepareSet(name, options, host_);
   if (!settings) return tl::unexpected(settings.error());
   const InterfaceState& state = *table_.Find(name);
@@ -447,6 +449,7 @@ Status InterfaceManager::Start(const control::Config& config,
 
 Status InterfaceManager::Replace(const control::Config& config,
                                  std::string_view path) {
+  reaper_.Busy();
   auto plan = table_.PrepareReplace(config.interfaces, host_);
   if (!plan) {
     const size_t index = plan.error().index;
