@@ -8,10 +8,19 @@
 //   BM_ReceiveLookupLinear/N   the same packets, looked up by scanning a list
 //                              as the reference driver does
 //   BM_ReceiveLookupIpv6/N     DecideReceive with IPv6 outer addresses
+//   BM_TableEraseUpsert/N      one interface of N, drawn at random, erased
+//                              from the forwarding table and upserted
+//                              again (a destroy and a create)
+//   BM_TableRetunnel/N         one interface of N upserted with another
+//                              tunnel (a set)
+//   BM_TableBuild/N            the whole table built from N entries, as
+//                              every change cost before tables changed in
+//                              place
 //
-// Every benchmark reports allocs/pkt: calls of the global operator new per
-// packet, counted by replacing it in this program. The core decisions must
-// not allocate, so it should read 0.
+// Every benchmark but BM_TableBuild reports allocs/pkt: calls of the global
+// operator new per packet (per change for BM_Table*), counted by replacing
+// it in this program. The core decisions must not allocate, so it should
+// read 0.
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 
@@ -394,6 +403,76 @@ void BM_ReceiveLookupIpv6(benchmark::State& state) {
 BENCHMARK(BM_ReceiveLookupIpv6)->Arg(1)->Arg(100'000);
 
 static_assert(100'000 <= kMaxTunnels);
+
+// --- changes to the forwarding table ---
+
+// N interfaces with IPv4 tunnels, as entries and their counters.
+struct Interfaces {
+  explicit Interfaces(size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      counters.push_back(std::make_shared<InterfaceCounters>());
+      ForwardingEntry entry;
+      entry.id = static_cast<InterfaceId>(i);
+      entry.has_tunnel = true;
+      entry.up = true;
+      entry.tunnel = Ipv4TunnelOf(i);
+      entry.counters = counters.back().get();
+      entries.push_back(entry);
+    }
+  }
+  std::vector<ForwardingEntry> entries;
+  std::vector<std::shared_ptr<InterfaceCounters>> counters;
+};
+
+void BM_TableEraseUpsert(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  const Interfaces interfaces(n);
+  ForwardingTable table(interfaces.entries, interfaces.counters);
+  std::mt19937_64 random(0x5eed);
+  std::vector<InterfaceId> order(1 << 16);
+  for (auto& id : order) id = static_cast<InterfaceId>(random() % n);
+  size_t i = 0;
+  AllocationMeter meter;
+  for (auto _ : state) {
+    const InterfaceId id = order[i];
+    i = (i + 1) & (order.size() - 1);
+    benchmark::DoNotOptimize(table.Erase(id));
+    benchmark::DoNotOptimize(
+        table.Upsert(interfaces.entries[id], interfaces.counters[id]));
+  }
+  meter.Report(state);
+  if (table.entries().size() != n || table.index().size() != n) {
+    state.SkipWithError("interfaces were lost");
+  }
+}
+BENCHMARK(BM_TableEraseUpsert)->Arg(100)->Arg(10'000)->Arg(100'000);
+
+void BM_TableRetunnel(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  const Interfaces interfaces(n);
+  ForwardingTable table(interfaces.entries, interfaces.counters);
+  // Interface 0 moves between its own tunnel and one nobody has.
+  ForwardingEntry moved = interfaces.entries[0];
+  moved.tunnel = Ipv4TunnelOf(n);
+  bool away = false;
+  AllocationMeter meter;
+  for (auto _ : state) {
+    away = !away;
+    benchmark::DoNotOptimize(table.Upsert(away ? moved : interfaces.entries[0],
+                                          interfaces.counters[0]));
+  }
+  meter.Report(state);
+}
+BENCHMARK(BM_TableRetunnel)->Arg(10'000);
+
+void BM_TableBuild(benchmark::State& state) {
+  const Interfaces interfaces(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) {
+    ForwardingTable table(interfaces.entries, interfaces.counters);
+    benchmark::DoNotOptimize(table.index().capacity());
+  }
+}
+BENCHMARK(BM_TableBuild)->Arg(10'000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace etherip
