@@ -35,9 +35,9 @@ Result<sockaddr_un> AddressOf(const std::string& path) {
 // starting at the same moment cannot both hold it.
 Result<int> LockSocketPath(const std::string& path) {
   const std::string lock_path = path + ".lock";
-  const int fd = open(lock_path.c_str(),
-                      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-                      0600);
+  const int fd =
+      open(lock_path.c_str(),
+           O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
   if (fd < 0) {
     return Fail(errno, fmt::format("{}: {}", lock_path, strerror(errno)));
   }

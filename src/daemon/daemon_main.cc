@@ -56,13 +56,12 @@ void SetUpLogging(const DaemonOptions& options) {
     struct stat info {};
     if (fstat(STDERR_FILENO, &info) == 0 &&
         (S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode))) {
-      fcntl(STDERR_FILENO, F_SETFL,
-            fcntl(STDERR_FILENO, F_GETFL) | O_NONBLOCK);
+      fcntl(STDERR_FILENO, F_SETFL, fcntl(STDERR_FILENO, F_GETFL) | O_NONBLOCK);
     }
     sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   } else {
-    sink = std::make_shared<spdlog::sinks::syslog_sink_mt>(
-        "etheripd", LOG_PID, LOG_DAEMON, false);
+    sink = std::make_shared<spdlog::sinks::syslog_sink_mt>("etheripd", LOG_PID,
+                                                           LOG_DAEMON, false);
   }
   auto logger = std::make_shared<spdlog::async_logger>(
       "etheripd", std::move(sink), spdlog::thread_pool(),

@@ -48,8 +48,7 @@ void DeviceReaper::Run() {
   for (;;) {
     changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, nothing left
-    const bool urgent =
-        stopping_ || flushing_ || queue_.size() >= kMaxQueued;
+    const bool urgent = stopping_ || flushing_ || queue_.size() >= kMaxQueued;
     const auto quiet_at = last_busy_ + kQuiet;
     if (!urgent && Clock::now() < quiet_at) {
       changed_.wait_until(lock, quiet_at);

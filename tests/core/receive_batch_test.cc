@@ -116,10 +116,9 @@ TEST(ReceiveBatch, Ipv4BatchDecidesAndCountsAsSinglePackets) {
     EXPECT_EQ(one.counters.Read(), batch.counters.Read());
     EXPECT_EQ(one.InterfaceCounters(), batch.InterfaceCounters());
     const auto counted = batch.counters.Read();
-    EXPECT_EQ(
-        counted.ipackets + counted.adrops + counted.noifdrops + counted.pdrops +
-            counted.idrops,
-        packets.size());
+    EXPECT_EQ(counted.ipackets + counted.adrops + counted.noifdrops +
+                  counted.pdrops + counted.idrops,
+              packets.size());
     if (allow) {
       EXPECT_GT(counted.ipackets, 0u);
       EXPECT_GT(counted.idrops, 0u);

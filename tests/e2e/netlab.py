@@ -334,5 +334,16 @@ def stop_process(process):
             stream.close()
 
 
+def wait_until(predicate, timeout=5.0):
+    """True once predicate() is, polling every 50 ms; its last answer
+    after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
 def is_root():
     return os.geteuid() == 0

@@ -4,16 +4,7 @@ whoever changes them, and frames for a link that is down count idrops."""
 import time
 import unittest
 
-from netlab import Lab, TwoSites, is_root, run
-
-
-def wait_until(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+from netlab import Lab, TwoSites, is_root, run, wait_until
 
 
 @unittest.skipUnless(is_root(), "needs root: creates network namespaces")

@@ -5,22 +5,12 @@ come back."""
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
 import tomllib
 import unittest
 
-from netlab import ETHERIP, Lab, TwoSites, is_root, run
-
-
-def wait_until(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+from netlab import ETHERIP, Lab, TwoSites, is_root, run, wait_until
 
 
 def names(daemon):

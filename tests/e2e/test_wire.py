@@ -4,7 +4,7 @@ counted exactly; Wireshark's dissector (tshark) decodes what etheripd sends."""
 import time
 import unittest
 
-from netlab import Capture, Lab, TwoSites, is_root, run, stop_process
+from netlab import Capture, Lab, TwoSites, is_root, run, stop_process, wait_until
 
 SCAPY = "/usr/bin/python3"
 
@@ -39,15 +39,6 @@ for name in sys.argv[2:]:
 """
 
 
-def wait_for(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 @unittest.skipUnless(is_root(), "needs root: creates network namespaces")
 class CraftedPacketsTest(unittest.TestCase):
     """Bad packets crafted with scapy: exactly the right counter moves, and
@@ -79,7 +70,7 @@ class CraftedPacketsTest(unittest.TestCase):
             with self.subTest(packet=name):
                 before = sites.daemon_b.stats()
                 self._send(sites, version, name)
-                self.assertTrue(wait_for(
+                self.assertTrue(wait_until(
                     lambda: sites.daemon_b.stats()[counter] > before[counter]),
                     f"{name}: {counter} did not move")
                 after = sites.daemon_b.stats()
@@ -101,7 +92,7 @@ class CraftedPacketsTest(unittest.TestCase):
                          ("ipv4_options", "198.51.100.11")):
             if name in delivered:
                 self.assertTrue(
-                    wait_for(lambda: self._neighbour_known(sites, ip)),
+                    wait_until(lambda: self._neighbour_known(sites, ip)),
                     f"{name}: ARP request from {ip} not delivered to host B")
         after = sites.daemon_b.stats()
         self.assertGreaterEqual(after["ipackets"] - before["ipackets"],

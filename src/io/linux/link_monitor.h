@@ -48,7 +48,6 @@ struct mnl_socket;
 
 namespace etherip {
 
-
 class LinkMonitor {
  public:
   // 32 MiB of socket receive buffer; the kernel doubles it for its

@@ -38,9 +38,7 @@ class LinuxHost : public Host {
   Status DeleteLinkGroup(uint32_t group) override;
   int link_events_fd() const override { return monitor_.fd(); }
   Result<LinkEvents> ReadLinkEvents() override { return monitor_.Read(); }
-  Result<std::vector<LinkInfo>> DumpLinks() override {
-    return monitor_.Dump();
-  }
+  Result<std::vector<LinkInfo>> DumpLinks() override { return monitor_.Dump(); }
   Result<std::shared_ptr<HostSocket>> OpenSocket(
       Family family, std::string_view domain) override;
   bool Exists(std::string_view name) const override {

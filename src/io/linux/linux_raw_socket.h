@@ -42,8 +42,8 @@
 #include "core/error.h"
 #include "core/ip_address.h"
 #include "core/packet_buffer.h"
-#include "io/linux/unique_fd.h"
 #include "io/host.h"
+#include "io/linux/unique_fd.h"
 
 namespace etherip {
 

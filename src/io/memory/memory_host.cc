@@ -75,7 +75,9 @@ class MemoryHost::Socket : public HostSocket {
   std::shared_ptr<size_t> open_count_;
 };
 
-MemoryHost::MemoryHost() { links_[1].info = LinkInfo{1, "lo", true, 65536, MacAddress(), 0}; }
+MemoryHost::MemoryHost() {
+  links_[1].info = LinkInfo{1, "lo", true, 65536, MacAddress(), 0};
+}
 
 MemoryHost::~MemoryHost() {
   for (Device* device : devices_) device->Orphan();
@@ -142,14 +144,18 @@ Result<std::shared_ptr<TapDevice>> MemoryHost::CreateTap(std::string_view name,
                                                          bool persist) {
   if (auto ok = Check(Op::kCreateTap); !ok) return tl::unexpected(ok.error());
   if (FindByName(name) != nullptr) {
-    return Fail(EEXIST,
-                fmt::format("{}: create tap: an interface of that name exists",
-                            name));
+    return Fail(
+        EEXIST,
+        fmt::format("{}: create tap: an interface of that name exists", name));
   }
   const int ifindex = next_ifindex_++;
   LinkRecord& record = links_[ifindex];
-  record.info = LinkInfo{ifindex, std::string(name), false, 1500,
-                         MacAddress({0x02, 0, 0, 0, 0, next_mac_++}), 0};
+  record.info = LinkInfo{ifindex,
+                         std::string(name),
+                         false,
+                         1500,
+                         MacAddress({0x02, 0, 0, 0, 0, next_mac_++}),
+                         0};
   record.persistent = persist;
   Announce(record, LinkEvent::Kind::kChanged);
   return Open(record);
@@ -330,8 +336,12 @@ Status MemoryHost::KernelAddLink(std::string_view name) {
   if (FindByName(name) != nullptr) return Fail(EEXIST, "name taken");
   const int ifindex = next_ifindex_++;
   LinkRecord& record = links_[ifindex];
-  record.info = LinkInfo{ifindex, std::string(name), true, 1500,
-                         MacAddress({0x02, 0xbb, 0, 0, 0, next_mac_++}), 0};
+  record.info = LinkInfo{ifindex,
+                         std::string(name),
+                         true,
+                         1500,
+                         MacAddress({0x02, 0xbb, 0, 0, 0, next_mac_++}),
+                         0};
   record.is_tap = false;
   Announce(record, LinkEvent::Kind::kChanged);
   return {};
