@@ -1,10 +1,10 @@
 """The wire: packets crafted by scapy (not by us) arrive at etheripd and are
 counted exactly; Wireshark's dissector (tshark) decodes what etheripd sends."""
 
-import time
 import unittest
 
-from netlab import Capture, Lab, TwoSites, is_root, run, stop_process, wait_until
+from netlab import (Capture, Lab, TwoSites, is_root, run, stop_process,
+                    wait_until)
 
 SCAPY = "/usr/bin/python3"
 
