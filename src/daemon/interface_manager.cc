@@ -486,14 +486,9 @@ Status InterfaceManager::Replace(const control::Config& config,
   PlaneChanges changes;
   auto undo = [&](Error error, std::string_view name) -> Status {
     for (auto it = changed.rbegin(); it != changed.rend(); ++it) {
-      const InterfaceState* state = nullptr;
-      for (const InterfaceState* s : table_.List()) {
-        if (s->id == it->first) state = s;
-      }
-      if (state != nullptr) {
-        (void)ApplyLinkChanges(*RuntimeOf(state->id).tap, it->second,
-                               state->settings, false);
-      }
+      const Runtime& runtime = RuntimeOf(it->first);
+      const InterfaceState& state = *table_.Find(runtime.name);
+      (void)ApplyLinkChanges(*runtime.tap, it->second, state.settings, false);
     }
     for (auto& [made_name, tap] : made) {
       if (existing.contains(made_name)) {
@@ -651,6 +646,16 @@ bool InterfaceManager::FollowLink(const LinkInfo& link, PlaneChanges& changes) {
   return changed;
 }
 
+void InterfaceManager::ForgetDeletedLink(InterfaceId id,
+                                         PlaneChanges& changes) {
+  const std::string name = RuntimeOf(id).name;
+  spdlog::warn("{}: link deleted outside etheripd; removing the interface",
+               name);
+  table_.CommitDestroy(name);
+  Forget(id, changes);
+  ReleaseTap(std::exchange(RuntimeOf(id), Runtime{}).tap);
+}
+
 bool InterfaceManager::Resynchronise(PlaneChanges& changes) {
   auto links = host_.DumpLinks();
   if (!links) {
@@ -671,12 +676,7 @@ bool InterfaceManager::Resynchronise(PlaneChanges& changes) {
     }
   }
   for (int ifindex : gone) {
-    const InterfaceId id = by_ifindex_.at(ifindex);
-    spdlog::warn("{}: link deleted outside etheripd; removing the interface",
-                 RuntimeOf(id).name);
-    table_.CommitDestroy(RuntimeOf(id).name);
-    Forget(id, changes);
-    ReleaseTap(std::exchange(RuntimeOf(id), Runtime{}).tap);
+    ForgetDeletedLink(by_ifindex_.at(ifindex), changes);
     changed = true;
   }
   return changed;
@@ -706,13 +706,7 @@ void InterfaceManager::HandleLinkEvents() {
     }
     // Deleted, or moved to another namespace (its fd may still work, but
     // the interface is no longer the daemon's to serve).
-    const InterfaceId id = by_ifindex_.at(event.link.ifindex);
-    const std::string name = RuntimeOf(id).name;
-    spdlog::warn("{}: link deleted outside etheripd; removing the interface",
-                 name);
-    table_.CommitDestroy(name);
-    Forget(id, changes);
-    ReleaseTap(std::exchange(RuntimeOf(id), Runtime{}).tap);
+    ForgetDeletedLink(by_ifindex_.at(event.link.ifindex), changes);
     changed = true;
   }
   if (events->overflowed) changed = Resynchronise(changes) || changed;
@@ -747,6 +741,14 @@ void InterfaceManager::HandleFailures(std::span<const InterfaceId> devices,
     // The link is gone (or moved away): the events say which; read them
     // now rather than wait for their turn.
     HandleLinkEvents();
+    for (InterfaceId id : devices) {
+      if (id < runtime_.size() && runtime_[id].tap) {
+        spdlog::warn(
+            "{}: device reported an error; link still present, "
+            "no longer read",
+            runtime_[id].name);
+      }
+    }
   }
   SyncSockets(changes);
   Publish(std::move(changes));

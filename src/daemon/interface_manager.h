@@ -143,6 +143,8 @@ class InterfaceManager {
   // Link events.
   bool FollowLink(const LinkInfo& link, PlaneChanges& changes);
   bool Resynchronise(PlaneChanges& changes);
+  // The link of interface `id` is gone: so is the interface.
+  void ForgetDeletedLink(InterfaceId id, PlaneChanges& changes);
   Runtime* RuntimeByIfindex(int ifindex);
   Runtime& RuntimeOf(InterfaceId id);
 
