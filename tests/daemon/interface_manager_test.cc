@@ -384,6 +384,16 @@ TEST_F(InterfaceManagerTest, ShutdownRemovesAllInterfacesInOneDeletion) {
   EXPECT_TRUE(plane_.interfaces.empty());
 }
 
+TEST_F(InterfaceManagerTest,
+       ShutdownRemovesEveryInterfaceEvenIfTheGroupCannot) {
+  for (int i = 0; i < 3; ++i) Create("etherip" + std::to_string(i), {"up"});
+  host_.FailNext(Op::kDeleteLinkGroup, Error{EOPNOTSUPP, "injected"});
+  manager_->Shutdown();
+  EXPECT_EQ(host_.link_count(), 1u);  // each went with its device
+  EXPECT_TRUE(plane_.interfaces.empty());
+  EXPECT_EQ(host_.open_sockets(), 0u);
+}
+
 TEST_F(InterfaceManagerTest, PersistentInterfacesSurviveAndAreReattached) {
   constexpr std::string_view kPersist = R"(
 persist = true
