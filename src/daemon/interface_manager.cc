@@ -137,8 +137,21 @@ Status InterfaceManager::ApplyLinkChanges(TapDevice& tap,
   return {};
 }
 
-void InterfaceManager::ReleaseTap(std::shared_ptr<TapDevice> tap) {
+void InterfaceManager::ReleaseTap(std::shared_ptr<TapDevice> tap,
+                                  bool link_exists) {
   if (!tap) return;
+  const int index = tap->ifindex();
+  if (link_exists) {
+    // Down and renamed "eipxIFINDEX" at once, so that its name is free
+    // and it carries nothing when the request is answered.
+    auto down = host_.SetLinkUp(index, false);
+    auto renamed =
+        down ? host_.SetLinkName(index, fmt::format("eipx{:x}", index)) : down;
+    if (!renamed) {
+      spdlog::warn("ifindex {}: cannot set aside before removal: {}", index,
+                   renamed.error().message);
+    }
+  }
   // A persistent TAP would outlive the interface it no longer is.
   if (persist_) (void)tap->SetPersist(false);
   reaper_.Release(std::move(tap));
@@ -385,7 +398,7 @@ Status InterfaceManager::Destroy(std::string_view name) {
   table_.CommitDestroy(name);
   SyncSockets(changes);
   // The data plane lets go of the device first; the reaper then removes
-  // the link.
+  // the link, under another name: this one is free when `destroy` answers.
   Publish(std::move(changes));
   ReleaseTap(std::exchange(RuntimeOf(id), Runtime{}).tap);
   spdlog::info("{}: destroyed", name);
@@ -653,7 +666,7 @@ void InterfaceManager::ForgetDeletedLink(InterfaceId id,
                name);
   table_.CommitDestroy(name);
   Forget(id, changes);
-  ReleaseTap(std::exchange(RuntimeOf(id), Runtime{}).tap);
+  ReleaseTap(std::exchange(RuntimeOf(id), Runtime{}).tap, false);
 }
 
 bool InterfaceManager::Resynchronise(PlaneChanges& changes) {

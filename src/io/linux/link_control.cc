@@ -179,6 +179,14 @@ Status LinkControl::SetGroup(int ifindex, uint32_t group) {
       [&](nlmsghdr* request) { mnl_attr_put_u32(request, IFLA_GROUP, group); });
 }
 
+Status LinkControl::SetName(int ifindex, std::string_view name) {
+  const std::string terminated(name);
+  return ChangeLink(
+      ifindex, 0, 0, fmt::format("set name {}", name), [&](nlmsghdr* request) {
+        mnl_attr_put_strz(request, IFLA_IFNAME, terminated.c_str());
+      });
+}
+
 Status LinkControl::DeleteGroup(uint32_t group) {
   const std::string context = fmt::format("group {}: delete links", group);
   // The kernel refuses group 0 itself (EPERM), but a kernel that did not

@@ -48,6 +48,9 @@ class LinkControl {
   // IFLA_GROUP: the link's group (0 is the default group every link starts
   // in). Groups let DeleteGroup() remove many links in one request.
   Status SetGroup(int ifindex, uint32_t group);
+  // IFLA_IFNAME. The kernel refuses to rename a link that is up (EBUSY)
+  // and a name in use (EEXIST).
+  Status SetName(int ifindex, std::string_view name);
   // Deletes every link of `group` in this namespace in one request: a
   // RTM_DELLINK with ifi_index 0 and IFLA_GROUP, which the kernel serves
   // with rtnl_group_dellink(): one unregister_netdevice_many() for the

@@ -71,6 +71,9 @@ Status LinuxHost::SetLinkUp(int ifindex, bool up) {
 Status LinuxHost::SetLinkGroup(int ifindex, uint32_t group) {
   return links_.SetGroup(ifindex, group);
 }
+Status LinuxHost::SetLinkName(int ifindex, std::string_view name) {
+  return links_.SetName(ifindex, name);
+}
 Status LinuxHost::DeleteLinkGroup(uint32_t group) {
   auto deleted = links_.DeleteGroup(group);
   // The kernel says ENODEV when the group is empty: nothing to delete.

@@ -31,6 +31,7 @@ class MemoryHost : public Host {
     kSetLinkMtu,
     kSetLinkUp,
     kSetLinkGroup,
+    kSetLinkName,
     kDeleteLinkGroup,
     kDumpLinks,
     kOpenSocket,
@@ -49,6 +50,7 @@ class MemoryHost : public Host {
   Status SetLinkMtu(int ifindex, uint32_t mtu) override;
   Status SetLinkUp(int ifindex, bool up) override;
   Status SetLinkGroup(int ifindex, uint32_t group) override;
+  Status SetLinkName(int ifindex, std::string_view name) override;
   Status DeleteLinkGroup(uint32_t group) override;
   int link_events_fd() const override { return -1; }
   Result<LinkEvents> ReadLinkEvents() override;
