@@ -33,7 +33,10 @@ namespace {
 // How often running states and domains are re-checked.
 constexpr int kRefreshMs = 1000;
 // Log records queued for the logging thread before the oldest are dropped.
-constexpr size_t kLogQueueRecords = 8192;
+// Each slot keeps the memory of the longest record it held: 1024 slots cost
+// about 0.5 MB once the ring has gone round (8192 showed as +3 MB of RSS in
+// scripts/soak).
+constexpr size_t kLogQueueRecords = 1024;
 
 Result<control::Config> ReadConfig(const DaemonOptions& options) {
   auto config = control::LoadConfig(options.config_path);
