@@ -142,11 +142,18 @@ void InterfaceManager::ReleaseTap(std::shared_ptr<TapDevice> tap,
   if (!tap) return;
   const int index = tap->ifindex();
   if (link_exists) {
-    // Down and renamed "eipxIFINDEX" at once, so that its name is free
-    // and it carries nothing when the request is answered.
-    auto down = host_.SetLinkUp(index, false);
-    auto renamed =
-        down ? host_.SetLinkName(index, fmt::format("eipx{:x}", index)) : down;
+    // Renamed "eipxIFINDEX" at once, so that its name is free when the
+    // request is answered, and its carrier off so that it carries nothing.
+    // A kernel before 6.2 renames only a link that is down; taking it
+    // down costs the kernel much more (IPv6 teardown) where it can be
+    // avoided.
+    (void)tap->SetCarrier(false);
+    const std::string aside = fmt::format("eipx{:x}", index);
+    auto renamed = host_.SetLinkName(index, aside);
+    if (!renamed && renamed.error().code == EBUSY) {
+      renamed = host_.SetLinkUp(index, false);
+      if (renamed) renamed = host_.SetLinkName(index, aside);
+    }
     if (!renamed) {
       spdlog::warn("ifindex {}: cannot set aside before removal: {}", index,
                    renamed.error().message);

@@ -114,9 +114,9 @@ class InterfaceManager {
   // from `before`; undoes the applied ones if a step fails.
   Status ApplyLinkChanges(TapDevice& tap, const InterfaceSettings& before,
                           const InterfaceSettings& after, bool force);
-  // Lets go of a TAP: while its link exists, it is taken down and renamed
-  // "eipxIFINDEX" (hex) at once, so that its name is free when the request
-  // is answered; the reaper removes it later.
+  // Lets go of a TAP: while its link exists, its carrier goes off and it
+  // is renamed "eipxIFINDEX" (hex) at once, so that its name is free when
+  // the request is answered; the reaper removes it later.
   void ReleaseTap(std::shared_ptr<TapDevice> tap, bool link_exists = true);
   // Opens the socket of (family, domain) unless it is open in the domain's
   // current namespace; nothing when the domain does not exist.

@@ -79,7 +79,8 @@ class Host : public DomainCatalog {
   virtual Status SetLinkMtu(int ifindex, uint32_t mtu) = 0;
   virtual Status SetLinkUp(int ifindex, bool up) = 0;
   virtual Status SetLinkGroup(int ifindex, uint32_t group) = 0;
-  // Renames a link that is down; EEXIST when the name is taken.
+  // Renames a link; EEXIST when the name is taken, EBUSY when the link is
+  // up and the kernel (before 6.2) renames only links that are down.
   virtual Status SetLinkName(int ifindex, std::string_view name) = 0;
   // Deletes every link of `group` at once (group 0 is refused: EINVAL).
   virtual Status DeleteLinkGroup(uint32_t group) = 0;

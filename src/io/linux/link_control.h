@@ -48,8 +48,8 @@ class LinkControl {
   // IFLA_GROUP: the link's group (0 is the default group every link starts
   // in). Groups let DeleteGroup() remove many links in one request.
   Status SetGroup(int ifindex, uint32_t group);
-  // IFLA_IFNAME. The kernel refuses to rename a link that is up (EBUSY)
-  // and a name in use (EEXIST).
+  // IFLA_IFNAME. The kernel refuses a name in use (EEXIST) and, before
+  // Linux 6.2, renaming a link that is up (EBUSY).
   Status SetName(int ifindex, std::string_view name);
   // Deletes every link of `group` in this namespace in one request: a
   // RTM_DELLINK with ifi_index 0 and IFLA_GROUP, which the kernel serves

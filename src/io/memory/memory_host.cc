@@ -225,7 +225,6 @@ Status MemoryHost::SetLinkName(int ifindex, std::string_view name) {
   if (auto ok = Check(Op::kSetLinkName); !ok) return ok;
   LinkRecord* record = Find(ifindex);
   if (record == nullptr) return tl::unexpected(NoSuchLink(ifindex));
-  if (record->info.up) return Fail(EBUSY, "rename: link is up");
   if (FindByName(name) != nullptr) return Fail(EEXIST, "rename: name taken");
   record->info.name = std::string(name);
   Announce(*record, LinkEvent::Kind::kChanged);
