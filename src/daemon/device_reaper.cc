@@ -1,5 +1,6 @@
 #include "daemon/device_reaper.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace etherip {
@@ -24,8 +25,8 @@ void DeviceReaper::Release(std::shared_ptr<void> device) {
   }
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(device));
     last_busy_ = Clock::now();
+    queue_.push_back({std::move(device), last_busy_});
   }
   changed_.notify_all();
 }
@@ -49,12 +50,13 @@ void DeviceReaper::Run() {
     changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, nothing left
     const bool urgent = stopping_ || flushing_ || queue_.size() >= kMaxQueued;
-    const auto quiet_at = last_busy_ + kQuiet;
-    if (!urgent && Clock::now() < quiet_at) {
-      changed_.wait_until(lock, quiet_at);
+    const auto due =
+        std::min(last_busy_ + kQuiet, queue_.front().released + kMaxDelay);
+    if (!urgent && Clock::now() < due) {
+      changed_.wait_until(lock, due);
       continue;
     }
-    std::shared_ptr<void> device = std::move(queue_.front());
+    std::shared_ptr<void> device = std::move(queue_.front().device);
     queue_.pop_front();
     dropping_ = true;
     lock.unlock();
