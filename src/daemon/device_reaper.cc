@@ -1,5 +1,7 @@
 #include "daemon/device_reaper.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -24,7 +26,8 @@ void DeviceReaper::Release(std::shared_ptr<void> device) {
     return;
   }
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return queue_.size() < kMaxQueued; });
     last_busy_ = Clock::now();
     queue_.push_back({std::move(device), last_busy_});
   }
@@ -62,6 +65,14 @@ void DeviceReaper::Run() {
     lock.unlock();
     device.reset();
     lock.lock();
+    if (queue_.empty()) {
+      // Each TAP held buffers of 64 KiB; once none is left to drop, give
+      // the freed memory back so that churn does not grow the daemon's RSS
+      // (scripts/soak measured +12 % in 10 minutes without this).
+      lock.unlock();
+      malloc_trim(0);
+      lock.lock();
+    }
     dropping_ = false;
     changed_.notify_all();
   }

@@ -22,8 +22,10 @@ class DeviceReaper {
  public:
   static constexpr auto kQuiet = std::chrono::milliseconds(200);
   static constexpr auto kMaxDelay = std::chrono::seconds(1);
-  // Past this many queued devices, removal starts even while busy.
-  static constexpr size_t kMaxQueued = 1024;
+  // Past this many queued devices, removal starts even while busy, and
+  // Release waits for room: devices released faster than the kernel
+  // removes them (~20-50 ms each) would otherwise pile up without bound.
+  static constexpr size_t kMaxQueued = 64;
 
   // `background` false: Release drops at once, on the caller's thread.
   explicit DeviceReaper(bool background);
@@ -31,6 +33,7 @@ class DeviceReaper {
   DeviceReaper(const DeviceReaper&) = delete;
   DeviceReaper& operator=(const DeviceReaper&) = delete;
 
+  // Queues `device`; waits while kMaxQueued are queued already.
   void Release(std::shared_ptr<void> device);
   // A request is being served: removals wait for the next quiet moment.
   void Busy();

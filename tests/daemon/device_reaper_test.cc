@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -69,6 +70,28 @@ TEST(DeviceReaper, SteadyActivityDoesNotHoldDevicesForever) {
     std::this_thread::sleep_for(20ms);
   }
   EXPECT_EQ(dropped.load(), 1);
+}
+
+TEST(DeviceReaper, ReleasingFasterThanItDropsIsBounded) {
+  std::atomic<int> dropped{0};
+  std::atomic<int> alive{0};
+  int most_alive = 0;
+  DeviceReaper reaper(true);
+  for (int i = 0; i < 3 * static_cast<int>(DeviceReaper::kMaxQueued); ++i) {
+    reaper.Busy();
+    ++alive;
+    reaper.Release(std::shared_ptr<void>(new int(0), [&](void* p) {
+      std::this_thread::sleep_for(1ms);  // a slow removal
+      delete static_cast<int*>(p);
+      --alive;
+      ++dropped;
+    }));
+    most_alive = std::max(most_alive, alive.load());
+  }
+  reaper.Flush();
+  EXPECT_EQ(dropped.load(), 3 * static_cast<int>(DeviceReaper::kMaxQueued));
+  // At most a full queue and the one being dropped.
+  EXPECT_LE(most_alive, static_cast<int>(DeviceReaper::kMaxQueued) + 2);
 }
 
 TEST(DeviceReaper, DestructionDropsWhatIsQueued) {
