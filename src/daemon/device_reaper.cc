@@ -1,7 +1,5 @@
 #include "daemon/device_reaper.h"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <utility>
 
@@ -65,14 +63,6 @@ void DeviceReaper::Run() {
     lock.unlock();
     device.reset();
     lock.lock();
-    if (queue_.empty()) {
-      // Each TAP held buffers of 64 KiB; once none is left to drop, give
-      // the freed memory back so that churn does not grow the daemon's RSS
-      // (scripts/soak measured +12 % in 10 minutes without this).
-      lock.unlock();
-      malloc_trim(0);
-      lock.lock();
-    }
     dropping_ = false;
     changed_.notify_all();
   }
