@@ -1,5 +1,6 @@
 #include "engine/forwarder.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -11,7 +12,16 @@ Forwarder::Forwarder(GlobalCounters& counters, DropObserver* observer)
     : counters_(counters),
       observer_(observer),
       device_buffers_(kBatch),
-      socket_buffers_(kBatch) {}
+      socket_buffers_(kBatch) {
+  // Touched once, here: the pool's memory is then resident from the start,
+  // as it will be under traffic anyway, instead of being faulted in page
+  // by page as bigger batches and super-frames arrive (which scripts/soak
+  // saw as RSS growing for minutes).
+  for (auto* pool : {&device_buffers_, &socket_buffers_}) {
+    for (PacketBuffer& buffer : *pool)
+      std::ranges::fill(buffer.ResetForRead(), 0);
+  }
+}
 
 PumpResult Forwarder::PumpDevice(const DataPlane& plane, InterfaceId id) {
   PumpResult result;
