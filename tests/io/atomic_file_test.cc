@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "linux_test_support.h"
+#include "test_support/temp_dir.h"
 
 namespace etherip {
 namespace {
@@ -28,30 +29,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::StartsWith;
 
-// A fresh directory under $TMPDIR (or /tmp), removed with what it holds.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr ? base : "/tmp") + "/etherip-atomic-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(std::string_view name) const {
-    return path_ + "/" + std::string(name);
-  }
-
- private:
-  std::string path_;
-};
+using testing_support::TempDir;
 
 std::string Slurp(const std::string& path) {
   std::ifstream stream(path, std::ios::binary);
