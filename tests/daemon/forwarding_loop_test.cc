@@ -237,6 +237,19 @@ struct Interface {
   std::shared_ptr<PolledDevice> device;
 };
 
+// Applies the erasure of one interface (one socket) alone.
+void EraseInterface(ForwardingLoop& loop, InterfaceId id) {
+  PlaneChanges changes;
+  changes.erased_interfaces.push_back(id);
+  loop.Apply(std::move(changes));
+}
+
+void EraseSocket(ForwardingLoop& loop, Endpoint endpoint) {
+  PlaneChanges changes;
+  changes.erased_sockets.push_back(endpoint);
+  loop.Apply(std::move(changes));
+}
+
 PlaneChanges::Socket SocketChange(const std::shared_ptr<PolledSocket>& s) {
   return {kEndpoint, s, s->fd()};
 }
@@ -293,9 +306,7 @@ TEST_F(ForwardingLoopTest, AnErasedInterfaceIsReleasedWhenApplyReturns) {
   std::weak_ptr<InterfaceCounters> counters = a.counters;
   a.device.reset();
   a.counters.reset();
-  PlaneChanges changes;
-  changes.erased_interfaces.push_back(0);
-  loop_.Apply(std::move(changes));
+  EraseInterface(loop_, 0);
   // The daemon relies on this: the TAP's fd is closed, its link gone.
   EXPECT_TRUE(device.expired());
   EXPECT_TRUE(counters.expired());
@@ -369,9 +380,7 @@ TEST_F(ForwardingLoopTest, AHeldSendOfAnErasedInterfaceIsDroppedAndOthersGoOn) {
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   // Room the loop is not told of: only the change can let b go on.
   socket_->Room(100, /*writable=*/false);
-  PlaneChanges changes;
-  changes.erased_interfaces.push_back(0);
-  loop_.Apply(std::move(changes));
+  EraseInterface(loop_, 0);
   ASSERT_TRUE(Eventually([&] { return socket_->sent().size() == 1; }));
   EXPECT_EQ(SeedOf(socket_->sent()[0]), 9);
   EXPECT_EQ(a.counters->Read().opackets, 0u);
@@ -387,9 +396,7 @@ TEST_F(ForwardingLoopTest, AHeldSendWhoseSocketIsErasedFailsWithOerrors) {
   ASSERT_TRUE(Eventually([&] { return socket_->refused() > 0; }));
   std::weak_ptr<PolledSocket> old = socket_;
   socket_.reset();
-  PlaneChanges changes;
-  changes.erased_sockets.push_back(kEndpoint);
-  loop_.Apply(std::move(changes));
+  EraseSocket(loop_, kEndpoint);
   EXPECT_TRUE(old.expired());
   EXPECT_EQ(a.counters->Read().oerrors, 2u);  // SPEC 4: a failed send
   EXPECT_EQ(a.counters->Read().opackets, 0u);
@@ -430,9 +437,7 @@ TEST(ForwardingLoop, NotRunningItAppliesInPlaceAndPollsOnceStarted) {
   loop.Apply(std::move(changes));
   std::weak_ptr<PolledDevice> device = a.device;
   a.device.reset();
-  PlaneChanges erase;
-  erase.erased_interfaces.push_back(0);
-  loop.Apply(std::move(erase));
+  EraseInterface(loop, 0);
   EXPECT_TRUE(device.expired());
 
   ASSERT_TRUE(loop.Start());
@@ -442,9 +447,7 @@ TEST(ForwardingLoop, NotRunningItAppliesInPlaceAndPollsOnceStarted) {
   loop.Stop();
   std::weak_ptr<PolledSocket> stopped = socket;
   socket.reset();
-  PlaneChanges after;
-  after.erased_sockets.push_back(kEndpoint);
-  loop.Apply(std::move(after));
+  EraseSocket(loop, kEndpoint);
   EXPECT_TRUE(stopped.expired());
 }
 
