@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <functional>
 #include <utility>
 
 namespace etherip {
@@ -175,60 +176,66 @@ Result<std::shared_ptr<TapDevice>> MemoryHost::AttachTap(
   return Open(*record);
 }
 
-namespace {
-Error NoSuchLink(int ifindex) {
-  return Error{ENODEV, fmt::format("ifindex {}: no such device", ifindex)};
-}
-}  // namespace
-
-Status MemoryHost::SetLinkAddress(int ifindex, const MacAddress& address) {
-  if (auto ok = Check(Op::kSetLinkAddress); !ok) return ok;
-  LinkRecord* record = Find(ifindex);
-  if (record == nullptr) return tl::unexpected(NoSuchLink(ifindex));
-  record->info.address = address;
+template <typename Mutate>
+Status MemoryHost::Change(LinkRecord* record, std::string_view who,
+                          Mutate mutate) {
+  if (record == nullptr) {
+    return Fail(ENODEV, fmt::format("{}: no such device", who));
+  }
+  if (Status done = mutate(record->info); !done) return done;
   Announce(*record, LinkEvent::Kind::kChanged);
   return {};
+}
+
+Status MemoryHost::ChangeByIndex(
+    Op op, int ifindex, const std::function<Status(LinkInfo&)>& mutate) {
+  if (auto ok = Check(op); !ok) return ok;
+  return Change(Find(ifindex), fmt::format("ifindex {}", ifindex), mutate);
+}
+
+Status MemoryHost::Rename(LinkInfo& link, std::string_view name) {
+  if (FindByName(name) != nullptr) {
+    return Fail(EEXIST, fmt::format("rename {}: name taken", name));
+  }
+  link.name = std::string(name);
+  return {};
+}
+
+Status MemoryHost::SetLinkAddress(int ifindex, const MacAddress& address) {
+  return ChangeByIndex(Op::kSetLinkAddress, ifindex, [&](LinkInfo& link) {
+    link.address = address;
+    return Status{};
+  });
 }
 
 Status MemoryHost::SetLinkMtu(int ifindex, uint32_t mtu) {
-  if (auto ok = Check(Op::kSetLinkMtu); !ok) return ok;
-  LinkRecord* record = Find(ifindex);
-  if (record == nullptr) return tl::unexpected(NoSuchLink(ifindex));
-  if (mtu < 68 || mtu > 65535) {
-    return Fail(EINVAL, fmt::format("{}: set mtu {}: invalid argument",
-                                    record->info.name, mtu));
-  }
-  record->info.mtu = mtu;
-  Announce(*record, LinkEvent::Kind::kChanged);
-  return {};
+  return ChangeByIndex(Op::kSetLinkMtu, ifindex, [&](LinkInfo& link) -> Status {
+    if (mtu < 68 || mtu > 65535) {
+      return Fail(EINVAL, fmt::format("{}: set mtu {}: invalid argument",
+                                      link.name, mtu));
+    }
+    link.mtu = mtu;
+    return Status{};
+  });
 }
 
 Status MemoryHost::SetLinkUp(int ifindex, bool up) {
-  if (auto ok = Check(Op::kSetLinkUp); !ok) return ok;
-  LinkRecord* record = Find(ifindex);
-  if (record == nullptr) return tl::unexpected(NoSuchLink(ifindex));
-  record->info.up = up;
-  Announce(*record, LinkEvent::Kind::kChanged);
-  return {};
+  return ChangeByIndex(Op::kSetLinkUp, ifindex, [&](LinkInfo& link) {
+    link.up = up;
+    return Status{};
+  });
 }
 
 Status MemoryHost::SetLinkGroup(int ifindex, uint32_t group) {
-  if (auto ok = Check(Op::kSetLinkGroup); !ok) return ok;
-  LinkRecord* record = Find(ifindex);
-  if (record == nullptr) return tl::unexpected(NoSuchLink(ifindex));
-  record->info.group = group;
-  Announce(*record, LinkEvent::Kind::kChanged);
-  return {};
+  return ChangeByIndex(Op::kSetLinkGroup, ifindex, [&](LinkInfo& link) {
+    link.group = group;
+    return Status{};
+  });
 }
 
 Status MemoryHost::SetLinkName(int ifindex, std::string_view name) {
-  if (auto ok = Check(Op::kSetLinkName); !ok) return ok;
-  LinkRecord* record = Find(ifindex);
-  if (record == nullptr) return tl::unexpected(NoSuchLink(ifindex));
-  if (FindByName(name) != nullptr) return Fail(EEXIST, "rename: name taken");
-  record->info.name = std::string(name);
-  Announce(*record, LinkEvent::Kind::kChanged);
-  return {};
+  return ChangeByIndex(Op::kSetLinkName, ifindex,
+                       [&](LinkInfo& link) { return Rename(link, name); });
 }
 
 Status MemoryHost::DeleteLinkGroup(uint32_t group) {
@@ -294,50 +301,39 @@ Status MemoryHost::ReplaceFile(const std::string& path,
   return {};
 }
 
-namespace {
-Error NoSuchName(std::string_view name) {
-  return Error{ENODEV, fmt::format("{}: no such device", name)};
-}
-}  // namespace
-
 Status MemoryHost::KernelSetUp(std::string_view name, bool up) {
-  LinkRecord* record = FindByName(name);
-  if (record == nullptr) return tl::unexpected(NoSuchName(name));
-  record->info.up = up;
-  Announce(*record, LinkEvent::Kind::kChanged);
-  return {};
+  return Change(FindByName(name), name, [&](LinkInfo& link) {
+    link.up = up;
+    return Status{};
+  });
 }
 
 Status MemoryHost::KernelSetMtu(std::string_view name, uint32_t mtu) {
-  LinkRecord* record = FindByName(name);
-  if (record == nullptr) return tl::unexpected(NoSuchName(name));
-  record->info.mtu = mtu;
-  Announce(*record, LinkEvent::Kind::kChanged);
-  return {};
+  return Change(FindByName(name), name, [&](LinkInfo& link) {
+    link.mtu = mtu;
+    return Status{};
+  });
 }
 
 Status MemoryHost::KernelSetAddress(std::string_view name,
                                     const MacAddress& address) {
-  LinkRecord* record = FindByName(name);
-  if (record == nullptr) return tl::unexpected(NoSuchName(name));
-  record->info.address = address;
-  Announce(*record, LinkEvent::Kind::kChanged);
-  return {};
+  return Change(FindByName(name), name, [&](LinkInfo& link) {
+    link.address = address;
+    return Status{};
+  });
 }
 
 Status MemoryHost::KernelRename(std::string_view name,
                                 std::string_view new_name) {
-  LinkRecord* record = FindByName(name);
-  if (record == nullptr) return tl::unexpected(NoSuchName(name));
-  if (FindByName(new_name) != nullptr) return Fail(EEXIST, "name taken");
-  record->info.name = std::string(new_name);
-  Announce(*record, LinkEvent::Kind::kChanged);
-  return {};
+  return Change(FindByName(name), name,
+                [&](LinkInfo& link) { return Rename(link, new_name); });
 }
 
 Status MemoryHost::KernelDelete(std::string_view name) {
   LinkRecord* record = FindByName(name);
-  if (record == nullptr) return tl::unexpected(NoSuchName(name));
+  if (record == nullptr) {
+    return Fail(ENODEV, fmt::format("{}: no such device", name));
+  }
   Remove(record->info.ifindex);
   return {};
 }

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -118,6 +119,14 @@ class MemoryHost : public Host {
   };
 
   Status Check(Op op);
+  // Applies `mutate` to the link and announces the change, as the kernel
+  // would; ENODEV naming `who` when there is no such link.
+  template <typename Mutate>
+  Status Change(LinkRecord* record, std::string_view who, Mutate mutate);
+  // The same for a Host call: the fault injected for `op` first.
+  Status ChangeByIndex(Op op, int ifindex,
+                       const std::function<Status(LinkInfo&)>& mutate);
+  Status Rename(LinkInfo& link, std::string_view name);
   LinkRecord* Find(int ifindex);
   LinkRecord* FindByName(std::string_view name);
   void Announce(const LinkRecord& record, LinkEvent::Kind kind);
