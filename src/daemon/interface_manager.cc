@@ -24,9 +24,6 @@ std::string Describe(const InterfaceSettings& s) {
                      s.lladdr.ToString());
 }
 
-// SPEC 8's MTU range: a frame and its outer headers fit a 64 KiB buffer.
-bool MtuInRange(uint32_t mtu) { return mtu >= 68 && mtu <= 65000; }
-
 }  // namespace
 
 uint32_t LinkGroupFor(std::string_view socket_path) {
@@ -645,13 +642,13 @@ bool InterfaceManager::FollowLink(const LinkInfo& link, PlaneChanges& changes) {
   InterfaceSettings settings = state->settings;
   settings.up = link.up;
   settings.lladdr = link.address;
-  if (MtuInRange(link.mtu)) {
+  if (CheckMtu(link.mtu)) {
     settings.mtu = link.mtu;
   } else if (link.mtu != settings.mtu) {
     spdlog::warn(
-        "{}: mtu {} set outside etheripd is outside 68..65000; "
+        "{}: mtu {} set outside etheripd is outside {}..{}; "
         "setting it back to {}",
-        state->name, link.mtu, settings.mtu);
+        state->name, link.mtu, kMinMtu, kMaxMtu, settings.mtu);
     (void)host_.SetLinkMtu(link.ifindex, settings.mtu);
   }
   if (settings != state->settings) {

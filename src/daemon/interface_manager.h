@@ -77,8 +77,6 @@ class InterfaceManager {
       std::optional<std::string_view> name) const;
   GlobalCounterValues Stats() const { return counters_.Read(); }
   std::string ShowConf() const;
-  bool save() const { return save_; }
-  bool persist() const { return persist_; }
 
   // The host's link events are readable: follow them.
   void HandleLinkEvents();
