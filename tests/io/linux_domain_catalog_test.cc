@@ -33,6 +33,25 @@ TEST(LinuxDomainCatalogTest, NamesAreFilesInTheDirectory) {
   EXPECT_FALSE(catalog.Exists("underlay"));  // read on every call
 }
 
+TEST(LinuxDomainCatalogTest, ARecreatedDomainIsAnotherOne) {
+  const auto directory = std::filesystem::temp_directory_path() /
+                         testing::UniqueName("eiptest-dir-", 64);
+  std::filesystem::create_directories(directory);
+  const LinuxDomainCatalog catalog(directory.string());
+  EXPECT_TRUE(catalog.Identity(""));  // the own namespace, always
+  EXPECT_FALSE(catalog.Identity("underlay"));
+  std::ofstream(directory / "underlay") << "";
+  const auto first = catalog.Identity("underlay");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(catalog.Identity("underlay"), first);
+  // Another file (another namespace mounted) under the same name; the
+  // first is kept (renamed) so that its inode cannot be reused.
+  std::filesystem::rename(directory / "underlay", directory / "old");
+  std::ofstream(directory / "underlay") << "";
+  EXPECT_NE(catalog.Identity("underlay"), first);
+  std::filesystem::remove_all(directory);
+}
+
 TEST(LinuxDomainCatalogTest, FollowsIpNetns) {
   ETHERIP_REQUIRE_ROOT("creates a network namespace");
   const LinuxDomainCatalog catalog;

@@ -1,10 +1,12 @@
 // The domains (network namespaces) of this host, as `ip netns` names them.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/tunnel_table.h"
+#include "io/host.h"
 #include "io/linux/netns_path.h"
 
 namespace etherip {
@@ -22,6 +24,9 @@ class LinuxDomainCatalog : public DomainCatalog {
   // exists. The answer is read from the file system on every call: domains
   // come and go with `ip netns add/del` behind the daemon's back.
   bool Exists(std::string_view name) const override;
+  // The identity of the namespace `name` names now ("" = the calling
+  // thread's own), nullopt when there is none.
+  std::optional<NamespaceId> Identity(std::string_view name) const;
 
  private:
   std::string directory_;

@@ -10,7 +10,6 @@
 #include "io/linux/atomic_file.h"
 #include "io/linux/linux_raw_socket.h"
 #include "io/linux/linux_tap.h"
-#include "io/linux/netns_path.h"
 #include "io/linux/system_error.h"
 
 namespace etherip {
@@ -43,7 +42,6 @@ LinuxHost::LinuxHost(LinkControl links, LinkMonitor monitor, UniqueFd inotify,
     : links_(std::move(links)),
       monitor_(std::move(monitor)),
       inotify_(std::move(inotify)),
-      netns_directory_(netns_directory),
       domains_(std::move(netns_directory)) {}
 
 Result<std::shared_ptr<TapDevice>> LinuxHost::CreateTap(std::string_view name,
@@ -86,16 +84,6 @@ Result<std::shared_ptr<HostSocket>> LinuxHost::OpenSocket(
   auto socket = LinuxRawSocket::Open(family, domain);
   if (!socket) return tl::unexpected(socket.error());
   return std::shared_ptr<HostSocket>(std::move(*socket));
-}
-
-std::optional<NamespaceId> LinuxHost::DomainIdentity(
-    std::string_view name) const {
-  const auto path = name.empty() ? Result<std::string>("/proc/self/ns/net")
-                                 : NetnsPath(name, netns_directory_);
-  if (!path) return std::nullopt;
-  struct stat info {};
-  if (stat(path->c_str(), &info) != 0) return std::nullopt;
-  return NamespaceId{info.st_dev, info.st_ino};
 }
 
 void LinuxHost::DrainDomainEvents() {

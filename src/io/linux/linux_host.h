@@ -46,7 +46,9 @@ class LinuxHost : public Host {
     return domains_.Exists(name);
   }
   std::optional<NamespaceId> DomainIdentity(
-      std::string_view name) const override;
+      std::string_view name) const override {
+    return domains_.Identity(name);
+  }
   int domain_events_fd() const override { return inotify_.get(); }
   void DrainDomainEvents() override;
   Status ReplaceFile(const std::string& path,
@@ -59,7 +61,6 @@ class LinuxHost : public Host {
   LinkControl links_;
   LinkMonitor monitor_;
   UniqueFd inotify_;
-  std::string netns_directory_;
   LinuxDomainCatalog domains_;
 };
 
