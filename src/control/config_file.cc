@@ -265,6 +265,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
       {"allow", &config.allow},
       {"save", &config.save},
       {"persist", &config.persist},
+      {"disable_ipv6", &config.disable_ipv6},
   };
   for (const auto& [key, node] : *root) {
     const int line = LineOf(key.source());
@@ -385,6 +386,7 @@ std::string RenderConfig(const GlobalSettings& globals,
   text += fmt::format("allow = {}\n", globals.allow);
   if (globals.save) text += "save = true\n";
   if (globals.persist) text += "persist = true\n";
+  if (globals.disable_ipv6) text += "disable_ipv6 = true\n";
   for (const InterfaceView& view : interfaces) {
     const InterfaceSettings& settings = view.settings;
     text += "\n[[interface]]\n";

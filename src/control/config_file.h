@@ -16,9 +16,10 @@ namespace etherip::control {
 // The top-level settings of a configuration file (SPEC 6), each off when
 // the file has no line for it.
 struct GlobalSettings {
-  bool allow = false;    // accept received EtherIP packets
-  bool save = false;     // write every accepted change back to the file
-  bool persist = false;  // interfaces are persistent TAP devices
+  bool allow = false;         // accept received EtherIP packets
+  bool save = false;          // write every accepted change back to the file
+  bool persist = false;       // interfaces are persistent TAP devices
+  bool disable_ipv6 = false;  // interfaces get no IPv6 (bridge ports)
   friend bool operator==(const GlobalSettings&,
                          const GlobalSettings&) = default;
 };
@@ -27,10 +28,13 @@ struct Config {
   bool allow = false;                     // no `allow` line: off
   bool save = false;                      // no `save` line: off
   bool persist = false;                   // no `persist` line: off
+  bool disable_ipv6 = false;              // no `disable_ipv6` line: off
   std::vector<InterfaceSpec> interfaces;  // in file order
   std::vector<int> lines;                 // line of each [[interface]] header
 
-  GlobalSettings globals() const { return {allow, save, persist}; }
+  GlobalSettings globals() const {
+    return {allow, save, persist, disable_ipv6};
+  }
 };
 
 // `path` only names the file in messages ("PATH:LINE: message"). Checks
@@ -43,8 +47,8 @@ Result<Config> LoadConfig(const std::string& path);
 
 // A file that recreates `globals` and `interfaces`, every lladdr included,
 // so that a file rewritten from the running state keeps every setting it
-// had. `allow` is always written; `save` and `persist` only when true, so
-// that the file of a daemon using neither reads as before they existed.
+// had. `allow` is always written; the other switches only when true, so
+// that the file of a daemon using none reads as before they existed.
 std::string RenderConfig(const GlobalSettings& globals,
                          std::span<const InterfaceView> interfaces);
 

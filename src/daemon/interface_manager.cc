@@ -82,6 +82,14 @@ Result<std::shared_ptr<TapDevice>> InterfaceManager::MakeTap(
       return undo(grouped.error());
     }
   }
+  // Before the link goes up, so the kernel never configures IPv6 on it. A
+  // new TAP has the namespace's default; an attached one what it was left
+  // with.
+  if (disable_ipv6_ || attach) {
+    if (auto set = host_.SetLinkIpv6(device->ifindex(), !disable_ipv6_); !set) {
+      return undo(set.error());
+    }
+  }
   // Set every link setting, whatever the device has now: the kernel's
   // defaults for a new TAP, anything for an attached one.
   if (auto applied = ApplyLinkChanges(*device, settings, settings, true);
@@ -285,8 +293,12 @@ void InterfaceManager::Publish(PlaneChanges changes) {
 
 // --- Saving ----------------------------------------------------------------
 
-std::string InterfaceManager::Render(const Overrides& overrides, bool allow,
-                                     bool save, bool persist) const {
+control::GlobalSettings InterfaceManager::Globals(bool allow) const {
+  return {allow, save_, persist_, disable_ipv6_};
+}
+
+std::string InterfaceManager::Render(
+    const Overrides& overrides, const control::GlobalSettings& globals) const {
   std::vector<control::InterfaceView> views;
   for (const InterfaceState* state : table_.List()) {
     auto it = overrides.find(state->name);
@@ -303,14 +315,14 @@ std::string InterfaceManager::Render(const Overrides& overrides, bool allow,
   }
   std::sort(views.begin(), views.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
-  return control::RenderConfig({allow, save, persist}, views);
+  return control::RenderConfig(globals, views);
 }
 
-Status InterfaceManager::SaveWith(const Overrides& overrides, bool allow,
-                                  bool save, bool persist) {
-  if (!save) return {};
-  auto written = host_.ReplaceFile(options_.config_path,
-                                   Render(overrides, allow, save, persist));
+Status InterfaceManager::SaveWith(const Overrides& overrides,
+                                  const control::GlobalSettings& globals) {
+  if (!globals.save) return {};
+  auto written =
+      host_.ReplaceFile(options_.config_path, Render(overrides, globals));
   if (!written) {
     return Fail(written.error().code,
                 fmt::format("cannot save the configuration: {}",
@@ -333,8 +345,7 @@ Status InterfaceManager::Create(std::string_view name,
     ReleaseTap(std::move(*tap));
     return opened;
   }
-  if (auto saved =
-          SaveWith({{std::string(name), *settings}}, allow(), save_, persist_);
+  if (auto saved = SaveWith({{std::string(name), *settings}}, Globals(allow()));
       !saved) {
     ReleaseTap(std::move(*tap));
     SyncSockets(changes);
@@ -374,8 +385,7 @@ Status InterfaceManager::Set(std::string_view name,
       !applied) {
     return give_up(applied.error());
   }
-  if (auto saved =
-          SaveWith({{std::string(name), *settings}}, allow(), save_, persist_);
+  if (auto saved = SaveWith({{std::string(name), *settings}}, Globals(allow()));
       !saved) {
     (void)ApplyLinkChanges(*runtime.tap, *settings, before, true);
     return give_up(saved.error());
@@ -391,8 +401,8 @@ Status InterfaceManager::Set(std::string_view name,
 
 Status InterfaceManager::Destroy(std::string_view name) {
   if (auto ok = table_.PrepareDestroy(name); !ok) return ok;
-  if (auto saved = SaveWith({{std::string(name), std::nullopt}}, allow(), save_,
-                            persist_);
+  if (auto saved =
+          SaveWith({{std::string(name), std::nullopt}}, Globals(allow()));
       !saved) {
     return saved;
   }
@@ -411,7 +421,7 @@ Status InterfaceManager::Destroy(std::string_view name) {
 
 Status InterfaceManager::SetAllow(bool allow) {
   if (allow != this->allow()) {
-    if (auto saved = SaveWith({}, allow, save_, persist_); !saved) {
+    if (auto saved = SaveWith({}, Globals(allow)); !saved) {
       return saved;
     }
   }
@@ -488,7 +498,9 @@ Status InterfaceManager::Replace(const control::Config& config,
                     config.interfaces[index].name, plan.error().error.message));
   }
   const bool persist_before = persist_;
+  const bool disable_ipv6_before = disable_ipv6_;
   persist_ = config.persist;
+  disable_ipv6_ = config.disable_ipv6;
   // Links the kernel has now: persistent TAPs a previous daemon left are
   // reattached instead of created.
   std::set<std::string, std::less<>> existing;
@@ -500,8 +512,12 @@ Status InterfaceManager::Replace(const control::Config& config,
   // Undo of everything done so far, in reverse, when a later step fails.
   std::vector<std::pair<std::string, std::shared_ptr<TapDevice>>> made;
   std::vector<std::pair<InterfaceId, InterfaceSettings>> changed;
+  std::vector<TapDevice*> ipv6_switched;
   PlaneChanges changes;
   auto undo = [&](Error error, std::string_view name) -> Status {
+    for (TapDevice* tap : ipv6_switched) {
+      (void)host_.SetLinkIpv6(tap->ifindex(), !disable_ipv6_before);
+    }
     for (auto it = changed.rbegin(); it != changed.rend(); ++it) {
       const Runtime& runtime = RuntimeOf(it->first);
       const InterfaceState& state = *table_.Find(runtime.name);
@@ -515,6 +531,7 @@ Status InterfaceManager::Replace(const control::Config& config,
       }
     }
     persist_ = persist_before;
+    disable_ipv6_ = disable_ipv6_before;
     SyncSockets(changes);
     Publish(std::move(changes));
     return Fail(error.code, fmt::format("{}: {}", name, error.message));
@@ -555,15 +572,24 @@ Status InterfaceManager::Replace(const control::Config& config,
       }
     }
   }
+  if (disable_ipv6_ != disable_ipv6_before) {
+    for (const InterfaceState* state : table_.List()) {
+      if (TapDevice* tap = RuntimeOf(state->id).tap.get()) {
+        if (auto done = host_.SetLinkIpv6(tap->ifindex(), !disable_ipv6_);
+            !done) {
+          return undo(done.error(), state->name);
+        }
+        ipv6_switched.push_back(tap);
+      }
+    }
+  }
   if (!plan->empty() || config.save != save_) {
     Overrides overrides;
     for (const auto& name : plan->destroy) overrides[name] = std::nullopt;
     for (const auto* list : {&plan->create, &plan->change}) {
       for (const auto& [name, settings] : *list) overrides[name] = settings;
     }
-    if (auto saved =
-            SaveWith(overrides, config.allow, config.save, config.persist);
-        !saved) {
+    if (auto saved = SaveWith(overrides, config.globals()); !saved) {
       return undo(saved.error(), path);
     }
   }
@@ -620,7 +646,7 @@ Result<std::vector<control::InterfaceView>> InterfaceManager::Show(
 }
 
 std::string InterfaceManager::ShowConf() const {
-  return Render({}, allow(), save_, persist_);
+  return Render({}, Globals(allow()));
 }
 
 // --- The kernel's view -----------------------------------------------------
@@ -731,7 +757,7 @@ void InterfaceManager::HandleLinkEvents() {
   SyncSockets(changes);
   Publish(std::move(changes));
   // A change made with `ip link` is saved too; it cannot be refused.
-  if (auto saved = SaveWith({}, allow(), save_, persist_); !saved) {
+  if (auto saved = SaveWith({}, Globals(allow())); !saved) {
     spdlog::error("{}", saved.error().message);
   }
 }

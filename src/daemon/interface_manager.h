@@ -136,10 +136,12 @@ class InterfaceManager {
   // With `save`: writes the file as the state will be after `overrides`
   // (and with these global settings); the caller undoes its I/O when this
   // fails. Without: nothing.
-  Status SaveWith(const Overrides& overrides, bool allow, bool save,
-                  bool persist);
-  std::string Render(const Overrides& overrides, bool allow, bool save,
-                     bool persist) const;
+  Status SaveWith(const Overrides& overrides,
+                  const control::GlobalSettings& globals);
+  std::string Render(const Overrides& overrides,
+                     const control::GlobalSettings& globals) const;
+  // The global settings in force, with `allow`.
+  control::GlobalSettings Globals(bool allow) const;
 
   // Link events.
   bool FollowLink(const LinkInfo& link, PlaneChanges& changes);
@@ -156,6 +158,7 @@ class InterfaceManager {
   Options options_;
   bool save_ = false;
   bool persist_ = false;
+  bool disable_ipv6_ = false;
   TunnelTable table_;
   std::vector<Runtime> runtime_;  // by InterfaceId
   absl::flat_hash_map<int, InterfaceId> by_ifindex_;

@@ -82,6 +82,10 @@ class Host : public DomainCatalog {
   // Renames a link; EEXIST when the name is taken, EBUSY when the link is
   // up and the kernel (before 6.2) renames only links that are down.
   virtual Status SetLinkName(int ifindex, std::string_view name) = 0;
+  // Whether the link has IPv6 (the kernel's per-interface disable_ipv6):
+  // without it the kernel gives the link no addresses, routes or
+  // multicast memberships, work that grows with the number of links.
+  virtual Status SetLinkIpv6(int ifindex, bool enabled) = 0;
   // Deletes every link of `group` at once (group 0 is refused: EINVAL).
   virtual Status DeleteLinkGroup(uint32_t group) = 0;
 

@@ -93,7 +93,7 @@ name = "etherip1"
   EXPECT_EQ(config.lines, (std::vector<int>{2, 11}));
 }
 
-TEST(ParseConfig, ReadsSaveAndPersist) {
+TEST(ParseConfig, ReadsSavePersistAndDisableIpv6) {
   const Config both = ParseOk("save = true\npersist = true\n");
   EXPECT_TRUE(both.save);
   EXPECT_TRUE(both.persist);
@@ -107,6 +107,9 @@ TEST(ParseConfig, ReadsSaveAndPersist) {
       "persist = true\n\n[[interface]]\nname = \"etherip0\"\nup = true\n");
   EXPECT_EQ(persist.globals(), (GlobalSettings{.persist = true}));
   EXPECT_EQ(persist.interfaces.size(), 1u);
+
+  const Config no_ipv6 = ParseOk("disable_ipv6 = true\n");
+  EXPECT_EQ(no_ipv6.globals(), (GlobalSettings{.disable_ipv6 = true}));
 
   // Left out: off, as allow.
   EXPECT_EQ(ParseOk(kSpecExample).globals(), (GlobalSettings{.allow = true}));
@@ -439,10 +442,11 @@ TEST(RenderConfig, ParsesBackToTheSameState) {
   // Includes a name with a quote, a backslash and UTF-8, and a domain with
   // white space and control characters: all must survive byte for byte.
   const auto views = SampleViews();
-  for (int bits = 0; bits < 8; ++bits) {
+  for (int bits = 0; bits < 16; ++bits) {
     const GlobalSettings globals{.allow = (bits & 1) != 0,
                                  .save = (bits & 2) != 0,
-                                 .persist = (bits & 4) != 0};
+                                 .persist = (bits & 4) != 0,
+                                 .disable_ipv6 = (bits & 8) != 0};
     const std::string text = RenderConfig(globals, views);
     auto config = ParseConfig(text, "showconf");
     ASSERT_TRUE(config) << config.error().message << "\n" << text;
@@ -453,7 +457,8 @@ TEST(RenderConfig, ParsesBackToTheSameState) {
       EXPECT_EQ(config->interfaces[i].settings, views[i].settings);
       EXPECT_TRUE(config->interfaces[i].has_lladdr);
     }
-    const int shift = (globals.save ? 1 : 0) + (globals.persist ? 1 : 0);
+    const int shift = (globals.save ? 1 : 0) + (globals.persist ? 1 : 0) +
+                      (globals.disable_ipv6 ? 1 : 0);
     EXPECT_EQ(config->lines,
               (std::vector<int>{5 + shift, 13 + shift, 22 + shift}));
   }

@@ -252,6 +252,32 @@ TEST_F(InterfaceManagerTest, ReloadFailingAtAnyStepChangesNothing) {
   EXPECT_FALSE(allow_.load());
 }
 
+TEST_F(InterfaceManagerTest, DisableIpv6TakesIpv6OffEveryInterface) {
+  const std::string with = "disable_ipv6 = true\n" + std::string(kTwo);
+  ASSERT_TRUE(manager_->Replace(ConfigOf(with), kPath));
+  EXPECT_FALSE(host_.ipv6("etherip0"));
+  EXPECT_FALSE(host_.ipv6("etherip1"));
+  EXPECT_NE(manager_->ShowConf().find("disable_ipv6 = true\n"),
+            std::string::npos);
+  Create("etherip2", {"up"});
+  EXPECT_FALSE(host_.ipv6("etherip2"));
+  // A create whose IPv6 step fails leaves no link behind.
+  host_.FailNext(Op::kSetLinkIpv6, Error{EIO, "injected"});
+  EXPECT_FALSE(manager_->Create("etherip3", Options({"up"})));
+  EXPECT_FALSE(host_.Link("etherip3"));
+
+  // Turned off by a reload: every interface has IPv6 again, unless the
+  // reload fails part way, which leaves each as it was.
+  host_.FailNext(Op::kSetLinkIpv6, Error{EIO, "injected"}, 1);
+  ASSERT_FALSE(manager_->Replace(ConfigOf(kTwo), kPath));
+  EXPECT_FALSE(host_.ipv6("etherip0"));
+  EXPECT_FALSE(host_.ipv6("etherip1"));
+  ASSERT_TRUE(manager_->Replace(ConfigOf(kTwo), kPath));
+  EXPECT_TRUE(host_.ipv6("etherip0"));
+  EXPECT_TRUE(host_.ipv6("etherip1"));
+  EXPECT_EQ(manager_->ShowConf().find("disable_ipv6"), std::string::npos);
+}
+
 // --- The kernel's truth -----------------------------------------------------
 
 TEST_F(InterfaceManagerTest, FollowsAdminStateMtuAndMacChangedOutside) {

@@ -104,5 +104,49 @@ class InterfaceDownTest(unittest.TestCase):
             self.assertEqual(iface_after["ipackets"], iface_before["ipackets"])
 
 
+@unittest.skipUnless(is_root(), "needs root: creates network namespaces")
+class DisableIpv6Test(unittest.TestCase):
+    """`disable_ipv6 = true`: the kernel configures no IPv6 on the TAPs
+    (bridge ports), and a reload without it gives IPv6 back."""
+
+    CONFIG = """disable_ipv6 = true
+[[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+up = true
+"""
+
+    def setUp(self):
+        self.lab = Lab()
+        self.addCleanup(self.lab.close)
+        self.ns = self.lab.netns("v6")
+        self.daemon = self.lab.daemon(self.ns, self.CONFIG)
+        self.daemon.start()
+
+    def sysctl(self, name):
+        return run("cat", f"/proc/sys/net/ipv6/conf/{name}/disable_ipv6",
+                   ns=self.ns).stdout.strip()
+
+    def addresses(self, name):
+        return run("ip", "-6", "-o", "addr", "show", "dev", name,
+                   ns=self.ns).stdout
+
+    def test_interfaces_get_no_ipv6_until_a_reload_turns_it_back_on(self):
+        self.daemon.cli("create", "etherip1", "up")
+        for name in ("etherip0", "etherip1"):
+            self.assertEqual(self.sysctl(name), "1")
+            self.assertEqual(self.addresses(name), "")
+        self.assertIn("disable_ipv6 = true",
+                      self.daemon.cli("showconf").stdout)
+        self.daemon.write_config(self.CONFIG.replace(
+            "disable_ipv6 = true\n", ""))
+        self.daemon.cli("reload")
+        self.assertEqual(self.sysctl("etherip0"), "0")
+        self.assertTrue(wait_until(
+            lambda: "fe80::" in self.addresses("etherip0")),
+            self.addresses("etherip0"))
+
+
 if __name__ == "__main__":
     unittest.main()

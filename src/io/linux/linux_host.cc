@@ -1,6 +1,8 @@
 #include "io/linux/linux_host.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <net/if.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,6 +70,26 @@ Status LinuxHost::SetLinkUp(int ifindex, bool up) {
 }
 Status LinuxHost::SetLinkGroup(int ifindex, uint32_t group) {
   return links_.SetGroup(ifindex, group);
+}
+Status LinuxHost::SetLinkIpv6(int ifindex, bool enabled) {
+  char name[IF_NAMESIZE];
+  if (if_indextoname(ifindex, name) == nullptr) {
+    return FailSystem(errno, fmt::format("ifindex {}", ifindex));
+  }
+  // Only the sysctl sets it: rtnetlink does not take IPv6 device settings.
+  const std::string path =
+      fmt::format("/proc/sys/net/ipv6/conf/{}/disable_ipv6", name);
+  UniqueFd file(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (file.get() < 0) {
+    // A kernel without IPv6 has no such file: the link has none either.
+    if (errno == ENOENT && !enabled) return {};
+    return FailSystem(errno, fmt::format("{}: IPv6 setting", name));
+  }
+  const char value = enabled ? '0' : '1';
+  if (write(file.get(), &value, 1) != 1) {
+    return FailSystem(errno, fmt::format("{}: IPv6 setting", name));
+  }
+  return {};
 }
 Status LinuxHost::SetLinkName(int ifindex, std::string_view name) {
   return links_.SetName(ifindex, name);

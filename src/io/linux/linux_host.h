@@ -35,6 +35,7 @@ class LinuxHost : public Host {
   Status SetLinkMtu(int ifindex, uint32_t mtu) override;
   Status SetLinkUp(int ifindex, bool up) override;
   Status SetLinkGroup(int ifindex, uint32_t group) override;
+  Status SetLinkIpv6(int ifindex, bool enabled) override;
   Status SetLinkName(int ifindex, std::string_view name) override;
   Status DeleteLinkGroup(uint32_t group) override;
   int link_events_fd() const override { return monitor_.fd(); }

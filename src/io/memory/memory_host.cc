@@ -233,6 +233,16 @@ Status MemoryHost::SetLinkGroup(int ifindex, uint32_t group) {
   });
 }
 
+Status MemoryHost::SetLinkIpv6(int ifindex, bool enabled) {
+  if (auto ok = Check(Op::kSetLinkIpv6); !ok) return ok;
+  LinkRecord* record = Find(ifindex);
+  if (record == nullptr) {
+    return Fail(ENODEV, fmt::format("ifindex {}: no such device", ifindex));
+  }
+  record->ipv6 = enabled;
+  return {};
+}
+
 Status MemoryHost::SetLinkName(int ifindex, std::string_view name) {
   return ChangeByIndex(Op::kSetLinkName, ifindex,
                        [&](LinkInfo& link) { return Rename(link, name); });
@@ -384,6 +394,13 @@ bool MemoryHost::IsPersistent(std::string_view name) const {
 bool MemoryHost::carrier(std::string_view name) const {
   for (const auto& [index, record] : links_) {
     if (record.info.name == name) return record.carrier;
+  }
+  return false;
+}
+
+bool MemoryHost::ipv6(std::string_view name) const {
+  for (const auto& [index, record] : links_) {
+    if (record.info.name == name) return record.ipv6;
   }
   return false;
 }

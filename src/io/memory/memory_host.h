@@ -32,6 +32,7 @@ class MemoryHost : public Host {
     kSetLinkMtu,
     kSetLinkUp,
     kSetLinkGroup,
+    kSetLinkIpv6,
     kSetLinkName,
     kDeleteLinkGroup,
     kDumpLinks,
@@ -51,6 +52,7 @@ class MemoryHost : public Host {
   Status SetLinkMtu(int ifindex, uint32_t mtu) override;
   Status SetLinkUp(int ifindex, bool up) override;
   Status SetLinkGroup(int ifindex, uint32_t group) override;
+  Status SetLinkIpv6(int ifindex, bool enabled) override;
   Status SetLinkName(int ifindex, std::string_view name) override;
   Status DeleteLinkGroup(uint32_t group) override;
   int link_events_fd() const override { return -1; }
@@ -93,6 +95,7 @@ class MemoryHost : public Host {
   MemoryTap* TapOf(std::string_view name) const;
   bool IsPersistent(std::string_view name) const;
   bool carrier(std::string_view name) const;
+  bool ipv6(std::string_view name) const;
 
   // Domains: "" always exists; others come and go. Recreating one gives it
   // a new identity.
@@ -111,6 +114,7 @@ class MemoryHost : public Host {
     bool is_tap = true;
     bool persistent = false;
     bool carrier = false;
+    bool ipv6 = true;
     Device* device = nullptr;  // attached device, if any
   };
   struct Fault {
