@@ -190,8 +190,7 @@ class InterfaceReader {
       return;
     }
     auto source = IpAddress::Parse(*source_);
-    const bool source_bad =
-        !source || source->is_unspecified() || source->is_multicast();
+    const bool source_bad = !source || !EndpointProblem(*source).empty();
     Report(source_bad ? source_line_ : destination_line_, tunnel.error().code,
            tunnel.error().message);
   }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <string>
@@ -86,29 +87,74 @@ std::vector<std::string> InterfaceOptionWords(
   return words;
 }
 
-Status CheckTunnel(const Tunnel& tunnel) {
+std::string_view EndpointProblem(const IpAddress& address) {
+  const auto b = address.bytes();
+  const auto zero = [&](size_t from, size_t to) {
+    return std::all_of(b.begin() + from, b.begin() + to,
+                       [](uint8_t v) { return v == 0; });
+  };
+  switch (address.family()) {
+    case Family::kNone:
+      return "not an IP address";
+    case Family::kIpv4:
+      if (address.is_unspecified()) return "unspecified";
+      if (b[0] == 0) return "in 0.0.0.0/8";
+      if (b[0] == 127) return "loopback";
+      if (address.is_multicast()) return "multicast";
+      if (std::all_of(b.begin(), b.end(),
+                      [](uint8_t v) { return v == 0xff; })) {
+        return "broadcast";
+      }
+      return {};
+    case Family::kIpv6:
+      if (address.is_unspecified()) return "unspecified";
+      if (zero(0, 15) && b[15] == 1) return "loopback";
+      if (address.is_multicast()) return "multicast";
+      if (zero(0, 10) && b[10] == 0xff && b[11] == 0xff) return "IPv4-mapped";
+      if (zero(0, 12)) return "IPv4-compatible";
+      return {};
+  }
+  return {};
+}
+
+std::string TunnelProblem(const Tunnel& tunnel) {
   const auto& [source, destination] = tunnel;
-  if (source.family() == Family::kNone ||
-      source.family() != destination.family() || source.is_unspecified() ||
-      destination.is_unspecified() || source.is_multicast() ||
-      destination.is_multicast()) {
-    return Fail(EINVAL,
-                fmt::format("tunnel {}: invalid argument", tunnel.ToString()));
+  for (const IpAddress* address : {&source, &destination}) {
+    if (auto why = EndpointProblem(*address); !why.empty()) {
+      return address->family() == Family::kNone
+                 ? std::string(why)
+                 : fmt::format("{} is {}", address->ToString(), why);
+    }
+  }
+  if (source.family() != destination.family()) return "different families";
+  if (source == destination) return "source and destination are the same";
+  return {};
+}
+
+Status CheckTunnel(const Tunnel& tunnel) {
+  if (auto why = TunnelProblem(tunnel); !why.empty()) {
+    return Fail(EINVAL, fmt::format("tunnel {}: invalid argument ({})",
+                                    tunnel.ToString(), why));
   }
   return {};
 }
 
 Result<Tunnel> ParseTunnel(std::string_view source,
                            std::string_view destination) {
-  auto invalid = [&] {
-    return Fail(EINVAL, fmt::format("tunnel {} -> {}: invalid argument", source,
-                                    destination));
+  // The addresses as given, so that the refusal quotes the request.
+  auto invalid = [&](std::string_view why) {
+    return Fail(EINVAL, fmt::format("tunnel {} -> {}: invalid argument ({})",
+                                    source, destination, why));
   };
   auto parsed_source = IpAddress::Parse(source);
+  if (!parsed_source)
+    return invalid(fmt::format("{} is not an IP literal", source));
   auto parsed_destination = IpAddress::Parse(destination);
-  if (!parsed_source || !parsed_destination) return invalid();
+  if (!parsed_destination) {
+    return invalid(fmt::format("{} is not an IP literal", destination));
+  }
   Tunnel tunnel{*parsed_source, *parsed_destination};
-  if (!CheckTunnel(tunnel)) return invalid();
+  if (auto why = TunnelProblem(tunnel); !why.empty()) return invalid(why);
   return tunnel;
 }
 

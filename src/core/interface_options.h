@@ -71,7 +71,8 @@ std::vector<std::string> InterfaceOptionWords(
     std::span<const InterfaceOption> options);
 
 // Applies options in order to `settings`, checking each value on its own
-// (IP literals of one family, neither unspecified nor multicast; MTU range;
+// (IP literals of one family that can be endpoints (EndpointProblem), source
+// and destination different; MTU range;
 // unicast non-zero MAC). Whether the result clashes with other interfaces is
 // the tunnel table's business. On failure `settings` may be half changed:
 // apply to a copy.
@@ -81,6 +82,11 @@ Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
 // The value checks of ApplyInterfaceOptions, for settings built elsewhere
 // (the configuration file).
 Status CheckTunnel(const Tunnel& tunnel);
+// Why `address` cannot be a tunnel endpoint, "" when it can: not an
+// address, unspecified, multicast, IPv4 0.0.0.0/8, loopback or the limited
+// broadcast address, IPv6 loopback, IPv4-mapped (::ffff:0:0/96) or
+// IPv4-compatible (::/96). None of these can carry EtherIP to a peer.
+std::string_view EndpointProblem(const IpAddress& address);
 Status CheckMtu(uint32_t mtu);              // kMinMtu..kMaxMtu
 Status CheckLladdr(const MacAddress& mac);  // unicast, not zero
 Result<uint32_t> ParseMtu(std::string_view text);

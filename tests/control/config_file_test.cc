@@ -260,7 +260,7 @@ destination = "2001:db8::1"
 )";
   EXPECT_EQ(ErrorOf(kMixed),
             "etheripd.conf:7: interface etherip1: tunnel 192.0.2.1 -> "
-            "2001:db8::1: invalid argument");
+            "2001:db8::1: invalid argument (different families)");
   EXPECT_EQ(ErrorCodeOf(kMixed), EINVAL);
 
   constexpr std::string_view kTemplate =
@@ -269,22 +269,35 @@ destination = "2001:db8::1"
     const char* source;
     const char* destination;
     int line;
+    const char* why;
   };
   for (const Case& c : {
-           Case{"example.org", "192.0.2.2", 3},
-           Case{"0.0.0.0", "192.0.2.2", 3},
-           Case{"224.0.0.1", "192.0.2.2", 3},
-           Case{"192.0.2.1", "198.51.100.300", 4},
-           Case{"192.0.2.1", "255.255.255.255x", 4},
-           Case{"2001:db8::1", "::", 4},
-           Case{"2001:db8::1", "ff02::1", 4},
-           Case{"2001:db8::1", "192.0.2.2", 4},
+           Case{"example.org", "192.0.2.2", 3,
+                "example.org is not an IP literal"},
+           Case{"0.0.0.0", "192.0.2.2", 3, "0.0.0.0 is unspecified"},
+           Case{"224.0.0.1", "192.0.2.2", 3, "224.0.0.1 is multicast"},
+           Case{"127.0.0.1", "192.0.2.2", 3, "127.0.0.1 is loopback"},
+           Case{"192.0.2.1", "198.51.100.300", 4,
+                "198.51.100.300 is not an IP literal"},
+           Case{"192.0.2.1", "255.255.255.255", 4,
+                "255.255.255.255 is broadcast"},
+           Case{"192.0.2.1", "0.1.2.3", 4, "0.1.2.3 is in 0.0.0.0/8"},
+           Case{"192.0.2.1", "192.0.2.1", 4,
+                "source and destination are the same"},
+           Case{"2001:db8::1", "::", 4, ":: is unspecified"},
+           Case{"2001:db8::1", "ff02::1", 4, "ff02::1 is multicast"},
+           Case{"2001:db8::1", "::1", 4, "::1 is loopback"},
+           Case{"2001:db8::1", "::ffff:192.0.2.2", 4,
+                "::ffff:192.0.2.2 is IPv4-mapped"},
+           Case{"2001:db8::1", "::192.0.2.2", 4,
+                "::192.0.2.2 is IPv4-compatible"},
+           Case{"2001:db8::1", "192.0.2.2", 4, "different families"},
        }) {
     EXPECT_EQ(
         ErrorOf(fmt::format(fmt::runtime(kTemplate), c.source, c.destination)),
         fmt::format("etheripd.conf:{}: interface a: tunnel {} -> {}: "
-                    "invalid argument",
-                    c.line, c.source, c.destination));
+                    "invalid argument ({})",
+                    c.line, c.source, c.destination, c.why));
   }
 }
 

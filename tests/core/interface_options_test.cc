@@ -295,6 +295,46 @@ TEST(CheckTunnel, RefusesWhatApplyRefuses) {
   EXPECT_FALSE(CheckTunnel(MakeTunnel("2001:db8::1", "ff02::1")));
 }
 
+TEST(EndpointProblem, RefusesEveryAddressThatCannotReachAPeer) {
+  struct Case {
+    const char* address;
+    std::string_view why;
+  };
+  for (const Case& c : {
+           Case{"0.0.0.0", "unspecified"},
+           Case{"0.255.0.1", "in 0.0.0.0/8"},
+           Case{"127.0.0.1", "loopback"},
+           Case{"127.255.255.254", "loopback"},
+           Case{"255.255.255.255", "broadcast"},
+           Case{"239.1.2.3", "multicast"},
+           Case{"::", "unspecified"},
+           Case{"::1", "loopback"},
+           Case{"ff02::1", "multicast"},
+           Case{"::ffff:192.0.2.1", "IPv4-mapped"},
+           Case{"::192.0.2.1", "IPv4-compatible"},
+           Case{"::2", "IPv4-compatible"},
+       }) {
+    EXPECT_EQ(EndpointProblem(Ip(c.address)), c.why) << c.address;
+  }
+  // Their neighbours are fine, and so is link-local IPv6.
+  for (const char* fine :
+       {"1.0.0.0", "126.255.255.255", "128.0.0.1", "255.255.255.254",
+        "192.0.2.1", "223.255.255.255", "2001:db8::1", "fe80::1",
+        "::fffe:192.0.2.1", "0:0:0:0:1::1", "fec0::1"}) {
+    EXPECT_EQ(EndpointProblem(Ip(fine)), "") << fine;
+  }
+}
+
+TEST(CheckTunnel, RefusesASourceEqualToTheDestination) {
+  auto status = CheckTunnel(MakeTunnel("192.0.2.1", "192.0.2.1"));
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code, EINVAL);
+  EXPECT_EQ(status.error().message,
+            "tunnel 192.0.2.1 -> 192.0.2.1: invalid argument (source and "
+            "destination are the same)");
+  EXPECT_FALSE(ParseTunnel("2001:db8::1", "2001:DB8::1"));
+}
+
 TEST(ParseTunnel, ParsesBothAddresses) {
   auto tunnel = ParseTunnel("192.0.2.1", "192.0.2.2");
   ASSERT_TRUE(tunnel);
