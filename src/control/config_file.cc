@@ -340,19 +340,45 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
   return config;
 }
 
+namespace {
+
+std::string_view FileKind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "FIFO";
+  if (S_ISCHR(mode)) return "character device";
+  if (S_ISBLK(mode)) return "block device";
+  if (S_ISSOCK(mode)) return "socket";
+  return "special file";
+}
+
+}  // namespace
+
 Result<Config> LoadConfig(const std::string& path) {
   auto failure = [&](int code) {
     return Fail(code, fmt::format("{}: {}", path, ReasonOf(code)));
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Only a regular file is read: a FIFO would block the reader (a reload,
+  // and with it every later request) and a device may act on being opened.
+  // Checked before opening, so nothing else is ever opened, and again on
+  // the open file, which is opened without blocking, against a swap between
+  // the two.
+  auto refused = [&](mode_t mode) {
+    if (S_ISDIR(mode)) return failure(EISDIR);
+    return Fail(EINVAL, fmt::format("{}: not a regular file (a {})", path,
+                                    FileKind(mode)));
+  };
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return failure(errno);
+  if (!S_ISREG(info.st_mode)) return refused(info.st_mode);
+  const int fd =
+      ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return failure(errno);
   std::string text;
-  struct stat info {};
   int error = 0;
   if (::fstat(fd, &info) != 0) {
     error = errno;
-  } else if (S_ISDIR(info.st_mode)) {
-    error = EISDIR;
+  } else if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return refused(info.st_mode);
   } else if (info.st_size > kMaxConfigBytes) {
     error = EFBIG;
   } else {

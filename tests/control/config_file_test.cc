@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <fstream>
@@ -506,6 +508,36 @@ TEST(LoadConfig, RefusesADirectory) {
   ASSERT_FALSE(config);
   EXPECT_EQ(config.error().code, EISDIR);
   EXPECT_THAT(config.error().message, StartsWith(dir.path() + ": "));
+}
+
+TEST(LoadConfig, RefusesAnythingButARegularFileWithoutBlocking) {
+  testing::TempDir dir;
+  const std::string fifo = dir.File("fifo.conf");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // A FIFO nobody writes to: reading it would block forever.
+  auto config = LoadConfig(fifo);
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, EINVAL);
+  EXPECT_EQ(config.error().message, fifo + ": not a regular file (a FIFO)");
+
+  config = LoadConfig("/dev/null");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message,
+            "/dev/null: not a regular file (a character device)");
+
+  // Through a symbolic link: what it points to decides.
+  const std::string to_fifo = dir.File("to-fifo.conf");
+  ASSERT_EQ(symlink(fifo.c_str(), to_fifo.c_str()), 0);
+  config = LoadConfig(to_fifo);
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, EINVAL);
+  const std::string file = dir.File("etheripd.conf");
+  std::ofstream(file) << kSpecExample;
+  const std::string to_file = dir.File("link.conf");
+  ASSERT_EQ(symlink(file.c_str(), to_file.c_str()), 0);
+  config = LoadConfig(to_file);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->interfaces.size(), 1u);
 }
 
 }  // namespace
