@@ -24,6 +24,7 @@
 #include "daemon/drop_logger.h"
 #include "daemon/forwarding_loop.h"
 #include "daemon/interface_manager.h"
+#include "daemon/log_text.h"
 #include "daemon/request_handler.h"
 #include "io/linux/linux_host.h"
 
@@ -66,9 +67,11 @@ void SetUpLogging(const DaemonOptions& options) {
     sink = std::make_shared<spdlog::sinks::syslog_sink_mt>("etheripd", LOG_PID,
                                                            LOG_DAEMON, false);
   }
+  // Every line through LogSafeSink: names and other text from outside
+  // cannot forge, split or hide a line.
   auto logger = std::make_shared<spdlog::async_logger>(
-      "etheripd", std::move(sink), spdlog::thread_pool(),
-      spdlog::async_overflow_policy::overrun_oldest);
+      "etheripd", std::make_shared<LogSafeSink>(std::move(sink)),
+      spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
   spdlog::set_default_logger(logger);
   spdlog::set_pattern(options.foreground ? "%Y-%m-%d %H:%M:%S.%e %^%l%$ %v"
                                          : "%v");
@@ -197,16 +200,8 @@ int RunDaemon(const DaemonOptions& options) {
   ReportReady(ready_fd, true);
 
   RequestHandler handler(manager, reload);
-  auto handle_line = [&](std::string_view line) -> std::string {
-    auto request = control::DecodeRequest(line);
-    control::Response response;
-    if (!request) {
-      spdlog::warn("control: bad request: {}", request.error().message);
-      response.error = request.error();
-    } else {
-      response = handler.Handle(*request);
-    }
-    return control::EncodeResponse(response);
+  auto handle_line = [&](std::string_view line) {
+    return handler.HandleLine(line);
   };
 
   std::vector<pollfd> fds;
