@@ -274,6 +274,7 @@ OPTION:
   domain NAME | -domain          outer packets in network namespace NAME
   up | down                      administrative state
   mtu N | lladdr MAC             link settings
+  header standard|reversed|any   EtherIP header form sent and accepted
 
 Exit status: 0 success, 1 refused or failed, 2 usage error.
 )";

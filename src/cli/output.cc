@@ -60,6 +60,9 @@ std::string TunnelLine(const InterfaceSettings& settings) {
   }
   if (!settings.domain.empty())
     line += fmt::format(" domain {}", settings.domain);
+  if (settings.header != HeaderMode::kStandard) {
+    line += fmt::format(" header {}", HeaderModeName(settings.header));
+  }
   return line;
 }
 

@@ -79,6 +79,8 @@ class InterfaceReader {
         ReadMtu(node, line);
       } else if (name == "lladdr") {
         ReadLladdr(node, line);
+      } else if (name == "header") {
+        ReadHeader(node, line);
       } else if (name == "up") {
         if (const auto* up = node.as_boolean()) {
           spec_.settings.up = up->get();
@@ -152,6 +154,17 @@ class InterfaceReader {
       return;
     }
     spec_.settings.mtu = *mtu;
+  }
+
+  void ReadHeader(const toml::node& node, int line) {
+    auto text = StringValue(node, line, "header");
+    if (!text) return;
+    auto mode = ParseHeaderMode(*text);
+    if (!mode) {
+      Report(line, mode.error().code, mode.error().message);
+      return;
+    }
+    spec_.settings.header = *mode;
   }
 
   void ReadLladdr(const toml::node& node, int line) {
@@ -427,6 +440,9 @@ std::string RenderConfig(const GlobalSettings& globals,
     }
     text += fmt::format("mtu = {}\n", settings.mtu);
     text += fmt::format("lladdr = {}\n", Quote(settings.lladdr.ToString()));
+    if (settings.header != HeaderMode::kStandard) {
+      text += fmt::format("header = \"{}\"\n", HeaderModeName(settings.header));
+    }
     text += fmt::format("up = {}\n", settings.up);
   }
   return text;

@@ -261,6 +261,15 @@ Result<InterfaceView> DecodeInterface(const Json& json, size_t index) {
   if (!lladdr) return Malformed(context + ": " + lladdr.error().message);
   view.settings.lladdr = *lladdr;
 
+  // Absent from daemons before header modes: standard.
+  if (fields.Find("header") != nullptr) {
+    auto header_text = fields.String("header");
+    if (!header_text) return tl::unexpected(header_text.error());
+    auto header = ParseHeaderMode(*header_text);
+    if (!header) return Malformed(context + ": " + header.error().message);
+    view.settings.header = *header;
+  }
+
   const Json* counters = fields.Find("counters");
   if (counters == nullptr) return fields.Missing("counters");
   auto counter_values =
@@ -395,6 +404,7 @@ nlohmann::json InterfaceJson(const InterfaceView& view) {
       {"running", view.running},
       {"mtu", settings.mtu},
       {"lladdr", settings.lladdr.ToString()},
+      {"header", HeaderModeName(settings.header)},
       {"counters",
        {{"ipackets", counters.ipackets},
         {"ibytes", counters.ibytes},

@@ -39,7 +39,8 @@ struct ForwardingEntry {
   DomainId domain = 0;
   bool has_tunnel = false;
   bool up = false;
-  Tunnel tunnel;  // valid when has_tunnel
+  HeaderMode header = HeaderMode::kStandard;  // what is sent and accepted
+  Tunnel tunnel;                              // valid when has_tunnel
   InterfaceCounters* counters = nullptr;
 };
 

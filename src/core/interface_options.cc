@@ -53,6 +53,9 @@ Result<std::vector<InterfaceOption>> ParseInterfaceOptions(
     } else if (word == "lladdr") {
       if (!argument(1)) return missing();
       options.push_back(SetLladdr{words[++i]});
+    } else if (word == "header") {
+      if (!argument(1)) return missing();
+      options.push_back(SetHeader{words[++i]});
     } else {
       return Fail(EINVAL, fmt::format("{}: unknown option", word));
     }
@@ -80,6 +83,9 @@ std::vector<std::string> InterfaceOptionWords(
             },
             [&](const SetLladdr& o) {
               words.insert(words.end(), {"lladdr", o.mac});
+            },
+            [&](const SetHeader& o) {
+              words.insert(words.end(), {"header", o.mode});
             },
         },
         option);
@@ -147,8 +153,9 @@ Result<Tunnel> ParseTunnel(std::string_view source,
                                     source, destination, why));
   };
   auto parsed_source = IpAddress::Parse(source);
-  if (!parsed_source)
+  if (!parsed_source) {
     return invalid(fmt::format("{} is not an IP literal", source));
+  }
   auto parsed_destination = IpAddress::Parse(destination);
   if (!parsed_destination) {
     return invalid(fmt::format("{} is not an IP literal", destination));
@@ -240,6 +247,13 @@ Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
                                      if (!mac)
                                        return tl::unexpected(mac.error());
                                      settings.lladdr = *mac;
+                                     return {};
+                                   },
+                                   [&](const SetHeader& o) -> Status {
+                                     auto mode = ParseHeaderMode(o.mode);
+                                     if (!mode)
+                                       return tl::unexpected(mode.error());
+                                     settings.header = *mode;
                                      return {};
                                    },
                                },

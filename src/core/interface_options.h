@@ -1,6 +1,6 @@
 // The settings of an interface and the options that change them (SPEC 6:
 // "tunnel SRC DST", "-tunnel", "domain NAME", "-domain", "up", "down",
-// "mtu N", "lladdr MAC").
+// "mtu N", "lladdr MAC", "header MODE").
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/etherip_header.h"
 #include "core/ip_address.h"
 #include "core/mac_address.h"
 
@@ -35,6 +36,7 @@ struct InterfaceSettings {
   bool up = false;
   uint32_t mtu = kDefaultMtu;
   MacAddress lladdr;  // chosen at random on create unless given
+  HeaderMode header = HeaderMode::kStandard;
   friend bool operator==(const InterfaceSettings&,
                          const InterfaceSettings&) = default;
 };
@@ -57,8 +59,12 @@ struct SetMtu {
 struct SetLladdr {
   std::string mac;
 };
-using InterfaceOption = std::variant<SetTunnel, ClearTunnel, SetDomain,
-                                     ClearDomain, SetUp, SetMtu, SetLladdr>;
+struct SetHeader {
+  std::string mode;
+};
+using InterfaceOption =
+    std::variant<SetTunnel, ClearTunnel, SetDomain, ClearDomain, SetUp, SetMtu,
+                 SetLladdr, SetHeader>;
 
 // Splits command words into options. Fails only on syntax: an unknown
 // keyword or a missing argument (a usage error, exit status 2 in the CLI).

@@ -21,11 +21,11 @@ ReceiveVerdict Conclude(const ForwardingTable& table,
   if (bucket == nullptr) {
     return Drop(ReceiveDrop::kNoInterface, counters.noifdrops);
   }
-  if (!HasValidEtherIpHeader(payload) ||
+  const ForwardingEntry* entry = table.EntryAt(*bucket);
+  if (!HasValidEtherIpHeader(payload, entry->header) ||
       payload.size() < kEtherIpHeaderSize + kEthernetHeaderSize) {
     return Drop(ReceiveDrop::kMalformed, counters.adrops);
   }
-  const ForwardingEntry* entry = table.EntryAt(*bucket);
   if (!entry->up) {
     // The kernel would drop the frame: a link that is down takes none.
     bucket->counters->idrops.Increment();

@@ -14,7 +14,8 @@ SendVerdict DecideSend(const ForwardingTable& table, InterfaceId interface,
   }
   const size_t frame_size = packet.size();
   EncodeEtherIpHeader(
-      packet.Prepend(kEtherIpHeaderSize).first<kEtherIpHeaderSize>());
+      packet.Prepend(kEtherIpHeaderSize).first<kEtherIpHeaderSize>(),
+      entry->header);
   return SendVerdict{entry, frame_size};
 }
 

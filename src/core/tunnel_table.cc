@@ -314,6 +314,7 @@ ForwardingEntry TunnelTable::EntryOf(const InterfaceState& state) const {
   entry.has_tunnel = state.settings.tunnel.has_value();
   if (entry.has_tunnel) entry.tunnel = *state.settings.tunnel;
   entry.up = state.settings.up;
+  entry.header = state.settings.header;
   entry.counters = state.counters.get();
   return entry;
 }

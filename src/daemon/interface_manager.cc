@@ -18,10 +18,10 @@ TunnelTable::MacGenerator RandomMacs() {
 }
 
 std::string Describe(const InterfaceSettings& s) {
-  return fmt::format("tunnel {} domain {} {} mtu {} lladdr {}",
+  return fmt::format("tunnel {} domain {} {} mtu {} lladdr {} header {}",
                      s.tunnel ? s.tunnel->ToString() : "none",
                      DomainLabel(s.domain), s.up ? "up" : "down", s.mtu,
-                     s.lladdr.ToString());
+                     s.lladdr.ToString(), HeaderModeName(s.header));
 }
 
 }  // namespace

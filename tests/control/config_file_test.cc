@@ -303,6 +303,20 @@ destination = "2001:db8::1"
   }
 }
 
+TEST(ParseConfig, ReadsTheHeaderMode) {
+  const Config config = ParseOk(
+      "[[interface]]\nname = \"a\"\nheader = \"reversed\"\n"
+      "[[interface]]\nname = \"b\"\n");
+  ASSERT_EQ(config.interfaces.size(), 2u);
+  EXPECT_EQ(config.interfaces[0].settings.header, HeaderMode::kReversed);
+  EXPECT_EQ(config.interfaces[1].settings.header, HeaderMode::kStandard);
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nheader = \"netbsd\"\n"),
+            "etheripd.conf:3: interface a: header netbsd: invalid argument "
+            "(standard, reversed or any)");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nheader = 3\n"),
+            "etheripd.conf:3: interface a: header: expected a string");
+}
+
 TEST(ParseConfig, RefusesBadValues) {
   EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmtu = 67\n"),
             "etheripd.conf:3: interface a: mtu 67: invalid argument "
@@ -397,6 +411,7 @@ std::vector<InterfaceView> SampleViews() {
   bare.settings.domain = "ns \"quoted\"\t\x01\x7f";
   bare.settings.mtu = kMinMtu;
   bare.settings.lladdr = *ParseLladdr("02:00:00:00:00:01");
+  bare.settings.header = HeaderMode::kAny;
   return {ipv4, ipv6, bare};
 }
 

@@ -60,6 +60,15 @@ TEST(DumpJson, UsesTheSeparatorsOfSpec6) {
   EXPECT_EQ(DumpJson(Json("bad \xff")), "\"bad \xef\xbf\xbd\"");
 }
 
+TEST(FormatInterfacesText, NamesAHeaderModeOtherThanStandard) {
+  InterfaceView view = Ipv6Down();
+  view.settings.header = HeaderMode::kReversed;
+  EXPECT_NE(FormatInterfacesText({&view, 1})
+                .find("\ttunnel inet6 2001:db8::1 -> 2001:db8::2 header "
+                      "reversed\n"),
+            std::string::npos);
+}
+
 TEST(FormatInterfacesText, ReadsLikeIfconfig) {
   const std::vector<InterfaceView> views = {Running(), Ipv6Down(),
                                             UpWithoutTunnel()};
@@ -110,7 +119,7 @@ TEST(FormatResponse, ShowsInterfacesAsAJsonArray) {
   EXPECT_EQ(json[0], Json::parse(R"({
     "name": "etherip0", "source": "192.0.2.1", "destination": "192.0.2.2",
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
-    "lladdr": "fe:e1:ba:d0:00:01",
+    "lladdr": "fe:e1:ba:d0:00:01", "header": "standard",
     "counters": {"ipackets": 12, "ibytes": 1400, "opackets": 10,
                  "obytes": 1200, "oerrors": 0, "idrops": 2}})"));
   EXPECT_EQ(json[1]["source"], "2001:db8::1");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cerrno>
 #include <vector>
 
 namespace etherip {
@@ -33,6 +34,29 @@ TEST(EtherIpHeader, IgnoresLowNibbleOfFirstByteAsTheReferenceDoes) {
   for (int low = 0; low < 16; ++low) {
     EXPECT_TRUE(Valid({static_cast<uint8_t>(0x30 | low), 0x00})) << low;
   }
+}
+
+TEST(HeaderMode, NamesParseBack) {
+  for (HeaderMode mode :
+       {HeaderMode::kStandard, HeaderMode::kReversed, HeaderMode::kAny}) {
+    EXPECT_EQ(ParseHeaderMode(HeaderModeName(mode)), mode);
+  }
+  auto bad = ParseHeaderMode("netbsd");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, EINVAL);
+  EXPECT_EQ(bad.error().message,
+            "header netbsd: invalid argument (standard, reversed or any)");
+}
+
+TEST(HeaderMode, ReversedSendsVersionThreeInTheLowNibble) {
+  std::array<uint8_t, 2> out = {0xff, 0xff};
+  EncodeEtherIpHeader(out, HeaderMode::kReversed);
+  EXPECT_EQ(out, (std::array<uint8_t, 2>{0x03, 0x00}));
+  EXPECT_TRUE(HasValidEtherIpHeader(out, HeaderMode::kReversed));
+  EXPECT_TRUE(HasValidEtherIpHeader(out, HeaderMode::kAny));
+  EXPECT_FALSE(HasValidEtherIpHeader(out, HeaderMode::kStandard));
+  EncodeEtherIpHeader(out, HeaderMode::kAny);
+  EXPECT_EQ(out, (std::array<uint8_t, 2>{0x30, 0x00}));
 }
 
 TEST(EtherIpHeader, RefusesVersionThreeInLowNibble) {

@@ -46,9 +46,9 @@ void ExpectRefused(std::initializer_list<std::string> words,
 TEST(ParseInterfaceOptions, RecognisesEveryKeyword) {
   auto options = Parse({"tunnel", "192.0.2.1", "192.0.2.2", "-tunnel", "domain",
                         "blue", "-domain", "up", "down", "mtu", "1400",
-                        "lladdr", "fe:e1:ba:d0:00:01"});
+                        "lladdr", "fe:e1:ba:d0:00:01", "header", "any"});
   ASSERT_TRUE(options);
-  ASSERT_EQ(options->size(), 8u);
+  ASSERT_EQ(options->size(), 9u);
   const auto& o = *options;
   ASSERT_TRUE(std::holds_alternative<SetTunnel>(o[0]));
   EXPECT_EQ(std::get<SetTunnel>(o[0]).source, "192.0.2.1");
@@ -65,6 +65,8 @@ TEST(ParseInterfaceOptions, RecognisesEveryKeyword) {
   EXPECT_EQ(std::get<SetMtu>(o[6]).mtu, "1400");
   ASSERT_TRUE(std::holds_alternative<SetLladdr>(o[7]));
   EXPECT_EQ(std::get<SetLladdr>(o[7]).mac, "fe:e1:ba:d0:00:01");
+  ASSERT_TRUE(std::holds_alternative<SetHeader>(o[8]));
+  EXPECT_EQ(std::get<SetHeader>(o[8]).mode, "any");
 }
 
 TEST(ParseInterfaceOptions, AcceptsTheReferenceIfconfigSpellings) {
@@ -99,7 +101,7 @@ TEST(ParseInterfaceOptions, RefusesUnknownKeyword) {
 TEST(ParseInterfaceOptions, RefusesMissingArgument) {
   for (const Words& words :
        {Words{"tunnel"}, Words{"tunnel", "192.0.2.1"}, Words{"domain"},
-        Words{"tunneldomain"}, Words{"mtu"}, Words{"lladdr"},
+        Words{"tunneldomain"}, Words{"mtu"}, Words{"lladdr"}, Words{"header"},
         Words{"up", "mtu"}}) {
     auto options = Parse(words);
     ASSERT_FALSE(options) << words.front();
@@ -133,7 +135,9 @@ TEST(InterfaceOptionWords, RoundTripsThroughParse) {
                        "mtu",
                        "9000",
                        "lladdr",
-                       "02:00:00:00:00:01"};
+                       "02:00:00:00:00:01",
+                       "header",
+                       "reversed"};
   auto options = Parse(words);
   ASSERT_TRUE(options);
   EXPECT_EQ(InterfaceOptionWords(*options), words);
@@ -155,9 +159,11 @@ TEST(InterfaceOptionWords, KeepsValuesVerbatim) {
 // --- ApplyInterfaceOptions: values ---
 
 TEST(ApplyInterfaceOptions, SetsEverySetting) {
-  auto settings = Apply({"tunnel", "192.0.2.1", "192.0.2.2", "domain", "blue",
-                         "up", "mtu", "9000", "lladdr", "fe:e1:ba:d0:00:01"});
+  auto settings =
+      Apply({"tunnel", "192.0.2.1", "192.0.2.2", "domain", "blue", "up", "mtu",
+             "9000", "lladdr", "fe:e1:ba:d0:00:01", "header", "reversed"});
   ASSERT_TRUE(settings);
+  EXPECT_EQ(settings->header, HeaderMode::kReversed);
   EXPECT_EQ(settings->tunnel, MakeTunnel("192.0.2.1", "192.0.2.2"));
   EXPECT_EQ(settings->domain, "blue");
   EXPECT_TRUE(settings->up);
@@ -171,6 +177,8 @@ TEST(ApplyInterfaceOptions, DefaultsAreDownMtu1500NoTunnelOwnDomain) {
   EXPECT_EQ(settings.mtu, 1500u);
   EXPECT_FALSE(settings.tunnel);
   EXPECT_EQ(settings.domain, "");
+  EXPECT_EQ(settings.header, HeaderMode::kStandard);
+  EXPECT_FALSE(Apply({"header", "netbsd"}));
 }
 
 TEST(ApplyInterfaceOptions, LaterOptionsOverrideEarlierOnes) {

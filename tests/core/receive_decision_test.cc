@@ -111,6 +111,53 @@ TEST_F(ReceiveDecisionTest, AnInterfaceThatIsDownCountsIdropsNotIpackets) {
   EXPECT_EQ(counters_.Read(), (GlobalCounterValues{.adrops = 1, .idrops = 1}));
 }
 
+TEST_F(ReceiveDecisionTest, TheInterfacesHeaderModeDecidesWhatIsAccepted) {
+  // byte 0 of each header form, and whether standard, reversed and any
+  // accept it.
+  struct Form {
+    uint8_t byte0;
+    bool standard, reversed, any;
+  };
+  const Form forms[] = {
+      {0x30, true, false, true},    // RFC 3378
+      {0x03, false, true, true},    // NetBSD, FreeBSD 6.1-7.2
+      {0x33, true, true, true},     // both nibbles say 3
+      {0x3f, true, false, true},    // reserved low nibble: ignored
+      {0xf3, false, true, true},    // reserved high nibble: ignored
+      {0x40, false, false, false},  // another version
+      {0x00, false, false, false},
+  };
+  for (const char* mode : {"standard", "reversed", "any"}) {
+    ASSERT_TRUE(table_.Set("v4", Options({"header", mode}), domains_));
+    snapshot_ = table_.BuildForwardingTable();
+    for (const Form& form : forms) {
+      SCOPED_TRACE(testing::Message() << mode << " " << int{form.byte0});
+      const bool accepted = std::string_view(mode) == "standard" ? form.standard
+                            : std::string_view(mode) == "reversed"
+                                ? form.reversed
+                                : form.any;
+      const auto before = counters_.Read();
+      const ReceiveVerdict verdict = Receive(
+          0, "192.0.2.2", "192.0.2.1", EtherIpPayload(frame_, form.byte0));
+      const auto after = counters_.Read();
+      EXPECT_EQ(verdict.drop,
+                accepted ? ReceiveDrop::kNone : ReceiveDrop::kMalformed);
+      EXPECT_EQ(after.ipackets - before.ipackets, accepted ? 1u : 0u);
+      EXPECT_EQ(after.adrops - before.adrops, accepted ? 0u : 1u);
+      // The second byte is reserved in every mode.
+      EXPECT_EQ(Receive(0, "192.0.2.2", "192.0.2.1",
+                        EtherIpPayload(frame_, form.byte0, 0x01))
+                    .drop,
+                ReceiveDrop::kMalformed);
+    }
+  }
+  // Other interfaces keep the standard form.
+  EXPECT_EQ(
+      Receive(0, "2001:db8::2", "2001:db8::1", EtherIpPayload(frame_, 0x03))
+          .drop,
+      ReceiveDrop::kMalformed);
+}
+
 TEST_F(ReceiveDecisionTest, DeliversOverIpv6) {
   const ReceiveVerdict verdict =
       Receive(0, "2001:db8::2", "2001:db8::1", payload_);

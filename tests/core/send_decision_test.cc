@@ -64,6 +64,19 @@ TEST_F(SendDecisionTest, PrependsTheEtherIpHeaderInPlace) {
   EXPECT_EQ(packet_.headroom(), PacketBuffer::kHeadroom - 2);
 }
 
+TEST_F(SendDecisionTest, WritesTheHeaderOfTheInterfacesMode) {
+  for (const auto& [mode, byte0] :
+       {std::pair{"standard", 0x30}, {"reversed", 0x03}, {"any", 0x30}}) {
+    SCOPED_TRACE(mode);
+    ASSERT_TRUE(table_.Set("v4", Options({"header", mode}), domains_));
+    snapshot_ = table_.BuildForwardingTable();
+    Load(frame_);
+    ASSERT_NE(DecideSend(snapshot_, Id("v4"), packet_).interface, nullptr);
+    EXPECT_EQ(Bytes(), testing_support::EtherIpPayload(
+                           frame_, static_cast<uint8_t>(byte0), 0x00));
+  }
+}
+
 TEST_F(SendDecisionTest, NamesTheTunnelAndDomainToSendThrough) {
   Load(frame_);
   const SendVerdict verdict = DecideSend(snapshot_, Id("v6blue"), packet_);
