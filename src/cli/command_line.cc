@@ -275,6 +275,7 @@ OPTION:
   up | down                      administrative state
   mtu N | lladdr MAC             link settings
   header standard|reversed|any   EtherIP header form sent and accepted
+  master BRIDGE | -master        join BRIDGE (kept on restart) | leave it
 
 Exit status: 0 success, 1 refused or failed, 2 usage error.
 )";

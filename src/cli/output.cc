@@ -87,8 +87,12 @@ std::string FormatInterfacesText(
   auto out = std::back_inserter(text);
   for (const control::InterfaceView& view : interfaces) {
     const auto& counters = view.counters;
-    fmt::format_to(out, "{}: flags=<{}> mtu {}\n", view.name, FlagsOf(view),
+    fmt::format_to(out, "{}: flags=<{}> mtu {}", view.name, FlagsOf(view),
                    view.settings.mtu);
+    if (!view.settings.master.empty()) {
+      fmt::format_to(out, " master {}", view.settings.master);
+    }
+    *out++ = '\n';
     fmt::format_to(out, "\tlladdr {}\n", view.settings.lladdr.ToString());
     fmt::format_to(out, "\t{}\n", TunnelLine(view.settings));
     fmt::format_to(out, "\tRX packets {} bytes {} drops {}\n",

@@ -81,6 +81,8 @@ class InterfaceReader {
         ReadLladdr(node, line);
       } else if (name == "header") {
         ReadHeader(node, line);
+      } else if (name == "master") {
+        ReadMaster(node, line);
       } else if (name == "up") {
         if (const auto* up = node.as_boolean()) {
           spec_.settings.up = up->get();
@@ -165,6 +167,16 @@ class InterfaceReader {
       return;
     }
     spec_.settings.header = *mode;
+  }
+
+  void ReadMaster(const toml::node& node, int line) {
+    auto text = StringValue(node, line, "master");
+    if (!text) return;
+    if (auto valid = CheckMaster(*text); !valid) {
+      Report(line, valid.error().code, valid.error().message);
+      return;
+    }
+    spec_.settings.master = std::move(*text);
   }
 
   void ReadLladdr(const toml::node& node, int line) {
@@ -442,6 +454,9 @@ std::string RenderConfig(const GlobalSettings& globals,
     text += fmt::format("lladdr = {}\n", Quote(settings.lladdr.ToString()));
     if (settings.header != HeaderMode::kStandard) {
       text += fmt::format("header = \"{}\"\n", HeaderModeName(settings.header));
+    }
+    if (!settings.master.empty()) {
+      text += fmt::format("master = {}\n", Quote(settings.master));
     }
     text += fmt::format("up = {}\n", settings.up);
   }

@@ -270,6 +270,13 @@ Result<InterfaceView> DecodeInterface(const Json& json, size_t index) {
     view.settings.header = *header;
   }
 
+  // Absent from daemons before `master`: none.
+  if (fields.Find("master") != nullptr) {
+    auto master = fields.String("master");
+    if (!master) return tl::unexpected(master.error());
+    view.settings.master = std::move(*master);
+  }
+
   const Json* counters = fields.Find("counters");
   if (counters == nullptr) return fields.Missing("counters");
   auto counter_values =
@@ -405,6 +412,7 @@ nlohmann::json InterfaceJson(const InterfaceView& view) {
       {"mtu", settings.mtu},
       {"lladdr", settings.lladdr.ToString()},
       {"header", HeaderModeName(settings.header)},
+      {"master", settings.master},
       {"counters",
        {{"ipackets", counters.ipackets},
         {"ibytes", counters.ibytes},

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <string>
 
+#include "core/interface_name.h"
+
 namespace etherip {
 namespace {
 
@@ -56,6 +58,11 @@ Result<std::vector<InterfaceOption>> ParseInterfaceOptions(
     } else if (word == "header") {
       if (!argument(1)) return missing();
       options.push_back(SetHeader{words[++i]});
+    } else if (word == "master") {
+      if (!argument(1)) return missing();
+      options.push_back(SetMaster{words[++i]});
+    } else if (word == "-master" || word == "nomaster") {
+      options.push_back(ClearMaster{});
     } else {
       return Fail(EINVAL, fmt::format("{}: unknown option", word));
     }
@@ -87,6 +94,10 @@ std::vector<std::string> InterfaceOptionWords(
             [&](const SetHeader& o) {
               words.insert(words.end(), {"header", o.mode});
             },
+            [&](const SetMaster& o) {
+              words.insert(words.end(), {"master", o.name});
+            },
+            [&](const ClearMaster&) { words.push_back("-master"); },
         },
         option);
   }
@@ -174,6 +185,13 @@ tl::unexpected<Error> BadMtu(std::string_view text) {
 
 }  // namespace
 
+Status CheckMaster(std::string_view name) {
+  if (auto valid = ValidateInterfaceName(name); !valid) {
+    return Fail(EINVAL, fmt::format("master {}: invalid argument", name));
+  }
+  return {};
+}
+
 Status CheckMtu(uint32_t mtu) {
   if (mtu < kMinMtu || mtu > kMaxMtu) return BadMtu(std::to_string(mtu));
   return {};
@@ -254,6 +272,16 @@ Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
                                      if (!mode)
                                        return tl::unexpected(mode.error());
                                      settings.header = *mode;
+                                     return {};
+                                   },
+                                   [&](const SetMaster& o) -> Status {
+                                     if (auto ok = CheckMaster(o.name); !ok)
+                                       return ok;
+                                     settings.master = o.name;
+                                     return {};
+                                   },
+                                   [&](const ClearMaster&) -> Status {
+                                     settings.master.clear();
                                      return {};
                                    },
                                },

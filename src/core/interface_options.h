@@ -1,6 +1,6 @@
 // The settings of an interface and the options that change them (SPEC 6:
 // "tunnel SRC DST", "-tunnel", "domain NAME", "-domain", "up", "down",
-// "mtu N", "lladdr MAC", "header MODE").
+// "mtu N", "lladdr MAC", "header MODE", "master BRIDGE", "-master").
 #pragma once
 
 #include <cstdint>
@@ -37,6 +37,9 @@ struct InterfaceSettings {
   uint32_t mtu = kDefaultMtu;
   MacAddress lladdr;  // chosen at random on create unless given
   HeaderMode header = HeaderMode::kStandard;
+  // The link's master (a bridge), joined on create, set, start and reload;
+  // "" = not managed: whatever `ip link` did stays.
+  std::string master;
   friend bool operator==(const InterfaceSettings&,
                          const InterfaceSettings&) = default;
 };
@@ -62,9 +65,13 @@ struct SetLladdr {
 struct SetHeader {
   std::string mode;
 };
+struct SetMaster {
+  std::string name;
+};
+struct ClearMaster {};
 using InterfaceOption =
     std::variant<SetTunnel, ClearTunnel, SetDomain, ClearDomain, SetUp, SetMtu,
-                 SetLladdr, SetHeader>;
+                 SetLladdr, SetHeader, SetMaster, ClearMaster>;
 
 // Splits command words into options. Fails only on syntax: an unknown
 // keyword or a missing argument (a usage error, exit status 2 in the CLI).
@@ -97,6 +104,8 @@ Status CheckMtu(uint32_t mtu);              // kMinMtu..kMaxMtu
 Status CheckLladdr(const MacAddress& mac);  // unicast, not zero
 Result<uint32_t> ParseMtu(std::string_view text);
 Result<MacAddress> ParseLladdr(std::string_view text);
+// A master's name: a valid interface name.
+Status CheckMaster(std::string_view name);
 Result<Tunnel> ParseTunnel(std::string_view source,
                            std::string_view destination);
 

@@ -154,7 +154,8 @@ tl::expected<ReplacePlan, SpecError> TunnelTable::PrepareReplace(
         current == nullptr || current->settings.domain != settings.domain;
     for (const Status& valid :
          {CheckDomain(settings.domain, domain_changed, domains),
-          CheckLladdr(settings.lladdr), CheckMtu(settings.mtu)}) {
+          CheckLladdr(settings.lladdr), CheckMtu(settings.mtu),
+          settings.master.empty() ? Status{} : CheckMaster(settings.master)}) {
       if (!valid) return refuse(i, valid.error());
     }
     if (current == nullptr) {

@@ -18,10 +18,11 @@ TunnelTable::MacGenerator RandomMacs() {
 }
 
 std::string Describe(const InterfaceSettings& s) {
-  return fmt::format("tunnel {} domain {} {} mtu {} lladdr {} header {}",
-                     s.tunnel ? s.tunnel->ToString() : "none",
-                     DomainLabel(s.domain), s.up ? "up" : "down", s.mtu,
-                     s.lladdr.ToString(), HeaderModeName(s.header));
+  return fmt::format(
+      "tunnel {} domain {} {} mtu {} lladdr {} header {} master {}",
+      s.tunnel ? s.tunnel->ToString() : "none", DomainLabel(s.domain),
+      s.up ? "up" : "down", s.mtu, s.lladdr.ToString(),
+      HeaderModeName(s.header), s.master.empty() ? "(none)" : s.master);
 }
 
 }  // namespace
@@ -109,8 +110,13 @@ Status InterfaceManager::ApplyLinkChanges(TapDevice& tap,
                                           const InterfaceSettings& after,
                                           bool force) {
   const int index = tap.ifindex();
-  // In order: MAC and MTU before the link goes up. A failed step undoes the
-  // ones before it, best effort.
+  // In order: MAC, MTU and master before the link goes up. A failed step
+  // undoes the ones before it, best effort. A master is set when one is
+  // managed; an explicit `-master` (forced, from a set) takes the link out
+  // of its master, a reload that drops it leaves the link where it is.
+  const bool master_needed = after.master.empty()
+                                 ? force && !before.master.empty()
+                                 : force || before.master != after.master;
   struct Step {
     bool needed;
     std::function<Status()> apply;
@@ -123,6 +129,8 @@ Status InterfaceManager::ApplyLinkChanges(TapDevice& tap,
       {force || before.mtu != after.mtu,
        [&] { return host_.SetLinkMtu(index, after.mtu); },
        [&] { return host_.SetLinkMtu(index, before.mtu); }},
+      {master_needed, [&] { return host_.SetLinkMaster(index, after.master); },
+       [&] { return host_.SetLinkMaster(index, before.master); }},
       {force || before.up != after.up,
        [&] { return host_.SetLinkUp(index, after.up); },
        [&] { return host_.SetLinkUp(index, before.up); }},

@@ -86,6 +86,10 @@ class Host : public DomainCatalog {
   // without it the kernel gives the link no addresses, routes or
   // multicast memberships, work that grows with the number of links.
   virtual Status SetLinkIpv6(int ifindex, bool enabled) = 0;
+  // Makes link `master` (a bridge, a bond, a VRF) the link's master; ""
+  // takes the link out of its master. ENODEV when there is no link
+  // `master`.
+  virtual Status SetLinkMaster(int ifindex, std::string_view master) = 0;
   // Deletes every link of `group` at once (group 0 is refused: EINVAL).
   virtual Status DeleteLinkGroup(uint32_t group) = 0;
 

@@ -303,6 +303,14 @@ destination = "2001:db8::1"
   }
 }
 
+TEST(ParseConfig, ReadsTheMaster) {
+  const Config config =
+      ParseOk("[[interface]]\nname = \"a\"\nmaster = \"br0\"\n");
+  EXPECT_EQ(config.interfaces[0].settings.master, "br0");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmaster = \"b/r\"\n"),
+            "etheripd.conf:3: interface a: master b/r: invalid argument");
+}
+
 TEST(ParseConfig, ReadsTheHeaderMode) {
   const Config config = ParseOk(
       "[[interface]]\nname = \"a\"\nheader = \"reversed\"\n"
@@ -412,6 +420,7 @@ std::vector<InterfaceView> SampleViews() {
   bare.settings.mtu = kMinMtu;
   bare.settings.lladdr = *ParseLladdr("02:00:00:00:00:01");
   bare.settings.header = HeaderMode::kAny;
+  bare.settings.master = "br0";
   return {ipv4, ipv6, bare};
 }
 

@@ -242,7 +242,7 @@ TEST(InterfaceJson, HasTheFieldsOfSpec6) {
   EXPECT_EQ(json, Json::parse(R"({
     "name": "etherip0", "source": "192.0.2.1", "destination": "192.0.2.2",
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
-    "lladdr": "fe:e1:ba:d0:00:01", "header": "standard",
+    "lladdr": "fe:e1:ba:d0:00:01", "header": "standard", "master": "",
     "counters": {"ipackets": 12, "ibytes": 1400, "opackets": 10,
                  "obytes": 1200, "oerrors": 3, "idrops": 4}})"));
 }

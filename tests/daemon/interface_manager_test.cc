@@ -278,6 +278,43 @@ TEST_F(InterfaceManagerTest, DisableIpv6TakesIpv6OffEveryInterface) {
   EXPECT_EQ(manager_->ShowConf().find("disable_ipv6"), std::string::npos);
 }
 
+TEST_F(InterfaceManagerTest, MasterIsJoinedOnCreateAndLeftOnlyWhenAsked) {
+  ASSERT_TRUE(host_.KernelAddLink("br0"));
+  Create("etherip0", {"master", "br0", "up"});
+  EXPECT_EQ(host_.master("etherip0"), "br0");
+  EXPECT_EQ(View("etherip0").settings.master, "br0");
+  // No such master: refused, nothing made.
+  const Observed before = Observe();
+  auto refused = manager_->Create("etherip1", Options({"master", "br9"}));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ENODEV);
+  EXPECT_EQ(Observe(), before);
+  // A reload that drops the line stops managing it: the port stays.
+  constexpr std::string_view kWith = R"(
+[[interface]]
+name = "etherip0"
+master = "br0"
+up = true
+)";
+  constexpr std::string_view kWithout = R"(
+[[interface]]
+name = "etherip0"
+up = true
+)";
+  ASSERT_TRUE(manager_->Replace(ConfigOf(kWithout), kPath));
+  EXPECT_EQ(host_.master("etherip0"), "br0");
+  EXPECT_EQ(View("etherip0").settings.master, "");
+  ASSERT_TRUE(manager_->Replace(ConfigOf(kWith), kPath));
+  EXPECT_EQ(View("etherip0").settings.master, "br0");
+  // `-master` leaves it; a failed `master` puts nothing back wrong.
+  ASSERT_TRUE(manager_->Set("etherip0", Options({"-master"})));
+  EXPECT_EQ(host_.master("etherip0"), "");
+  host_.FailNext(Op::kSetLinkUp, Error{EIO, "injected"});
+  ASSERT_FALSE(manager_->Set("etherip0", Options({"master", "br0"})));
+  EXPECT_EQ(host_.master("etherip0"), "");
+  EXPECT_EQ(View("etherip0").settings.master, "");
+}
+
 // --- The kernel's truth -----------------------------------------------------
 
 TEST_F(InterfaceManagerTest, FollowsAdminStateMtuAndMacChangedOutside) {

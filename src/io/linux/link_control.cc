@@ -187,6 +187,17 @@ Status LinkControl::SetName(int ifindex, std::string_view name) {
       });
 }
 
+Status LinkControl::SetMaster(int ifindex, int master_ifindex) {
+  return ChangeLink(ifindex, 0, 0,
+                    master_ifindex == 0
+                        ? std::string("set nomaster")
+                        : fmt::format("set master {}", master_ifindex),
+                    [&](nlmsghdr* request) {
+                      mnl_attr_put_u32(request, IFLA_MASTER,
+                                       static_cast<uint32_t>(master_ifindex));
+                    });
+}
+
 Status LinkControl::DeleteGroup(uint32_t group) {
   const std::string context = fmt::format("group {}: delete links", group);
   // The kernel refuses group 0 itself (EPERM), but a kernel that did not

@@ -51,6 +51,9 @@ class LinkControl {
   // IFLA_IFNAME. The kernel refuses a name in use (EEXIST) and, before
   // Linux 6.2, renaming a link that is up (EBUSY).
   Status SetName(int ifindex, std::string_view name);
+  // Makes link `master_ifindex` (a bridge, say) the link's master; 0 takes
+  // the link out of its master.
+  Status SetMaster(int ifindex, int master_ifindex);
   // Deletes every link of `group` in this namespace in one request: a
   // RTM_DELLINK with ifi_index 0 and IFLA_GROUP, which the kernel serves
   // with rtnl_group_dellink(): one unregister_netdevice_many() for the

@@ -91,6 +91,17 @@ Status LinuxHost::SetLinkIpv6(int ifindex, bool enabled) {
   }
   return {};
 }
+Status LinuxHost::SetLinkMaster(int ifindex, std::string_view master) {
+  int master_index = 0;
+  if (!master.empty()) {
+    const std::string name(master);
+    master_index = static_cast<int>(if_nametoindex(name.c_str()));
+    if (master_index == 0) {
+      return FailSystem(errno, fmt::format("master {}", master));
+    }
+  }
+  return links_.SetMaster(ifindex, master_index);
+}
 Status LinuxHost::SetLinkName(int ifindex, std::string_view name) {
   return links_.SetName(ifindex, name);
 }

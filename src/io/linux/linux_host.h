@@ -36,6 +36,7 @@ class LinuxHost : public Host {
   Status SetLinkUp(int ifindex, bool up) override;
   Status SetLinkGroup(int ifindex, uint32_t group) override;
   Status SetLinkIpv6(int ifindex, bool enabled) override;
+  Status SetLinkMaster(int ifindex, std::string_view master) override;
   Status SetLinkName(int ifindex, std::string_view name) override;
   Status DeleteLinkGroup(uint32_t group) override;
   int link_events_fd() const override { return monitor_.fd(); }

@@ -243,6 +243,19 @@ Status MemoryHost::SetLinkIpv6(int ifindex, bool enabled) {
   return {};
 }
 
+Status MemoryHost::SetLinkMaster(int ifindex, std::string_view master) {
+  if (auto ok = Check(Op::kSetLinkMaster); !ok) return ok;
+  LinkRecord* record = Find(ifindex);
+  if (record == nullptr) {
+    return Fail(ENODEV, fmt::format("ifindex {}: no such device", ifindex));
+  }
+  if (!master.empty() && FindByName(master) == nullptr) {
+    return Fail(ENODEV, fmt::format("master {}: no such device", master));
+  }
+  record->master = std::string(master);
+  return {};
+}
+
 Status MemoryHost::SetLinkName(int ifindex, std::string_view name) {
   return ChangeByIndex(Op::kSetLinkName, ifindex,
                        [&](LinkInfo& link) { return Rename(link, name); });
@@ -396,6 +409,13 @@ bool MemoryHost::carrier(std::string_view name) const {
     if (record.info.name == name) return record.carrier;
   }
   return false;
+}
+
+std::string MemoryHost::master(std::string_view name) const {
+  for (const auto& [index, record] : links_) {
+    if (record.info.name == name) return record.master;
+  }
+  return {};
 }
 
 bool MemoryHost::ipv6(std::string_view name) const {

@@ -33,6 +33,7 @@ class MemoryHost : public Host {
     kSetLinkUp,
     kSetLinkGroup,
     kSetLinkIpv6,
+    kSetLinkMaster,
     kSetLinkName,
     kDeleteLinkGroup,
     kDumpLinks,
@@ -53,6 +54,7 @@ class MemoryHost : public Host {
   Status SetLinkUp(int ifindex, bool up) override;
   Status SetLinkGroup(int ifindex, uint32_t group) override;
   Status SetLinkIpv6(int ifindex, bool enabled) override;
+  Status SetLinkMaster(int ifindex, std::string_view master) override;
   Status SetLinkName(int ifindex, std::string_view name) override;
   Status DeleteLinkGroup(uint32_t group) override;
   int link_events_fd() const override { return -1; }
@@ -96,6 +98,7 @@ class MemoryHost : public Host {
   bool IsPersistent(std::string_view name) const;
   bool carrier(std::string_view name) const;
   bool ipv6(std::string_view name) const;
+  std::string master(std::string_view name) const;  // "" when none
 
   // Domains: "" always exists; others come and go. Recreating one gives it
   // a new identity.
@@ -115,6 +118,7 @@ class MemoryHost : public Host {
     bool persistent = false;
     bool carrier = false;
     bool ipv6 = true;
+    std::string master;
     Device* device = nullptr;  // attached device, if any
   };
   struct Fault {
