@@ -1,6 +1,7 @@
 #include "daemon/syscall_filter.h"
 
 #include <fmt/format.h>
+#include <sched.h>
 #include <seccomp.h>
 
 #include <cerrno>
@@ -24,7 +25,8 @@ constexpr std::string_view kAllowed[] = {
     // Threads and their synchronisation (std::thread, std::mutex,
     // condition variables, glibc's per-thread set-up), sleeping (the
     // device reaper, spdlog's flusher) and clocks (timeouts, log stamps).
-    "futex", "clone", "set_robust_list", "rseq", "sched_yield",
+    // clone() too, but only for threads: see InstallSyscallFilter.
+    "futex", "set_robust_list", "rseq", "sched_yield",
     "sched_getaffinity", "gettid", "getpid", "nanosleep", "clock_nanosleep",
     "clock_gettime", "gettimeofday", "restart_syscall", "exit", "exit_group",
     // Signals: the signalfd the control loop reads, handlers' returns, and
@@ -110,8 +112,16 @@ Status InstallSyscallFilter() {
       return Failed(rc, fmt::format("allow {}", name));
     }
   }
+  // clone() for threads only (CLONE_THREAD set): no new process (fork),
+  // and so no new user or PID namespace either (the kernel refuses them
+  // with CLONE_THREAD; the others take CAP_SYS_ADMIN).
+  if ((rc = seccomp_rule_add(
+           context.get(), SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+           SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD))) < 0) {
+    return Failed(rc, "allow clone");
+  }
   // clone3 takes its flags in memory a filter cannot read: ENOSYS makes
-  // glibc fall back to clone(), which is allowed.
+  // glibc fall back to clone(), filtered above.
   if ((rc = seccomp_rule_add(context.get(), SCMP_ACT_ERRNO(ENOSYS),
                              SCMP_SYS(clone3), 0)) < 0) {
     return Failed(rc, "clone3");

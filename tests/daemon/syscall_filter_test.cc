@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -14,8 +15,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <string_view>
+#include <thread>
 
 namespace etherip {
 namespace {
@@ -32,6 +35,8 @@ enum Verdict : int {
   kGetpidRefused,
   kSocketRefused,
   kPipeRefused,
+  kForkNotRefused,
+  kThreadRefused,
 };
 
 // Runs in the child: installs the filter, then tries calls on and off the
@@ -57,6 +62,26 @@ enum Verdict : int {
   if (syscall(SYS_unshare, 0) != -1 || errno != EPERM) {
     _exit(kUnshareNotRefused);
   }
+  // clone() without CLONE_THREAD: a new process, refused.
+  errno = 0;
+  if (syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0) != -1 || errno != EPERM) {
+    _exit(kForkNotRefused);
+  }
+  // A thread (clone3 refused with ENOSYS, then clone with CLONE_THREAD).
+  // pthread_create, not std::thread: it reports failure as a value.
+  pthread_t thread;
+  bool ran = false;
+  if (pthread_create(
+          &thread, nullptr,
+          [](void* flag) -> void* {
+            *static_cast<bool*>(flag) = true;
+            return nullptr;
+          },
+          &ran) != 0 ||
+      pthread_join(thread, nullptr) != 0) {
+    _exit(kThreadRefused);
+  }
+  if (!ran) _exit(kThreadRefused);
   // On the list: they work.
   if (syscall(SYS_getpid) != getpid()) _exit(kGetpidRefused);
   const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
