@@ -16,6 +16,14 @@ namespace etherip {
 namespace {
 
 // The single list of what the daemon keeps; SPEC 8 repeats it for users.
+// Left out on purpose: CAP_FOWNER (the atomic replacement sets the mode
+// while the temporary file is still the daemon's own); CAP_SETUID,
+// CAP_SETGID and CAP_SETPCAP (used once, to switch user and empty the
+// bounding set, then gone); CAP_DAC_READ_SEARCH (CAP_DAC_OVERRIDE, needed
+// for writing, covers reading); CAP_NET_BIND_SERVICE and CAP_KILL (nothing
+// here uses them). A CAP_DAC_OVERRIDE narrower than a directory's write
+// bit does not exist; documenting "give the daemon's user the directories"
+// instead would break `save` of the usual root-owned /etc/etherip file.
 constexpr KeptCapability kKept[] = {
     {CAP_NET_ADMIN, true,
      "create and attach TAP devices (TUNSETIFF, TUNSETPERSIST), change and "
