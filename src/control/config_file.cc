@@ -296,6 +296,24 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
     // A copy: clang before 16 cannot capture a structured binding.
     const std::string_view name = key.str();
     if (name == "interface") continue;  // read below
+    if (name == "user") {
+      // A name (`user = "nobody"`) or a uid (`user = 65534` or "65534").
+      if (const auto* text = node.as_string()) {
+        config.user = text->get();
+      } else if (const auto* number = node.as_integer()) {
+        if (number->get() >= 0 && number->get() < 0xffffffffLL) {
+          config.user = std::to_string(number->get());
+        }
+      }
+      if (config.user.empty() || config.user.find('\0') != std::string::npos) {
+        config.user.clear();
+        errors.Report(line, EINVAL,
+                      "user: expected a user name or a numeric uid");
+      } else {
+        config.user_line = line;
+      }
+      continue;
+    }
     auto known =
         std::find_if(std::begin(switches), std::end(switches),
                      [&](const auto& entry) { return entry.first == name; });
@@ -437,6 +455,9 @@ std::string RenderConfig(const GlobalSettings& globals,
   if (globals.save) text += "save = true\n";
   if (globals.persist) text += "persist = true\n";
   if (globals.disable_ipv6) text += "disable_ipv6 = true\n";
+  if (!globals.user.empty()) {
+    text += fmt::format("user = {}\n", Quote(globals.user));
+  }
   for (const InterfaceView& view : interfaces) {
     const InterfaceSettings& settings = view.settings;
     text += "\n[[interface]]\n";

@@ -13,13 +13,17 @@
 
 namespace etherip::control {
 
-// The top-level settings of a configuration file (SPEC 6), each off when
-// the file has no line for it.
+// The top-level settings of a configuration file (SPEC 6), each off (or
+// empty) when the file has no line for it.
 struct GlobalSettings {
   bool allow = false;         // accept received EtherIP packets
   bool save = false;          // write every accepted change back to the file
   bool persist = false;       // interfaces are persistent TAP devices
   bool disable_ipv6 = false;  // interfaces get no IPv6 (bridge ports)
+  // The user the daemon runs as after start-up, as the file spells it (a
+  // name or a decimal uid); "" keeps the starting user. Only checked for
+  // form here: whether it exists is the daemon's question (ResolveUser).
+  std::string user;
   friend bool operator==(const GlobalSettings&,
                          const GlobalSettings&) = default;
 };
@@ -29,11 +33,13 @@ struct Config {
   bool save = false;                      // no `save` line: off
   bool persist = false;                   // no `persist` line: off
   bool disable_ipv6 = false;              // no `disable_ipv6` line: off
+  std::string user;                       // no `user` line: ""
+  int user_line = 0;                      // the `user` line; 0: none
   std::vector<InterfaceSpec> interfaces;  // in file order
   std::vector<int> lines;                 // line of each [[interface]] header
 
   GlobalSettings globals() const {
-    return {allow, save, persist, disable_ipv6};
+    return {allow, save, persist, disable_ipv6, user};
   }
 };
 
@@ -47,8 +53,9 @@ Result<Config> LoadConfig(const std::string& path);
 
 // A file that recreates `globals` and `interfaces`, every lladdr included,
 // so that a file rewritten from the running state keeps every setting it
-// had. `allow` is always written; the other switches only when true, so
-// that the file of a daemon using none reads as before they existed.
+// had. `allow` is always written; the other switches only when true, and
+// `user` only when set, so that the file of a daemon using none reads as
+// before they existed.
 std::string RenderConfig(const GlobalSettings& globals,
                          std::span<const InterfaceView> interfaces);
 

@@ -1,6 +1,8 @@
 #include "daemon/daemon_main.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/async.h>
@@ -18,6 +20,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <optional>
 
 #include "control/config_file.h"
 #include "daemon/control_server.h"
@@ -25,8 +29,11 @@
 #include "daemon/forwarding_loop.h"
 #include "daemon/interface_manager.h"
 #include "daemon/log_text.h"
+#include "daemon/privileges.h"
 #include "daemon/request_handler.h"
+#include "daemon/syscall_filter.h"
 #include "io/linux/linux_host.h"
+#include "io/linux/raised_capabilities.h"
 
 namespace etherip {
 namespace {
@@ -124,6 +131,37 @@ int Daemonize() {
   return pipe_fds[1];
 }
 
+// The configuration's `user`, resolved; errors name FILE:LINE.
+Result<std::optional<UserId>> UserOf(const control::Config& config,
+                                     const std::string& path) {
+  if (config.user.empty()) return std::optional<UserId>();
+  auto user = ResolveUser(config.user);
+  if (!user) {
+    return Fail(
+        user.error().code,
+        fmt::format("{}:{}: {}", path, config.user_line, user.error().message));
+  }
+  return std::optional<UserId>(*user);
+}
+
+// Removes the control socket when the daemon ends, however RunDaemon
+// returns: its directory (/run/etherip) belongs to root, and a daemon that
+// runs as another user needs CAP_DAC_OVERRIDE to unlink in it.
+class SocketRemover {
+ public:
+  explicit SocketRemover(std::unique_ptr<ControlServer>& server)
+      : server_(server) {}
+  ~SocketRemover() {
+    RaisedCapabilities raised({CAP_DAC_OVERRIDE});
+    server_.reset();
+  }
+  SocketRemover(const SocketRemover&) = delete;
+  SocketRemover& operator=(const SocketRemover&) = delete;
+
+ private:
+  std::unique_ptr<ControlServer>& server_;
+};
+
 void ReportReady(int fd, bool ok) {
   if (fd < 0) return;
   const char verdict = ok ? 0 : 1;
@@ -147,18 +185,33 @@ int RunDaemon(const DaemonOptions& options) {
     std::fprintf(stderr, "%s\n", config.error().message.c_str());
     return 1;
   }
+  auto user = UserOf(*config, options.config_path);
+  if (!user) {
+    std::fprintf(stderr, "%s\n", user.error().message.c_str());
+    return 1;
+  }
   auto server = ControlServer::Listen(options.socket_path);
   if (!server) {
     std::fprintf(stderr, "etheripd: %s\n", server.error().message.c_str());
     return 1;
   }
+  SocketRemover socket_remover(*server);
   auto host = LinuxHost::Open();
   if (!host) {
     std::fprintf(stderr, "etheripd: %s\n", host.error().message.c_str());
     return 1;
   }
+  // What needs more than the kept capabilities is done (the control socket
+  // with its owner and mode, the /run/netns watch); no thread exists yet,
+  // so every thread started from here on inherits the reduced set.
+  auto dropped = DropPrivileges(*user);
+  if (!dropped) {
+    std::fprintf(stderr, "etheripd: %s\n", dropped.error().message.c_str());
+    return 1;
+  }
   const int ready_fd = options.foreground ? -1 : Daemonize();
   SetUpLogging(options);
+  spdlog::info("{}", *dropped);
   RaiseOpenFileLimit();
 
   const int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -178,7 +231,13 @@ int RunDaemon(const DaemonOptions& options) {
                                 LinkGroupFor(options.socket_path), true});
 
   auto reload = [&]() -> Status {
-    auto fresh = ReadConfig(options);
+    Result<control::Config> fresh;
+    {
+      // A configuration file only root may read (CAP_DAC_OVERRIDE is kept
+      // for `save` anyway; see privileges.cc).
+      RaisedCapabilities raised({CAP_DAC_OVERRIDE});
+      fresh = ReadConfig(options);
+    }
     if (!fresh) return tl::unexpected(fresh.error());
     return manager.Replace(*fresh, options.config_path);
   };
@@ -189,6 +248,24 @@ int RunDaemon(const DaemonOptions& options) {
     }
     ReportReady(ready_fd, false);
     return 1;
+  }
+  // Last: everything that needs a call outside the list has been done, and
+  // TSYNC puts the filter on the threads that exist (forwarding, logging,
+  // device reaper) as well.
+  if (!options.syscall_filter) {
+    spdlog::warn("system call filter: off (--no-seccomp)");
+  } else if (!SyscallFilterAvailable()) {
+    spdlog::info("system call filter: off (sanitizer build)");
+  } else if (auto filtered = InstallSyscallFilter(); !filtered) {
+    spdlog::error("{}", filtered.error().message);
+    if (options.foreground) {
+      std::fprintf(stderr, "etheripd: %s\n", filtered.error().message.c_str());
+    }
+    ReportReady(ready_fd, false);
+    return 1;
+  } else {
+    spdlog::info("system call filter: {} calls allowed, others fail with EPERM",
+                 AllowedSyscalls().size());
   }
   spdlog::info("etheripd started: socket {}, configuration {}, allow {}",
                options.socket_path, options.config_path, allow.load() ? 1 : 0);

@@ -15,6 +15,8 @@ struct DaemonOptions {
   std::string config_path = "/etc/etherip/etheripd.conf";
   bool config_given = false;  // -c: the file must exist
   std::string socket_path = "/run/etherip/etheripd.sock";
+  // --no-seccomp turns it off, for debugging (syscall_filter.h).
+  bool syscall_filter = true;
 };
 
 // Returns the process exit status.

@@ -302,7 +302,7 @@ void InterfaceManager::Publish(PlaneChanges changes) {
 // --- Saving ----------------------------------------------------------------
 
 control::GlobalSettings InterfaceManager::Globals(bool allow) const {
-  return {allow, save_, persist_, disable_ipv6_};
+  return {allow, save_, persist_, disable_ipv6_, user_};
 }
 
 std::string InterfaceManager::Render(
@@ -490,12 +490,27 @@ Status InterfaceManager::Start(const control::Config& config,
                    removed.error().message);
     }
   }
+  user_ = config.user;
   return Replace(config, path);
 }
 
 Status InterfaceManager::Replace(const control::Config& config,
                                  std::string_view path) {
   reaper_.Busy();
+  // The daemon switched to its user once, at start, giving up the means to
+  // switch again (privileges.h).
+  if (config.user != user_) {
+    // A file without a `user` line has no line to name.
+    const std::string where = config.user_line > 0
+                                  ? fmt::format("{}:{}", path, config.user_line)
+                                  : std::string(path);
+    return Fail(EINVAL,
+                fmt::format("{}: user: changing the user needs a restart of "
+                            "etheripd (it runs as {})",
+                            where,
+                            user_.empty() ? "the user that started it"
+                                          : fmt::format("\"{}\"", user_)));
+  }
   auto plan = table_.PrepareReplace(config.interfaces, host_);
   if (!plan) {
     const size_t index = plan.error().index;

@@ -61,9 +61,10 @@ class InterfaceManager {
   // start): only the difference is applied; an error changes nothing and
   // names PATH:LINE.
   Status Replace(const control::Config& config, std::string_view path);
-  // The first Replace of a daemon. Without `persist`, TAPs a killed
-  // predecessor left in the link group (the kernel may still be removing
-  // them, one unregister wait each) are removed first, all at once, so
+  // The first Replace of a daemon; it fixes the `user` every later
+  // Replace must name (changing it is refused: EINVAL). Without `persist`, TAPs
+  // a killed predecessor left in the link group (the kernel may still be
+  // removing them, one unregister wait each) are removed first, all at once, so
   // their names are free.
   Status Start(const control::Config& config, std::string_view path);
   Status SetAllow(bool allow);
@@ -159,6 +160,7 @@ class InterfaceManager {
   bool save_ = false;
   bool persist_ = false;
   bool disable_ipv6_ = false;
+  std::string user_;  // the configuration's `user`, fixed at Start
   TunnelTable table_;
   std::vector<Runtime> runtime_;  // by InterfaceId
   absl::flat_hash_map<int, InterfaceId> by_ifindex_;

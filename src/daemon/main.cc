@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
                  "after traffic, poll this many microseconds before sleeping "
                  "(0: off)")
       ->check(CLI::Range(0, 1'000'000));
+  bool no_seccomp = false;
+  app.add_flag("--no-seccomp", no_seccomp,
+               "do not install the system call filter (for debugging)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -26,5 +29,6 @@ int main(int argc, char** argv) {
     return status == 0 ? 0 : 2;
   }
   options.config_given = config->count() > 0;
+  options.syscall_filter = !no_seccomp;
   return etherip::RunDaemon(options);
 }

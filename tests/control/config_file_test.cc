@@ -117,6 +117,29 @@ TEST(ParseConfig, ReadsSavePersistAndDisableIpv6) {
   EXPECT_EQ(ParseOk(kSpecExample).globals(), (GlobalSettings{.allow = true}));
 }
 
+TEST(ParseConfig, ReadsTheUserAsANameOrAUid) {
+  const Config named = ParseOk("allow = true\nuser = \"nobody\"\n");
+  EXPECT_EQ(named.user, "nobody");
+  EXPECT_EQ(named.user_line, 2);
+  EXPECT_EQ(named.globals(), (GlobalSettings{.allow = true, .user = "nobody"}));
+  EXPECT_EQ(ParseOk("user = 65534\n").user, "65534");
+  EXPECT_EQ(ParseOk("user = \"65534\"\n").user, "65534");
+  // Left out: "", the starting user.
+  EXPECT_EQ(ParseOk("allow = true\n").user, "");
+  EXPECT_EQ(ParseOk("allow = true\n").user_line, 0);
+}
+
+TEST(ParseConfig, RefusesAUserThatIsNeitherNameNorUid) {
+  for (std::string_view text :
+       {"\nuser = \"\"\n", "\nuser = true\n", "\nuser = -1\n",
+        "\nuser = 4294967295\n", "\nuser = [\"a\"]\n"}) {
+    EXPECT_EQ(
+        ErrorOf(text),
+        std::string(kPath) + ":2: user: expected a user name or a numeric uid")
+        << text;
+  }
+}
+
 TEST(ParseConfig, ReadsAnEmptyFileAsNothing) {
   for (std::string_view text :
        {"", "\n", "# nothing\n", "allow = false\n", "interface = []\n"}) {
@@ -475,6 +498,16 @@ TEST(RenderConfig, WritesSaveAndPersistOnlyWhenOn) {
   const std::string text =
       RenderConfig({.save = true, .persist = true}, std::span(views).first(1));
   EXPECT_LT(text.find("persist = true\n"), text.find("[[interface]]"));
+}
+
+TEST(RenderConfig, WritesTheUserOnlyWhenSet) {
+  const auto views = SampleViews();
+  EXPECT_EQ(RenderConfig({}, views).find("user"), std::string::npos);
+  const std::string text = RenderConfig({.user = "nobody"}, views);
+  EXPECT_LT(text.find("user = \"nobody\"\n"), text.find("[[interface]]"));
+  auto config = ParseConfig(text, "showconf");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->globals(), (GlobalSettings{.user = "nobody"}));
 }
 
 TEST(RenderConfig, ParsesBackToTheSameState) {

@@ -407,6 +407,28 @@ TEST_F(InterfaceManagerTest, SaveWritesEveryAcceptedChange) {
       control::ParseConfig(host_.files()[kPath], kPath)->interfaces.empty());
 }
 
+TEST_F(InterfaceManagerTest, TheUserIsFixedAtStartAndSaved) {
+  ASSERT_TRUE(
+      manager_->Start(ConfigOf("save = true\nuser = \"nobody\"\n"), kPath));
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2"});
+  EXPECT_EQ(control::ParseConfig(host_.files()[kPath], kPath)->user, "nobody");
+  EXPECT_NE(manager_->ShowConf().find("user = \"nobody\"\n"),
+            std::string::npos);
+  const Observed before = Observe();
+  for (std::string_view changed :
+       {"save = true\n", "save = true\nuser = \"65534\"\n"}) {
+    auto refused = manager_->Replace(ConfigOf(changed), kPath);
+    ASSERT_FALSE(refused) << changed;
+    EXPECT_EQ(refused.error().code, EINVAL);
+    EXPECT_NE(refused.error().message.find("needs a restart"),
+              std::string::npos)
+        << refused.error().message;
+    EXPECT_EQ(Observe(), before);
+  }
+  EXPECT_TRUE(
+      manager_->Replace(ConfigOf("save = true\nuser = \"nobody\"\n"), kPath));
+}
+
 TEST_F(InterfaceManagerTest, AFailedSaveRefusesTheChange) {
   ASSERT_TRUE(manager_->Replace(ConfigOf("save = true\n"), kPath));
   Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "1400"});

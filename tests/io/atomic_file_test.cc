@@ -117,6 +117,23 @@ TEST(ReplaceFileAtomically, KeepsTheOwner) {
   EXPECT_EQ(Slurp(path), "new");
 }
 
+// The mode is set before the owner (so a writer that is not root needs no
+// CAP_FOWNER), and set again after it when fchown cleared set-ID bits.
+TEST(ReplaceFileAtomically, KeepsSetIdBitsAcrossTheOwnerChange) {
+  ETHERIP_REQUIRE_ROOT("giving a file to another user");
+  TempDir dir;
+  const std::string path = dir.File("etheripd.conf");
+  Write(path, "old");
+  ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(::chmod(path.c_str(), 06750), 0);
+
+  ASSERT_TRUE(ReplaceFileAtomically(path, "new"));
+  const struct stat info = StatOf(path);
+  EXPECT_EQ(info.st_uid, 65534u);
+  EXPECT_EQ(info.st_mode & 07777, 06750u);
+  EXPECT_EQ(Slurp(path), "new");
+}
+
 TEST(ReplaceFileAtomically, CreatesANewFileOnlyItsOwnerMayRead) {
   TempDir dir;
   const std::string path = dir.File("new.conf");

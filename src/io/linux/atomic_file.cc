@@ -83,6 +83,11 @@ Status WriteAll(int fd, std::string_view contents) {
 // then closes it. The error's message is the step that failed.
 Status PrepareTemporary(UniqueFd fd, const Target& target,
                         std::string_view contents) {
+  // The mode first, whatever the umask (mkostemp's 0600 is masked by it),
+  // while the file is still the caller's own: a daemon that is not root
+  // could not chmod it once it is given to root (that takes CAP_FOWNER).
+  const mode_t mode = target.existing ? target.existing->st_mode & 07777 : 0600;
+  if (::fchmod(fd.get(), mode) != 0) return Fail(errno, "chmod");
   if (target.existing) {
     struct stat own {};
     if (::fstat(fd.get(), &own) != 0) return Fail(errno, "stat");
@@ -93,11 +98,12 @@ Status PrepareTemporary(UniqueFd fd, const Target& target,
             0) {
       return Fail(errno, "chown");
     }
+    // fchown clears the set-user-ID and set-group-ID bits: set them again
+    // (only then is CAP_FOWNER needed; a configuration file has neither).
+    if ((mode & (S_ISUID | S_ISGID)) != 0 && ::fchmod(fd.get(), mode) != 0) {
+      return Fail(errno, "chmod");
+    }
   }
-  // After fchown, which clears the set-user-ID and set-group-ID bits; and
-  // whatever the umask: mkostemp's 0600 is masked by it.
-  const mode_t mode = target.existing ? target.existing->st_mode & 07777 : 0600;
-  if (::fchmod(fd.get(), mode) != 0) return Fail(errno, "chmod");
   if (auto written = WriteAll(fd.get(), contents); !written) return written;
   if (::fsync(fd.get()) != 0) return Fail(errno, "fsync");
   // close(2) may report a deferred write error (NFS); EINTR still closes.

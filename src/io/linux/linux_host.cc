@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include "io/linux/atomic_file.h"
 #include "io/linux/linux_raw_socket.h"
 #include "io/linux/linux_tap.h"
+#include "io/linux/raised_capabilities.h"
 #include "io/linux/system_error.h"
 
 namespace etherip {
@@ -127,6 +129,11 @@ void LinuxHost::DrainDomainEvents() {
 
 Status LinuxHost::ReplaceFile(const std::string& path,
                               std::string_view contents) {
+  // The daemon keeps these two permitted but not effective
+  // (daemon/privileges.h): a daemon that runs as its own user still
+  // creates the temporary file in a directory it does not own (/etc/etherip,
+  // CAP_DAC_OVERRIDE) and gives it back the file's owner (CAP_CHOWN).
+  RaisedCapabilities raised({CAP_DAC_OVERRIDE, CAP_CHOWN});
   return ReplaceFileAtomically(path, contents);
 }
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/capability.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,7 @@
 #include <utility>
 
 #include "core/interface_name.h"
+#include "io/linux/raised_capabilities.h"
 #include "io/linux/system_error.h"
 #include "offload/coalescer.h"
 #include "offload/frame_layout.h"
@@ -78,10 +80,19 @@ namespace {
 constexpr unsigned kTapFlags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 
 // /dev/net/tun, non-blocking: reads and writes never block the event loop.
+// The node is 0666 on most systems but root's only (0600) on some (in
+// containers, say): a daemon running as another user opens it with
+// CAP_DAC_OVERRIDE, which it keeps permitted for that (daemon/privileges.h).
 Result<UniqueFd> OpenTunFile(const std::string& context) {
-  UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
+  int error = 0;
+  UniqueFd fd;
+  {
+    RaisedCapabilities raised({CAP_DAC_OVERRIDE});
+    fd = UniqueFd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
+    if (!fd.valid()) error = errno;
+  }
   if (!fd.valid()) {
-    return FailSystem(errno, fmt::format("{}: open /dev/net/tun", context));
+    return FailSystem(error, fmt::format("{}: open /dev/net/tun", context));
   }
   return fd;
 }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/capability.h>
 #include <sched.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "io/linux/raised_capabilities.h"
 #include "io/linux/system_error.h"
 
 namespace etherip {
@@ -33,16 +35,28 @@ Result<NetnsEnter> NetnsEnter::Enter(std::string_view name,
     return FailSystem(errno,
                       fmt::format("domain {}: open current namespace", name));
   }
-  if (::setns(target.get(), CLONE_NEWNET) != 0) {
-    return FailSystem(errno, fmt::format("domain {}: setns", name));
+  // The daemon keeps CAP_SYS_ADMIN permitted but not effective
+  // (daemon/privileges.h): it is effective for the setns() only.
+  int error = 0;
+  {
+    RaisedCapabilities raised({CAP_SYS_ADMIN});
+    if (::setns(target.get(), CLONE_NEWNET) != 0) error = errno;
+  }
+  if (error != 0) {
+    return FailSystem(error, fmt::format("domain {}: setns", name));
   }
   return NetnsEnter(std::move(original));
 }
 
 Status NetnsEnter::Leave() {
   if (!original_.valid()) return {};
-  if (::setns(original_.get(), CLONE_NEWNET) != 0) {
-    return FailSystem(errno, "network namespace: return to the original");
+  int error = 0;
+  {
+    RaisedCapabilities raised({CAP_SYS_ADMIN});  // as in Enter
+    if (::setns(original_.get(), CLONE_NEWNET) != 0) error = errno;
+  }
+  if (error != 0) {
+    return FailSystem(error, "network namespace: return to the original");
   }
   original_.reset();
   return {};
