@@ -159,6 +159,8 @@ class InterfaceManager {
   bool save_ = false;
   bool persist_ = false;
   bool disable_ipv6_ = false;
+  std::string control_group_;  // as configured, rendered by showconf/save;
+                               // ControlServer applies it
   TunnelTable table_;
   std::vector<Runtime> runtime_;  // by InterfaceId
   absl::flat_hash_map<int, InterfaceId> by_ifindex_;
