@@ -192,6 +192,28 @@ TEST(ControlServer, StopsReadingRequestsWhileItsAnswersAreNotRead) {
   ::close(fd);
 }
 
+TEST(ControlServer, AnswersABurstOverManyTurnsInOrder) {
+  // 2000 requests of 4 KiB answers: 256 KiB of answers a turn, so about
+  // 30 turns, the rest held between them.
+  constexpr int kRequests = 2000;
+  ServedControlServer server([](std::string_view line) {
+    return std::string(line) + std::string(4096, '.');
+  });
+  const int fd = Connect(server.path());
+  std::string requests;
+  std::string expected;
+  for (int i = 0; i < kRequests; ++i) {
+    requests += std::to_string(i) + "\n";
+    expected += std::to_string(i) + std::string(4096, '.') + "\n";
+  }
+  std::thread sender([&] { SendAll(fd, requests); });
+  const std::string answers = ReadLines(fd, kRequests);
+  sender.join();
+  EXPECT_TRUE(answers == expected) << answers.size() << " bytes";
+  EXPECT_EQ(server.answered(), kRequests);
+  ::close(fd);
+}
+
 TEST(ControlServer, RefusesARequestOverTheLimitAndHangsUp) {
   ServedControlServer server([](std::string_view) { return "{\"ok\":true}"; });
   const int fd = Connect(server.path());
