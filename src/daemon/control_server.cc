@@ -274,7 +274,7 @@ void ControlServer::Answer(Connection& connection, const Handler& handle,
       connection.deadline = std::chrono::steady_clock::now() + kIdleTimeout;
     }
     answer += '\n';
-    budget -= std::min(budget, answer.size());
+    budget -= std::min(budget, std::max(answer.size(), kMinAnswerCost));
     if (connection.unsent() == 0) {
       // The usual case, one request at a time: the answer becomes the
       // output as is, however large, without a copy.

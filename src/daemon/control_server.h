@@ -74,11 +74,13 @@ class ControlServer {
   // cannot keep the loop from other clients or from signals.
   static constexpr size_t kMaxReadPerTurn = 64 << 10;
   // One turn answers a connection's requests until its answers make this
-  // much (at least one answer, however large): show answers grow with the
-  // number of interfaces, and a client pipelining them must not make one
-  // turn encode megabytes while others wait. Requests left are answered
-  // in the next turns, before more of its input is read.
-  static constexpr size_t kMaxAnswerPerTurn = 256 << 10;
+  // much (at least one answer, however large), each answer counting at
+  // least kMinAnswerCost, so at most 64 requests: show answers grow with
+  // the number of interfaces, and a client pipelining requests must not
+  // make one turn decode and encode megabytes while others wait. Requests
+  // left are answered in the next turns, before more of its input is read.
+  static constexpr size_t kMaxAnswerPerTurn = 64 << 10;
+  static constexpr size_t kMinAnswerCost = 1 << 10;
   // While a connection has more than this unsent, no more of its requests
   // are read or answered: a client that sends without reading its answers
   // cannot make the daemon buffer without bound. It does not limit one

@@ -193,8 +193,8 @@ TEST(ControlServer, StopsReadingRequestsWhileItsAnswersAreNotRead) {
 }
 
 TEST(ControlServer, AnswersABurstOverManyTurnsInOrder) {
-  // 2000 requests of 4 KiB answers: 256 KiB of answers a turn, so about
-  // 30 turns, the rest held between them.
+  // 2000 requests of 4 KiB answers: 16 answers a turn (kMaxAnswerPerTurn),
+  // so about 125 turns, the rest held between them.
   constexpr int kRequests = 2000;
   ServedControlServer server([](std::string_view line) {
     return std::string(line) + std::string(4096, '.');
