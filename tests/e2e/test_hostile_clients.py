@@ -10,11 +10,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import unittest
 
-from netlab import Lab, is_root, stop_process
+from unittest import mock
+
+from netlab import ETHERIPD, Lab, is_root, stop_process
 from test_control_access import NOBODY, as_user, unused_gids
 
 SHOW = b'{"op":"show"}\n'
@@ -27,6 +28,27 @@ INTERFACES = 20
 MAX_CONNECTIONS = 64
 MAX_PER_UID = 16
 FIRST_REQUEST_TIMEOUT = 2.0
+
+
+def sanitized(path):
+    """True when the binary is built with AddressSanitizer (as in
+    scripts/soak)."""
+    try:
+        with open(path, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+ASAN = sanitized(ETHERIPD)
+# An ASan build runs several times slower: time limits are multiplied.
+SLOW = 3.0 if ASAN else 1.0
+# Another client's request, and SIGTERM, while one client misbehaves.
+MAX_LATENCY = 1.0 * SLOW
+MAX_SIGTERM = 2.0 * SLOW
+# Daemon RSS growth while one client misbehaves. ASan keeps freed memory
+# in a quarantine (256 MB by default): these daemons get a small one.
+MAX_RSS_GROWTH_MB = 20
 
 
 def rss_mb(pid):
@@ -43,58 +65,75 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class Flooder:
-    """A client that sends show requests as fast as the socket takes them,
-    from a thread, and reads the answers only when `read` is set."""
-
-    def __init__(self, path, read=False, request=SHOW):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-        self.sock.settimeout(0.2)
-        self.stop = threading.Event()
-        self.request = request
-        self.sent = 0
-        self.received = 0
-        self.threads = [threading.Thread(target=self._send, daemon=True)]
-        if read:
-            self.threads.append(threading.Thread(target=self._read,
-                                                 daemon=True))
-        for thread in self.threads:
-            thread.start()
-
-    def _send(self):
-        chunk = self.request * 4096
-        while not self.stop.is_set():
-            try:
-                self.sent += self.sock.send(chunk)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-
-    def _read(self):
-        while not self.stop.is_set():
-            try:
-                data = self.sock.recv(1 << 20)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
+FLOODER = """
+import socket, sys, threading
+path, request, read = sys.argv[1], sys.argv[2].encode() + b"\\n", sys.argv[3]
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+sock.connect(path)
+counts = {"sent": 0, "received": 0}
+def send():
+    chunk = request * 4096
+    try:
+        while True:
+            counts["sent"] += sock.send(chunk)
+    except OSError:
+        pass
+def receive():
+    try:
+        while True:
+            data = sock.recv(1 << 20)
             if not data:
                 return
-            self.received += len(data)
+            counts["received"] += len(data)
+    except OSError:
+        pass
+for target in [send] + ([receive] if read == "1" else []):
+    threading.Thread(target=target, daemon=True).start()
+print("connected", flush=True)
+sys.stdin.read()
+print(counts["sent"], counts["received"], flush=True)
+"""
+
+
+class Flooder:
+    """A client, in a process of its own (so that the test's own requests
+    do not compete with it for Python's lock), that sends `request` lines
+    as fast as the socket takes them, and reads the answers only when
+    `read` is set."""
+
+    def __init__(self, path, read=False, request=SHOW):
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", FLOODER, path,
+             request.decode().strip(), "1" if read else "0"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout.readline().strip() == "connected"
+        self.sent = self.received = None
+
+    def finish(self):
+        """Stops it; sets `sent` and `received` (bytes)."""
+        if self.sent is None:
+            self.process.stdin.close()
+            self.sent, self.received = map(
+                int, self.process.stdout.readline().split())
+            self.process.wait(timeout=10)
+        return self
 
     def close(self):
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=5)
-        self.sock.close()
+        self.process.stdin.close()
+        stop_process(self.process)
 
 
 @unittest.skipUnless(is_root(), "needs root: creates network namespaces")
 class HostileClientsTest(unittest.TestCase):
 
     def setUp(self):
+        if ASAN:
+            options = os.environ.get("ASAN_OPTIONS", "")
+            patch = mock.patch.dict(os.environ, {
+                "ASAN_OPTIONS": options + (":" if options else "")
+                + "quarantine_size_mb=1:thread_local_quarantine_size_kb=64"})
+            patch.start()
+            self.addCleanup(patch.stop)
         self.lab = Lab()
         self.addCleanup(self.lab.close)
         os.chmod(self.lab.tmp, 0o755)
@@ -144,16 +183,18 @@ class HostileClientsTest(unittest.TestCase):
         self.addCleanup(flood.close)
         latencies = self.latencies_while(4)
         rss_during = rss_mb(self.pid)
+        sigterm = self.sigterm_seconds()
+        flood.finish()
         # It stopped reading once its answers backed up: what it took is
         # about the pending-output cap (4 MiB) and the socket buffers.
         self.assertLess(flood.sent, 32 << 20)
-        sigterm = self.sigterm_seconds()
         self.report("non-reading pipeliner", rss_before=rss_before,
                     rss_during=rss_during, sent_mb=flood.sent / 2**20,
                     worst_latency=max(latencies), sigterm=sigterm)
-        self.assertLess(rss_during - rss_before, 20, "daemon memory grew")
-        self.assertLess(max(latencies), 1.0, latencies)
-        self.assertLess(sigterm, 2.0)
+        self.assertLess(rss_during - rss_before, MAX_RSS_GROWTH_MB,
+                        "daemon memory grew")
+        self.assertLess(max(latencies), MAX_LATENCY, latencies)
+        self.assertLess(sigterm, MAX_SIGTERM)
 
     def test_a_client_that_reads_as_fast_as_it_sends(self):
         # Never backlogged: only the per-turn read bound keeps it from
@@ -163,15 +204,27 @@ class HostileClientsTest(unittest.TestCase):
         self.addCleanup(flood.close)
         latencies = self.latencies_while(4)
         rss_during = rss_mb(self.pid)
-        self.assertGreater(flood.received, 1 << 20)  # it was served
         sigterm = self.sigterm_seconds()
+        flood.finish()
+        self.assertGreater(flood.received, 1 << 20)  # it was served
         self.report("reading pipeliner", rss_before=rss_before,
                     rss_during=rss_during,
                     received_mb=flood.received / 2**20,
                     worst_latency=max(latencies), sigterm=sigterm)
-        self.assertLess(rss_during - rss_before, 20, "daemon memory grew")
-        self.assertLess(max(latencies), 1.0, latencies)
-        self.assertLess(sigterm, 2.0)
+        self.assertLess(rss_during - rss_before, MAX_RSS_GROWTH_MB,
+                        "daemon memory grew")
+        self.assertLess(max(latencies), MAX_LATENCY, latencies)
+        self.assertLess(sigterm, MAX_SIGTERM)
+
+    def settle(self):
+        """Waits (at most 10 s) until the daemon has done what it was
+        given: 0.5 s with almost no CPU. A daemon that spins never does."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            before = cpu_seconds(self.pid)
+            time.sleep(0.5)
+            if cpu_seconds(self.pid) - before < 0.05:
+                return
 
     def test_a_half_closed_client_that_does_not_read(self):
         # Backlogged before the end of its requests; all read, answers
@@ -185,7 +238,7 @@ class HostileClientsTest(unittest.TestCase):
                 except socket.timeout:
                     pass  # the daemon stopped reading: backlogged
                 s.shutdown(socket.SHUT_WR)
-                time.sleep(0.3)
+                self.settle()
                 before = cpu_seconds(self.pid)
                 time.sleep(2)
                 used = cpu_seconds(self.pid) - before
@@ -193,7 +246,7 @@ class HostileClientsTest(unittest.TestCase):
                 self.report("half-closed non-reader", requests=count,
                             cpu_in_2s=used, latency=latency)
                 self.assertLess(used, 0.5, "the daemon burns CPU")
-                self.assertLess(latency, 1.0)
+                self.assertLess(latency, MAX_LATENCY)
 
     def open_idle(self, count, uid=0, groups=()):
         """`count` connections that send nothing, made by a helper process
@@ -251,7 +304,7 @@ class HostileClientsTest(unittest.TestCase):
         cli = time.monotonic() - start
         self.report("64 idle from nobody", refused=len(lines),
                     root_latency=latency, root_cli=cli)
-        self.assertLess(latency, 1.0)
+        self.assertLess(latency, MAX_LATENCY)
 
     def test_idle_connections_of_root_expire_soon(self):
         lines = self.open_idle(MAX_CONNECTIONS)
@@ -263,7 +316,8 @@ class HostileClientsTest(unittest.TestCase):
                       f"{MAX_PER_UID} per uid)", refused.stderr)
         # The idle ones are closed after the first-request deadline.
         while self.daemon.cli("stats", check=False).returncode != 0:
-            self.assertLess(time.monotonic() - held_since, 6.0)
+            self.assertLess(time.monotonic() - held_since,
+                            FIRST_REQUEST_TIMEOUT + 4.0 * SLOW)
             time.sleep(0.1)
         waited = time.monotonic() - held_since
         self.report("64 idle from root", refused=len(lines),
@@ -281,7 +335,7 @@ class HostileClientsTest(unittest.TestCase):
         self.report("global cap", root_waited=latency)
         # Old behaviour: accepted and closed at once, unanswered.
         self.assertGreater(latency, 0.5)
-        self.assertLess(latency, FIRST_REQUEST_TIMEOUT + 3.0)
+        self.assertLess(latency, FIRST_REQUEST_TIMEOUT + 3.0 * SLOW)
 
 
 if __name__ == "__main__":
