@@ -54,7 +54,11 @@ Error ConnectFailure(std::string_view socket_path, int code) {
                                      socket_path)};
     case EACCES:
     case EPERM:
-      return Error{EACCES, fmt::format("{}: permission denied", socket_path)};
+      return Error{EACCES,
+                   fmt::format("{}: permission denied (only root, and the "
+                               "members of etheripd's control_group, may "
+                               "use it)",
+                               socket_path)};
     case EAGAIN:
     case ETIMEDOUT:
       return Error{ETIMEDOUT,
@@ -225,11 +229,12 @@ Result<Response> Connection::Exchange(const Request& request) {
         EPROTO, fmt::format("request longer than {} bytes", kMaxLineBytes)));
   }
   line += '\n';
-  if (auto sent = SendLine(line, deadline); !sent) {
-    return tl::unexpected(sent.error());
-  }
-  auto answer = ReceiveLine(deadline);
-  if (!answer) return tl::unexpected(answer.error());
+  auto sent = SendLine(line, deadline);
+  // A daemon that refuses the connection (permission, too many
+  // connections) answers with one error line and closes at once, maybe
+  // before the request is sent: that line is the answer.
+  auto answer = ReceiveLine(sent ? deadline : Clock::now());
+  if (!answer) return tl::unexpected(sent ? answer.error() : sent.error());
   auto response = DecodeResponse(*answer);
   if (!response) {
     return tl::unexpected(

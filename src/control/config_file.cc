@@ -2,17 +2,21 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <iterator>
 #include <map>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "core/interface_name.h"
 
@@ -277,6 +281,50 @@ std::string Quote(std::string_view text) {
   return quoted;
 }
 
+// The value of `control_group`: a group name known to the system, or a GID
+// in decimal digits (which need not name a group).
+Result<ControlGroup> ReadControlGroup(const toml::node& node) {
+  const auto* value = node.as_string();
+  if (value == nullptr) {
+    return Fail(EINVAL,
+                "control_group: expected a group name or a GID, as a string");
+  }
+  const std::string& text = value->get();
+  if (text.empty()) return Fail(EINVAL, "control_group: empty group name");
+  if (std::all_of(text.begin(), text.end(),
+                  [](char c) { return c >= '0' && c <= '9'; })) {
+    uint64_t gid = 0;
+    const auto [end, status] =
+        std::from_chars(text.data(), text.data() + text.size(), gid);
+    // (gid_t)-1 means "no change" to chown: not a group.
+    if (status != std::errc() || gid >= static_cast<gid_t>(-1)) {
+      return Fail(EINVAL, fmt::format("control_group: GID {} out of range "
+                                      "(0..4294967294)",
+                                      text));
+    }
+    return ControlGroup{text, static_cast<gid_t>(gid)};
+  }
+  group entry{};
+  group* found = nullptr;
+  std::vector<char> buffer(4096);
+  int error;
+  while ((error = getgrnam_r(text.c_str(), &entry, buffer.data(), buffer.size(),
+                             &found)) == ERANGE &&
+         buffer.size() < (1u << 20)) {
+    buffer.resize(buffer.size() * 2);
+  }
+  if (error != 0) {
+    return Fail(EINVAL, fmt::format("control_group: cannot look up group "
+                                    "{}: {}",
+                                    Quote(text), std::strerror(error)));
+  }
+  if (found == nullptr) {
+    return Fail(EINVAL,
+                fmt::format("control_group: no such group {}", Quote(text)));
+  }
+  return ControlGroup{text, found->gr_gid};
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(std::string_view text, std::string_view path) {
@@ -311,6 +359,15 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
                       "user: expected a user name or a numeric uid");
       } else {
         config.user_line = line;
+      }
+      continue;
+    }
+    if (name == "control_group") {
+      auto group = ReadControlGroup(node);
+      if (group) {
+        config.control_group = std::move(*group);
+      } else {
+        errors.Report(line, group.error().code, group.error().message);
       }
       continue;
     }
@@ -457,6 +514,9 @@ std::string RenderConfig(const GlobalSettings& globals,
   if (globals.disable_ipv6) text += "disable_ipv6 = true\n";
   if (!globals.user.empty()) {
     text += fmt::format("user = {}\n", Quote(globals.user));
+  }
+  if (!globals.control_group.empty()) {
+    text += fmt::format("control_group = {}\n", Quote(globals.control_group));
   }
   for (const InterfaceView& view : interfaces) {
     const InterfaceSettings& settings = view.settings;

@@ -2,6 +2,9 @@
 // render the form `etherip showconf` prints.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,29 +27,43 @@ struct GlobalSettings {
   // name or a decimal uid); "" keeps the starting user. Only checked for
   // form here: whether it exists is the daemon's question (ResolveUser).
   std::string user;
+  std::string control_group;  // control_group as written; "": none
   friend bool operator==(const GlobalSettings&,
                          const GlobalSettings&) = default;
 };
 
+// `control_group`: the group whose members may use the control socket
+// besides root (SPEC 8).
+struct ControlGroup {
+  std::string name;  // as written: a group name, or a GID in digits
+  gid_t gid = 0;
+  friend bool operator==(const ControlGroup&, const ControlGroup&) = default;
+};
+
 struct Config {
-  bool allow = false;                     // no `allow` line: off
-  bool save = false;                      // no `save` line: off
-  bool persist = false;                   // no `persist` line: off
-  bool disable_ipv6 = false;              // no `disable_ipv6` line: off
-  std::string user;                       // no `user` line: ""
-  int user_line = 0;                      // the `user` line; 0: none
-  std::vector<InterfaceSpec> interfaces;  // in file order
-  std::vector<int> lines;                 // line of each [[interface]] header
+  bool allow = false;                         // no `allow` line: off
+  bool save = false;                          // no `save` line: off
+  bool persist = false;                       // no `persist` line: off
+  bool disable_ipv6 = false;                  // no `disable_ipv6` line: off
+  std::string user;                           // no `user` line: ""
+  int user_line = 0;                          // the `user` line; 0: none
+  std::optional<ControlGroup> control_group;  // no line: root only
+  std::vector<InterfaceSpec> interfaces;      // in file order
+  std::vector<int> lines;  // line of each [[interface]] header
 
   GlobalSettings globals() const {
-    return {allow, save, persist, disable_ipv6, user};
+    return {allow,   save,
+            persist, disable_ipv6,
+            user,    control_group ? control_group->name : std::string()};
   }
 };
 
 // `path` only names the file in messages ("PATH:LINE: message"). Checks
 // everything that can be checked without the running state: TOML syntax,
 // known keys and types, interface names, addresses (same family, not
-// unspecified or multicast), MTU range, lladdr, names given twice.
+// unspecified or multicast), MTU range, lladdr, names given twice. A
+// control_group name is looked up in the system's group database (EINVAL
+// when there is no such group); one given in digits is a GID as is.
 Result<Config> ParseConfig(std::string_view text, std::string_view path);
 // Reads and parses a file; ENOENT when it does not exist.
 Result<Config> LoadConfig(const std::string& path);
@@ -54,8 +71,8 @@ Result<Config> LoadConfig(const std::string& path);
 // A file that recreates `globals` and `interfaces`, every lladdr included,
 // so that a file rewritten from the running state keeps every setting it
 // had. `allow` is always written; the other switches only when true, and
-// `user` only when set, so that the file of a daemon using none reads as
-// before they existed.
+// `user` and `control_group` only when set, so that the file of a daemon
+// using none reads as before they existed.
 std::string RenderConfig(const GlobalSettings& globals,
                          std::span<const InterfaceView> interfaces);
 

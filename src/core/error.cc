@@ -23,6 +23,7 @@ constexpr std::array kErrnos = {
     ErrnoInfo{EACCES, "EACCES", "permission denied"},
     ErrnoInfo{ENOENT, "ENOENT", "no such file or directory"},
     ErrnoInfo{EBUSY, "EBUSY", "device or resource busy"},
+    ErrnoInfo{EAGAIN, "EAGAIN", "resource temporarily unavailable"},
     ErrnoInfo{EIO, "EIO", "input/output error"},
     ErrnoInfo{ENOMEM, "ENOMEM", "out of memory"},
     ErrnoInfo{ENOSPC, "ENOSPC", "no space left"},

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/capability.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -9,11 +10,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "control/protocol.h"
+#include "io/linux/raised_capabilities.h"
 
 namespace etherip {
 namespace {
@@ -94,6 +97,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Listen(
   struct stat bound_socket {};
   stat(path.c_str(), &bound_socket);
   auto server = std::unique_ptr<ControlServer>(new ControlServer(fd, path));
+  server->access_.owner = geteuid();
   server->lock_fd_ = *lock;
   server->socket_identity_ = {bound_socket.st_dev, bound_socket.st_ino};
   return server;
@@ -112,55 +116,155 @@ ControlServer::~ControlServer() {
   if (lock_fd_ >= 0) close(lock_fd_);
 }
 
+Status ControlServer::SetAccess(std::optional<gid_t> group,
+                                std::string group_name) {
+  // After start-up (a reload) the daemon may run as another user: the
+  // socket's directory may not be its own (CAP_DAC_OVERRIDE), the socket
+  // belongs to the user that started the daemon (CAP_FOWNER) and the group
+  // may be one the daemon is not in (CAP_CHOWN).
+  RaisedCapabilities raised({CAP_DAC_OVERRIDE, CAP_CHOWN, CAP_FOWNER});
+  // Only our own socket, and never through a link.
+  struct stat now {};
+  if (lstat(path_.c_str(), &now) != 0 ||
+      std::pair<uint64_t, uint64_t>(now.st_dev, now.st_ino) !=
+          socket_identity_) {
+    return Fail(ENOENT, fmt::format("{}: the control socket is gone", path_));
+  }
+  const gid_t owner_group = group ? *group : getegid();
+  const mode_t mode = group ? 0660 : 0600;
+  // A new group: private first, then the group, then the mode, so that no
+  // moment in between opens the socket to the old group with the new mode.
+  // The same group: only the mode, so its members are never locked out.
+  auto failure = [&](std::string_view what) {
+    const int error = errno;
+    return Fail(error, fmt::format("{}: {}: {}", path_, what, strerror(error)));
+  };
+  if (now.st_gid != owner_group) {
+    if (chmod(path_.c_str(), 0600) != 0) return failure("chmod");
+    if (lchown(path_.c_str(), static_cast<uid_t>(-1), owner_group) != 0) {
+      const auto failed = failure(
+          fmt::format("cannot give the socket to group {}",
+                      group ? group_name : std::to_string(owner_group)));
+      (void)chmod(path_.c_str(), now.st_mode & 07777);
+      return failed;
+    }
+  }
+  if (chmod(path_.c_str(), mode) != 0) return failure("chmod");
+  access_.group = group;
+  access_.group_name = group ? std::move(group_name) : std::string();
+  return {};
+}
+
 void ControlServer::CollectPollFds(std::vector<pollfd>& fds) const {
-  fds.push_back({fd_, POLLIN, 0});
+  // At the cap, connections wait in the listen backlog until one ends.
+  fds.push_back(
+      {fd_,
+       static_cast<short>(connections_.size() < kMaxConnections ? POLLIN : 0),
+       0});
   for (const auto& connection : connections_) {
-    // A client that sends without reading its answers stops being read.
-    short events = connection.reading && !connection.backlogged() ? POLLIN : 0;
+    // A client that sends without reading its answers stops being read, and
+    // so does one that already has requests waiting for the next turn.
+    short events =
+        connection.reading && !connection.held && !connection.backlogged()
+            ? POLLIN
+            : 0;
     if (connection.unsent() > 0) events |= POLLOUT;
     fds.push_back({connection.fd, events, 0});
   }
 }
 
+void ControlServer::Refuse(int fd, int code, const std::string& message) {
+  // A new socket's buffer is empty: the line fits. The peer reads it before
+  // it sees the connection end, even if its own send failed meanwhile.
+  const std::string line =
+      control::EncodeResponse(control::RefusalResponse(Error{code, message})) +
+      '\n';
+  (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  close(fd);
+}
+
 void ControlServer::Accept() {
-  for (;;) {
+  // Bounded per turn too: refused connections do not count against the
+  // cap, and a flood of them must not keep the loop here.
+  for (size_t turn = 0;
+       turn < kMaxConnections && connections_.size() < kMaxConnections;
+       ++turn) {
     const int fd = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) return;
-    if (connections_.size() >= kMaxConnections) {
-      spdlog::warn("control: too many connections; refusing one");
+    auto peer = ReadPeerCredentials(fd);
+    if (!peer) {
+      spdlog::warn("control: {}; closing the connection", peer.error().message);
       close(fd);
+      continue;
+    }
+    if (!PeerAllowed(*peer, access_)) {
+      const std::string message = PeerRefusal(peer->uid, access_);
+      spdlog::warn("control: refused a connection: {}", message);
+      Refuse(fd, EACCES, message);
+      continue;
+    }
+    const size_t held = static_cast<size_t>(std::count_if(
+        connections_.begin(), connections_.end(),
+        [&](const Connection& open) { return open.uid == peer->uid; }));
+    if (held >= kMaxConnectionsPerUid) {
+      const std::string message = fmt::format(
+          "too many connections from uid {} (limit {} per uid); try again",
+          peer->uid, kMaxConnectionsPerUid);
+      spdlog::warn("control: refused a connection: {}", message);
+      Refuse(fd, EAGAIN, message);
       continue;
     }
     Connection connection;
     connection.fd = fd;
-    connection.deadline = std::chrono::steady_clock::now() + kIdleTimeout;
+    connection.uid = peer->uid;
+    connection.accepted = std::chrono::steady_clock::now();
+    connection.deadline = connection.accepted + kFirstRequestTimeout;
     connections_.push_back(std::move(connection));
   }
 }
 
-bool ControlServer::Read(Connection& connection, const Handler& handle) {
+bool ControlServer::Read(Connection& connection, const Handler& handle,
+                         size_t& budget) {
   char chunk[16384];
   // One chunk at a time, answered before the next is read: what stays
-  // unread while backlogged waits in the socket, not in the daemon.
-  while (connection.reading && connection.answering &&
-         !connection.backlogged()) {
-    const ssize_t n = recv(connection.fd, chunk, sizeof chunk, 0);
+  // unread while backlogged, or past this turn's share, waits in the
+  // socket, not in the daemon.
+  size_t unread = kMaxReadPerTurn;
+  while (unread > 0 && connection.reading && connection.answering &&
+         !connection.held && !connection.backlogged()) {
+    const ssize_t n =
+        recv(connection.fd, chunk, std::min(sizeof chunk, unread), 0);
     if (n == 0) {
-      connection.reading = false;  // peer done sending: answer, then close
+      // Peer done sending: answer, then close. Never polled for input
+      // again (end of file would keep it readable).
+      connection.reading = false;
       break;
     }
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno == EAGAIN || errno == EWOULDBLOCK;
     }
+    unread -= static_cast<size_t>(n);
+    if (!connection.heard) {
+      // Mid-request from now on: the longer timeout, counted from accept.
+      connection.heard = true;
+      connection.deadline = connection.accepted + kIdleTimeout;
+    }
     connection.input.Feed({chunk, static_cast<size_t>(n)});
-    Answer(connection, handle);
+    Answer(connection, handle, budget);
   }
   return true;
 }
 
-void ControlServer::Answer(Connection& connection, const Handler& handle) {
+void ControlServer::Answer(Connection& connection, const Handler& handle,
+                           size_t& budget) {
+  connection.held = false;
   while (connection.answering && !connection.backlogged()) {
+    if (budget == 0) {
+      // This turn's share is spent; the rest waits for the next turn.
+      connection.held = true;
+      return;
+    }
     auto line = connection.input.Next();
     std::string answer;
     if (!line) {
@@ -177,6 +281,7 @@ void ControlServer::Answer(Connection& connection, const Handler& handle) {
       connection.deadline = std::chrono::steady_clock::now() + kIdleTimeout;
     }
     answer += '\n';
+    budget -= std::min(budget, std::max(answer.size(), kMinAnswerCost));
     if (connection.unsent() == 0) {
       // The usual case, one request at a time: the answer becomes the
       // output as is, however large, without a copy.
@@ -218,17 +323,21 @@ void ControlServer::Dispatch(std::span<const pollfd> fds,
   for (size_t i = 1; i < fds.size() && i - 1 < connections_.size(); ++i) {
     Connection& connection = connections_[i - 1];
     const short revents = fds[i].revents;
-    if (revents == 0) continue;
-    bool alive = true;
-    if (revents & (POLLIN | POLLHUP | POLLERR))
-      alive = Read(connection, handle);
-    if (alive && connection.unsent() > 0) alive = Write(connection);
-    // Requests held back while the output was backlogged: the socket will
+    if (revents == 0 && !connection.held) continue;
+    size_t budget = kMaxAnswerPerTurn;
+    // Requests received in an earlier turn come first: the socket will
     // not report them again.
-    if (alive) Answer(connection, handle);
+    Answer(connection, handle, budget);
+    bool alive = true;
+    if (revents & (POLLIN | POLLHUP | POLLERR)) {
+      alive = Read(connection, handle, budget);
+    }
+    if (alive && connection.unsent() > 0) alive = Write(connection);
+    // Requests held back while the output was backlogged.
+    if (alive) Answer(connection, handle, budget);
     // Done once the peer sent all it will and every answer has left.
-    finished[i - 1] =
-        !alive || (!connection.reading && connection.unsent() == 0);
+    finished[i - 1] = !alive || (!connection.reading && !connection.held &&
+                                 connection.unsent() == 0);
   }
   for (size_t i = finished.size(); i-- > 0;) {
     if (!finished[i]) continue;
@@ -242,6 +351,8 @@ int ControlServer::NextTimeoutMs(int cap) const {
   const auto now = std::chrono::steady_clock::now();
   long best = cap;
   for (const auto& connection : connections_) {
+    // Requests held for the next turn: no waiting.
+    if (connection.held && !connection.backlogged()) return 0;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                           connection.deadline - now)
                           .count();
@@ -250,10 +361,10 @@ int ControlServer::NextTimeoutMs(int cap) const {
   return static_cast<int>(best);
 }
 
-void ControlServer::ExpireIdle() {
-  const auto now = std::chrono::steady_clock::now();
+void ControlServer::ExpireIdle(
+    std::chrono::steady_clock::time_point polled_at) {
   std::erase_if(connections_, [&](Connection& connection) {
-    if (connection.deadline > now) return false;
+    if (connection.deadline > polled_at) return false;
     close(connection.fd);
     return true;
   });

@@ -196,6 +196,17 @@ int RunDaemon(const DaemonOptions& options) {
     return 1;
   }
   SocketRemover socket_remover(*server);
+  // Who may use the socket, before anyone can connect to it in earnest (it
+  // is born 0600).
+  auto apply_access = [&](const std::optional<control::ControlGroup>& group) {
+    return (*server)->SetAccess(
+        group ? std::optional(group->gid) : std::nullopt,
+        group ? group->name : std::string());
+  };
+  if (auto access = apply_access(config->control_group); !access) {
+    std::fprintf(stderr, "etheripd: %s\n", access.error().message.c_str());
+    return 1;
+  }
   auto host = LinuxHost::Open();
   if (!host) {
     std::fprintf(stderr, "etheripd: %s\n", host.error().message.c_str());
@@ -230,6 +241,8 @@ int RunDaemon(const DaemonOptions& options) {
       InterfaceManager::Options{options.config_path,
                                 LinkGroupFor(options.socket_path), true});
 
+  // A changed control_group applies to connections accepted from then on;
+  // a reload refused for any reason leaves the old one.
   auto reload = [&]() -> Status {
     Result<control::Config> fresh;
     {
@@ -239,7 +252,13 @@ int RunDaemon(const DaemonOptions& options) {
       fresh = ReadConfig(options);
     }
     if (!fresh) return tl::unexpected(fresh.error());
-    return manager.Replace(*fresh, options.config_path);
+    const ControlAccess before = (*server)->access();
+    if (auto access = apply_access(fresh->control_group); !access) {
+      return access;
+    }
+    auto replaced = manager.Replace(*fresh, options.config_path);
+    if (!replaced) (void)(*server)->SetAccess(before.group, before.group_name);
+    return replaced;
   };
   if (auto applied = manager.Start(*config, options.config_path); !applied) {
     spdlog::error("{}", applied.error().message);
@@ -298,6 +317,7 @@ int RunDaemon(const DaemonOptions& options) {
     const int n = poll(fds.data(), fds.size(),
                        (*server)->NextTimeoutMs(static_cast<int>(
                            std::clamp<long>(until_refresh, 0, kRefreshMs))));
+    const auto polled_at = std::chrono::steady_clock::now();
     if (n < 0 && errno != EINTR) {
       spdlog::error("poll: {}", strerror(errno));
       break;
@@ -326,7 +346,7 @@ int RunDaemon(const DaemonOptions& options) {
     if (fds[2].revents & POLLIN) manager.HandleLinkEvents();
     bool refresh = fds[3].revents & POLLIN;
     (*server)->Dispatch(std::span<const pollfd>(fds).subspan(4), handle_line);
-    (*server)->ExpireIdle();
+    (*server)->ExpireIdle(polled_at);
     // Requests keep carriers and sockets right themselves; this catches
     // what changes behind the daemon's back (domains): at once when
     // /run/netns changes, and once a second (a new namespace is mounted

@@ -302,7 +302,7 @@ void InterfaceManager::Publish(PlaneChanges changes) {
 // --- Saving ----------------------------------------------------------------
 
 control::GlobalSettings InterfaceManager::Globals(bool allow) const {
-  return {allow, save_, persist_, disable_ipv6_, user_};
+  return {allow, save_, persist_, disable_ipv6_, user_, control_group_};
 }
 
 std::string InterfaceManager::Render(
@@ -618,6 +618,7 @@ Status InterfaceManager::Replace(const control::Config& config,
   }
   // Commit: nothing below fails.
   save_ = config.save;
+  control_group_ = config.globals().control_group;
   std::vector<std::shared_ptr<TapDevice>> dropped;
   for (const auto& name : plan->destroy) {
     const InterfaceId id = table_.Find(name)->id;

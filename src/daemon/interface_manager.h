@@ -160,7 +160,9 @@ class InterfaceManager {
   bool save_ = false;
   bool persist_ = false;
   bool disable_ipv6_ = false;
-  std::string user_;  // the configuration's `user`, fixed at Start
+  std::string user_;           // the configuration's `user`, fixed at Start
+  std::string control_group_;  // as configured, rendered by showconf/save;
+                               // ControlServer applies it
   TunnelTable table_;
   std::vector<Runtime> runtime_;  // by InterfaceId
   absl::flat_hash_map<int, InterfaceId> by_ifindex_;

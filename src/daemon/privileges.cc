@@ -16,8 +16,7 @@ namespace etherip {
 namespace {
 
 // The single list of what the daemon keeps; SPEC 8 repeats it for users.
-// Left out on purpose: CAP_FOWNER (the atomic replacement sets the mode
-// while the temporary file is still the daemon's own); CAP_SETUID,
+// Left out on purpose: CAP_SETUID,
 // CAP_SETGID and CAP_SETPCAP (used once, to switch user and empty the
 // bounding set, then gone); CAP_DAC_READ_SEARCH (CAP_DAC_OVERRIDE, needed
 // for writing, covers reading); CAP_NET_BIND_SERVICE and CAP_KILL (nothing
@@ -37,9 +36,16 @@ constexpr KeptCapability kKept[] = {
      "`save`: create the temporary file beside the configuration file in a "
      "directory the daemon's user does not own (/etc/etherip); reload: read "
      "a configuration file only root may read; exit: remove the control "
-     "socket from its root-owned directory"},
+     "socket from its root-owned directory, and reach it on reload to set its "
+     "group"},
     {CAP_CHOWN, false,
-     "`save`: give the rewritten configuration file its owner back"},
+     "`save`: give the rewritten configuration file its owner back; "
+     "reload: give the control socket to a new control_group"},
+    {CAP_FOWNER, false,
+     "reload: change the control socket's mode for a new control_group "
+     "(the socket belongs to the user that started the daemon; the atomic "
+     "replacement needs none: it sets the mode while the temporary file is "
+     "the daemon's own)"},
 };
 
 std::string Names(bool effective) {

@@ -52,6 +52,8 @@ constexpr std::string_view kAllowed[] = {
     // its path) and removing the control socket at exit.
     "openat", "open", "stat", "lstat", "fstat", "newfstatat", "statx",
     "readlink", "readlinkat", "getdents64", "fchown", "fchmod", "fsync",
+    // control_group changed by a reload: the socket's group and mode.
+    "chmod", "fchmodat", "lchown", "fchownat",
     "fdatasync", "rename", "renameat", "renameat2", "unlink", "unlinkat",
     "flock",
     // Domains: setns() in and out, with CAP_SYS_ADMIN raised and lowered

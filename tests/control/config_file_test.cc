@@ -140,6 +140,48 @@ TEST(ParseConfig, RefusesAUserThatIsNeitherNameNorUid) {
   }
 }
 
+TEST(ParseConfig, ReadsControlGroupByNameOrNumber) {
+  // Group 0 is "root" on every Linux system.
+  const Config by_name = ParseOk("control_group = \"root\"\n");
+  ASSERT_TRUE(by_name.control_group);
+  EXPECT_EQ(*by_name.control_group, (ControlGroup{"root", 0}));
+  EXPECT_EQ(by_name.globals(), (GlobalSettings{.control_group = "root"}));
+
+  // A GID need not name a group.
+  const Config by_number = ParseOk("control_group = \"4242\"\n");
+  ASSERT_TRUE(by_number.control_group);
+  EXPECT_EQ(*by_number.control_group, (ControlGroup{"4242", 4242}));
+  EXPECT_EQ(ParseOk("control_group = \"4294967294\"\n").control_group->gid,
+            4294967294u);
+
+  EXPECT_FALSE(ParseOk("allow = true\n").control_group);
+}
+
+TEST(ParseConfig, RefusesABadControlGroupWithItsLine) {
+  EXPECT_EQ(
+      ErrorOf("allow = true\ncontrol_group = \"no-such-group-etherip\"\n"),
+      "etheripd.conf:2: control_group: no such group "
+      "\"no-such-group-etherip\"");
+  EXPECT_EQ(ErrorCodeOf("control_group = \"no-such-group-etherip\"\n"), EINVAL);
+  EXPECT_EQ(ErrorOf("control_group = 4242\n"),
+            "etheripd.conf:1: control_group: expected a group name or a "
+            "GID, as a string");
+  EXPECT_EQ(ErrorOf("control_group = \"\"\n"),
+            "etheripd.conf:1: control_group: empty group name");
+  EXPECT_THAT(ErrorOf("control_group = \"4294967295\"\n"),
+              HasSubstr("out of range"));
+  EXPECT_THAT(ErrorOf("control_group = \"99999999999999999999999\"\n"),
+              HasSubstr("out of range"));
+}
+
+TEST(RenderConfig, WritesControlGroupOnlyWhenSet) {
+  EXPECT_THAT(RenderConfig({}, {}), ::testing::Not(HasSubstr("control")));
+  const std::string text = RenderConfig({.control_group = "etherip"}, {});
+  EXPECT_THAT(text, HasSubstr("\ncontrol_group = \"etherip\"\n"));
+  const Config back = ParseOk(RenderConfig({.control_group = "0"}, {}));
+  EXPECT_EQ(back.globals(), (GlobalSettings{.control_group = "0"}));
+}
+
 TEST(ParseConfig, ReadsAnEmptyFileAsNothing) {
   for (std::string_view text :
        {"", "\n", "# nothing\n", "allow = false\n", "interface = []\n"}) {

@@ -8,7 +8,8 @@ namespace etherip {
 namespace {
 
 TEST(Error, NamesRoundTripForTheCodesTheProductUses) {
-  for (int code : {EINVAL, EADDRNOTAVAIL, ENXIO, EEXIST, EPERM, EACCES}) {
+  for (int code :
+       {EINVAL, EADDRNOTAVAIL, ENXIO, EEXIST, EPERM, EACCES, EAGAIN}) {
     const std::string name = ErrnoName(code);
     EXPECT_EQ(name[0], 'E');
     EXPECT_EQ(ErrnoFromName(name), code) << name;

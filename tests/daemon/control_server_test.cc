@@ -1,9 +1,11 @@
 #include "daemon/control_server.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,12 +33,17 @@ using namespace std::chrono_literals;
 // answering each request line with whatever the test's handler returns.
 class ServedControlServer {
  public:
-  explicit ServedControlServer(ControlServer::Handler handler)
+  explicit ServedControlServer(ControlServer::Handler handler,
+                               std::optional<gid_t> control_group = {})
       : handler_(std::move(handler)) {
     path_ = dir_.File("etheripd.sock");
     auto server = ControlServer::Listen(path_);
     if (!server || ::pipe(stop_pipe_) != 0) std::abort();
     server_ = std::move(*server);
+    if (control_group &&
+        !server_->SetAccess(control_group, std::to_string(*control_group))) {
+      std::abort();
+    }
     thread_ = std::thread([this] { Serve(); });
   }
   ~ServedControlServer() {
@@ -63,9 +71,10 @@ class ServedControlServer {
       fds.push_back({stop_pipe_[0], POLLIN, 0});
       server_->CollectPollFds(fds);
       ::poll(fds.data(), fds.size(), server_->NextTimeoutMs(100));
+      const auto polled_at = std::chrono::steady_clock::now();
       if (fds[0].revents != 0) return;
       server_->Dispatch(std::span<const pollfd>(fds).subspan(1), counting);
-      server_->ExpireIdle();
+      server_->ExpireIdle(polled_at);
     }
   }
 
@@ -183,6 +192,28 @@ TEST(ControlServer, StopsReadingRequestsWhileItsAnswersAreNotRead) {
   ::close(fd);
 }
 
+TEST(ControlServer, AnswersABurstOverManyTurnsInOrder) {
+  // 2000 requests of 4 KiB answers: 16 answers a turn (kMaxAnswerPerTurn),
+  // so about 125 turns, the rest held between them.
+  constexpr int kRequests = 2000;
+  ServedControlServer server([](std::string_view line) {
+    return std::string(line) + std::string(4096, '.');
+  });
+  const int fd = Connect(server.path());
+  std::string requests;
+  std::string expected;
+  for (int i = 0; i < kRequests; ++i) {
+    requests += std::to_string(i) + "\n";
+    expected += std::to_string(i) + std::string(4096, '.') + "\n";
+  }
+  std::thread sender([&] { SendAll(fd, requests); });
+  const std::string answers = ReadLines(fd, kRequests);
+  sender.join();
+  EXPECT_TRUE(answers == expected) << answers.size() << " bytes";
+  EXPECT_EQ(server.answered(), kRequests);
+  ::close(fd);
+}
+
 TEST(ControlServer, RefusesARequestOverTheLimitAndHangsUp) {
   ServedControlServer server([](std::string_view) { return "{\"ok\":true}"; });
   const int fd = Connect(server.path());
@@ -209,6 +240,106 @@ TEST(ControlServer, AnswersThenClosesWhenThePeerStopsSending) {
   EXPECT_EQ(ReadLines(fd, 2), "echo a\necho b\n");
   EXPECT_TRUE(ReadsEndOfFile(fd));
   ::close(fd);
+}
+
+TEST(ControlServer, RefusesAConnectionOverThePerUidLimitWithAnErrorLine) {
+  ServedControlServer server(
+      [](std::string_view line) { return "echo " + std::string(line); });
+  // Every connection here is this test's uid.
+  std::vector<int> held;
+  for (size_t i = 0; i < ControlServer::kMaxConnectionsPerUid; ++i) {
+    held.push_back(Connect(server.path()));
+    // One round trip each: the server has accepted it before the next.
+    ASSERT_TRUE(SendAll(held.back(), "a\n"));
+    ASSERT_EQ(ReadLines(held.back(), 1), "echo a\n");
+  }
+  const int over = Connect(server.path());
+  const std::string answer = ReadLines(over, 1);
+  auto response = control::DecodeResponse(answer.substr(0, answer.find('\n')));
+  ASSERT_TRUE(response) << answer;
+  ASSERT_TRUE(response->error);
+  EXPECT_EQ(response->error->code, EAGAIN);
+  EXPECT_THAT(response->error->message,
+              HasSubstr(fmt::format("limit {} per uid",
+                                    ControlServer::kMaxConnectionsPerUid)));
+  EXPECT_TRUE(ReadsEndOfFile(over));
+  ::close(over);
+  EXPECT_EQ(server.answered(),
+            static_cast<int>(ControlServer::kMaxConnectionsPerUid));
+
+  // The connections it holds still work; once one ends there is room.
+  ASSERT_TRUE(SendAll(held[0], "b\n"));
+  EXPECT_EQ(ReadLines(held[0], 1), "echo b\n");
+  ::close(held[0]);
+  held.erase(held.begin());
+  bool served = false;
+  for (int attempt = 0; attempt < 50 && !served; ++attempt) {
+    const int again = Connect(server.path());
+    served = SendAll(again, "c\n") && ReadLines(again, 1) == "echo c\n";
+    ::close(again);
+    if (!served) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(served);
+  for (int fd : held) ::close(fd);
+}
+
+TEST(ControlServer, ClosesAConnectionThatSendsNothingSoon) {
+  ServedControlServer server([](std::string_view) { return "{}"; });
+  const int fd = Connect(server.path());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ReadsEndOfFile(fd));  // Connect gives up after 10 s
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, ControlServer::kFirstRequestTimeout - 100ms);
+  EXPECT_LT(waited, ControlServer::kIdleTimeout - 2s);
+  ::close(fd);
+}
+
+TEST(ControlServer, GivesAStartedRequestTheLongerTimeout) {
+  ServedControlServer server(
+      [](std::string_view line) { return "echo " + std::string(line); });
+  const int fd = Connect(server.path());
+  ASSERT_TRUE(SendAll(fd, "par"));
+  std::this_thread::sleep_for(ControlServer::kFirstRequestTimeout + 500ms);
+  ASSERT_TRUE(SendAll(fd, "tial\n"));
+  EXPECT_EQ(ReadLines(fd, 1), "echo partial\n");
+  ::close(fd);
+}
+
+TEST(ControlServer, IsPrivateUntilGivenAGroup) {
+  {
+    ServedControlServer server([](std::string_view) { return "{}"; });
+    struct stat info {};
+    ASSERT_EQ(::stat(server.path().c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 07777, 0600u);
+  }
+  if (::geteuid() != 0) GTEST_SKIP() << "giving a file to a group needs root";
+  ServedControlServer server([](std::string_view) { return "{}"; }, 4242);
+  struct stat info {};
+  ASSERT_EQ(::stat(server.path().c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0660u);
+  EXPECT_EQ(info.st_gid, 4242u);
+  EXPECT_EQ(info.st_uid, ::geteuid());
+  // Root is always admitted.
+  const int fd = Connect(server.path());
+  ASSERT_TRUE(SendAll(fd, "x\n"));
+  EXPECT_EQ(ReadLines(fd, 1), "{}\n");
+  ::close(fd);
+}
+
+TEST(ControlServer, SetAccessBackToPrivate) {
+  TempDir dir;
+  auto server = ControlServer::Listen(dir.File("etheripd.sock"));
+  ASSERT_TRUE(server) << server.error().message;
+  if (::geteuid() == 0) {
+    ASSERT_TRUE((*server)->SetAccess(4242, "4242"));
+    EXPECT_EQ((*server)->access().group, 4242u);
+  }
+  ASSERT_TRUE((*server)->SetAccess(std::nullopt, ""));
+  EXPECT_FALSE((*server)->access().group);
+  struct stat info {};
+  ASSERT_EQ(::stat(dir.File("etheripd.sock").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0600u);
+  EXPECT_EQ(info.st_gid, ::getegid());
 }
 
 }  // namespace

@@ -429,6 +429,22 @@ TEST_F(InterfaceManagerTest, TheUserIsFixedAtStartAndSaved) {
       manager_->Replace(ConfigOf("save = true\nuser = \"nobody\"\n"), kPath));
 }
 
+TEST_F(InterfaceManagerTest, ShowConfAndSaveKeepTheControlGroup) {
+  ASSERT_TRUE(manager_->Replace(
+      ConfigOf("save = true\ncontrol_group = \"4242\"\n"), kPath));
+  EXPECT_NE(manager_->ShowConf().find("\ncontrol_group = \"4242\"\n"),
+            std::string::npos);
+  ASSERT_TRUE(manager_->SetAllow(true));
+  auto saved = control::ParseConfig(host_.files()[kPath], kPath);
+  ASSERT_TRUE(saved) << host_.files()[kPath];
+  EXPECT_EQ(saved->globals().control_group, "4242");
+  // A reload without it: gone from both.
+  ASSERT_TRUE(manager_->Replace(ConfigOf("save = true\n"), kPath));
+  ASSERT_TRUE(manager_->SetAllow(true));
+  EXPECT_EQ(manager_->ShowConf().find("control_group"), std::string::npos);
+  EXPECT_EQ(host_.files()[kPath].find("control_group"), std::string::npos);
+}
+
 TEST_F(InterfaceManagerTest, AFailedSaveRefusesTheChange) {
   ASSERT_TRUE(manager_->Replace(ConfigOf("save = true\n"), kPath));
   Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "1400"});

@@ -12,11 +12,11 @@ import unittest
 
 from netlab import Lab, is_root, run, wait_until
 
-CAP_CHOWN, CAP_DAC_OVERRIDE = 0, 1
+CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER = 0, 1, 3
 CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN = 12, 13, 21
 EFFECTIVE = 1 << CAP_NET_ADMIN | 1 << CAP_NET_RAW
 PERMITTED = (EFFECTIVE | 1 << CAP_SYS_ADMIN | 1 << CAP_DAC_OVERRIDE
-             | 1 << CAP_CHOWN)
+             | 1 << CAP_CHOWN | 1 << CAP_FOWNER)
 NOBODY = 65534
 
 
