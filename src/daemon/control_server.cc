@@ -183,6 +183,12 @@ void ControlServer::Refuse(int fd, int code, const std::string& message) {
   close(fd);
 }
 
+void ControlServer::LogRefusal(std::string_view message) {
+  if (auto held_back = refusal_log_.Admit()) {
+    spdlog::warn("control: {}{}", message, HeldBackNote(*held_back));
+  }
+}
+
 void ControlServer::Accept() {
   // Bounded per turn too: refused connections do not count against the
   // cap, and a flood of them must not keep the loop here.
@@ -193,13 +199,14 @@ void ControlServer::Accept() {
     if (fd < 0) return;
     auto peer = ReadPeerCredentials(fd);
     if (!peer) {
-      spdlog::warn("control: {}; closing the connection", peer.error().message);
+      LogRefusal(
+          fmt::format("{}; closing the connection", peer.error().message));
       close(fd);
       continue;
     }
     if (!PeerAllowed(*peer, access_)) {
       const std::string message = PeerRefusal(peer->uid, access_);
-      spdlog::warn("control: refused a connection: {}", message);
+      LogRefusal("refused a connection: " + message);
       Refuse(fd, EACCES, message);
       continue;
     }
@@ -210,7 +217,7 @@ void ControlServer::Accept() {
       const std::string message = fmt::format(
           "too many connections from uid {} (limit {} per uid); try again",
           peer->uid, kMaxConnectionsPerUid);
-      spdlog::warn("control: refused a connection: {}", message);
+      LogRefusal("refused a connection: " + message);
       Refuse(fd, EAGAIN, message);
       continue;
     }

@@ -23,6 +23,7 @@
 
 #include "control/protocol.h"
 #include "core/error.h"
+#include "daemon/log_rate_limit.h"
 #include "daemon/peer_access.h"
 
 namespace etherip {
@@ -109,6 +110,7 @@ class ControlServer {
   };
   ControlServer(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   void Accept();
+  void LogRefusal(std::string_view message);
   // The error line a connection that is not admitted gets, if the socket
   // takes it, before it is closed.
   static void Refuse(int fd, int code, const std::string& message);
@@ -128,6 +130,9 @@ class ControlServer {
   int lock_fd_ = -1;  // flock on PATH.lock, held for the daemon's life
   std::pair<uint64_t, uint64_t> socket_identity_{};  // (dev, inode) bound
   ControlAccess access_;
+  // A client decides how many connections are refused: their lines come in
+  // bursts of 20, then one a second.
+  LogRateLimit refusal_log_{20, std::chrono::seconds(1)};
   std::vector<Connection> connections_;
 };
 

@@ -1,9 +1,16 @@
 #include "daemon/log_rate_limit.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
 
 namespace etherip {
+
+std::string HeldBackNote(uint64_t lines) {
+  return lines == 0 ? std::string()
+                    : fmt::format(" ({} similar lines not logged)", lines);
+}
 
 std::optional<uint64_t> LogRateLimit::Admit(Clock::time_point now) {
   if (refilled_ == Clock::time_point{}) refilled_ = now;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace etherip {
 
@@ -29,5 +30,8 @@ class LogRateLimit {
   Clock::time_point refilled_{};  // when the last token was added
   uint64_t held_back_ = 0;
 };
+
+// " (N similar lines not logged)" to end the line let through, "" for 0.
+std::string HeldBackNote(uint64_t lines);
 
 }  // namespace etherip

@@ -5,21 +5,12 @@
 
 namespace etherip {
 
-namespace {
-
-std::string HeldBack(uint64_t lines) {
-  return lines == 0 ? std::string()
-                    : fmt::format(" ({} similar lines not logged)", lines);
-}
-
-}  // namespace
-
 std::string RequestHandler::HandleLine(std::string_view line) {
   auto request = control::DecodeRequest(line);
   if (request) return control::EncodeResponse(Handle(*request));
   if (auto held_back = refusals_.Admit()) {
     spdlog::warn("control: bad request: {}{}", request.error().message,
-                 HeldBack(*held_back));
+                 HeldBackNote(*held_back));
   }
   control::Response response;
   response.error = request.error();
@@ -31,7 +22,7 @@ control::Response RequestHandler::Refuse(const control::Request& request,
   if (auto held_back = refusals_.Admit()) {
     spdlog::warn("refused {}{}{}: {}{}", control::OpName(request.op),
                  request.name.empty() ? "" : " ", request.name, error.message,
-                 HeldBack(*held_back));
+                 HeldBackNote(*held_back));
   }
   control::Response response;
   response.subject = request.name;
