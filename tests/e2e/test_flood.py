@@ -137,11 +137,11 @@ class FloodTest(unittest.TestCase):
         # One sender cannot outrun a daemon that has a CPU to itself: the
         # kernel's delivery of each packet runs in the sender's thread and
         # costs more than the daemon's decision. So during the flood the
-        # daemon shares the sender's CPU at nice 19 (a busy machine), and
+        # daemon shares the sender's CPU at nice 10 (a busy machine), and
         # its socket's queue overflows.
         all_cpus = os.sched_getaffinity(0)
         cpu = {min(all_cpus)}
-        squeeze(pid, cpu, 19)
+        squeeze(pid, cpu, 10)
         self.addCleanup(squeeze, pid, all_cpus, 0)
         flood_started = time.monotonic()
         flood = run("taskset", "-c", min(cpu), FLOOD_SENDER, "--dest",
