@@ -261,6 +261,8 @@ tl::expected<CommandLine, UsageError> ParseCommandLine(
     // CLI11 reports by exception; here it becomes a usage error value.
     return Usage(e.what());
   }
+  // Whatever spelling CLI11 took it from ("-js ''", say): empty is missing.
+  if (command_line.socket_path.empty()) return Usage("-s: missing argument");
   const std::vector<std::string> rest = app.remaining();
   if (command_line.help) return command_line;
 

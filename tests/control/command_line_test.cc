@@ -190,6 +190,7 @@ TEST(ParseCommandLine, RefusesAnEmptySocket) {
   EXPECT_EQ(UsageMessageOf({"show", "etheripjpk", "-s", ""}),
             "-s: missing argument");
   EXPECT_EQ(UsageMessageOf({"create", "-s", "", "e"}), "-s: missing argument");
+  EXPECT_EQ(UsageMessageOf({"-js", "", "stats"}), "-s: missing argument");
   // A word after COMMAND that only looks like one is not an option there.
   auto parsed = Parse({"set", "e", "domain", "--socket="});
   ASSERT_TRUE(parsed);
