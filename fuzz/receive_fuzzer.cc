@@ -62,6 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (after.pdrops - before.pdrops) + (after.noifdrops - before.noifdrops) +
       (after.idrops - before.idrops);
   Check(moved == 1);
+  // Queue drops happen before the decision (SPEC 3), never in it.
+  Check(after.qdrops == before.qdrops);
   if (verdict.interface != nullptr) {
     Check(allow);
     Check(verdict.frame.size() >= 14);

@@ -98,14 +98,16 @@ tl::expected<size_t, UsageError> TakeGlobalOption(
     command_line.help = true;
     return 1;
   }
+  // An empty SOCKET is a missing one, wherever it is (as before COMMAND).
   if (word == "-s" || word == "--socket") {
-    if (i + 1 >= words.size()) {
+    if (i + 1 >= words.size() || words[i + 1].empty()) {
       return Usage(fmt::format("{}: missing argument", word), synopsis);
     }
     command_line.socket_path = words[i + 1];
     return 2;
   }
   if (word.starts_with("--socket=")) {
+    if (word == "--socket=") return Usage("-s: missing argument", synopsis);
     command_line.socket_path =
         word.substr(std::string_view("--socket=").size());
     return 1;
@@ -222,6 +224,22 @@ tl::expected<CommandLine, UsageError> ParseCommandLine(
     if (!IsValidUtf8(arg)) return Usage("an argument is not valid UTF-8");
   }
 
+  // An empty SOCKET before COMMAND is a missing one: CLI11 would take the
+  // word after "--socket=" as SOCKET (found by fuzz/command_line_fuzzer:
+  // "--socket= stats" read "stats" as the socket's path).
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    if (word == "--socket=" || ((word == "-s" || word == "--socket") &&
+                                i + 1 < args.size() && args[i + 1].empty())) {
+      return Usage("-s: missing argument");
+    }
+    if (word == "-s" || word == "--socket") {
+      ++i;  // its argument
+    } else if (!LooksLikeOption(word)) {
+      break;  // COMMAND: the rest is parsed by hand below
+    }
+  }
+
   // CLI11 reads the global options up to COMMAND and hands back the rest
   // untouched (prefix_command): the OPTION words of create and set look like
   // options ("-tunnel") and are parsed by hand.
@@ -243,6 +261,8 @@ tl::expected<CommandLine, UsageError> ParseCommandLine(
     // CLI11 reports by exception; here it becomes a usage error value.
     return Usage(e.what());
   }
+  // Whatever spelling CLI11 took it from ("-js ''", say): empty is missing.
+  if (command_line.socket_path.empty()) return Usage("-s: missing argument");
   const std::vector<std::string> rest = app.remaining();
   if (command_line.help) return command_line;
 

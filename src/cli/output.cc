@@ -106,9 +106,9 @@ std::string FormatInterfacesText(
 std::string FormatStatsText(const GlobalCounterValues& stats) {
   return fmt::format(
       "ipackets {}\nibytes {}\nopackets {}\nobytes {}\nadrops {}\n"
-      "pdrops {}\nnoifdrops {}\nidrops {}\n",
+      "pdrops {}\nnoifdrops {}\nidrops {}\nqdrops {}\n",
       stats.ipackets, stats.ibytes, stats.opackets, stats.obytes, stats.adrops,
-      stats.pdrops, stats.noifdrops, stats.idrops);
+      stats.pdrops, stats.noifdrops, stats.idrops, stats.qdrops);
 }
 
 Result<std::string> FormatResponse(const control::Request& request,

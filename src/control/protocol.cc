@@ -212,10 +212,13 @@ Result<GlobalCounterValues> DecodeStats(const Json& json) {
     if (!value) return tl::unexpected(value.error());
     *slot = *value;
   }
-  // Added after the others: a daemon that predates it sends none.
+  // Added after the others: a daemon that predates them sends none.
   auto idrops = fields.OptionalUnsigned("idrops");
   if (!idrops) return tl::unexpected(idrops.error());
   values.idrops = idrops->value_or(0);
+  auto qdrops = fields.OptionalUnsigned("qdrops");
+  if (!qdrops) return tl::unexpected(qdrops.error());
+  values.qdrops = qdrops->value_or(0);
   return values;
 }
 
@@ -429,6 +432,7 @@ nlohmann::json StatsJson(const GlobalCounterValues& stats) {
       {"opackets", stats.opackets},   {"obytes", stats.obytes},
       {"adrops", stats.adrops},       {"pdrops", stats.pdrops},
       {"noifdrops", stats.noifdrops}, {"idrops", stats.idrops},
+      {"qdrops", stats.qdrops},
   };
 }
 

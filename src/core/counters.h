@@ -32,6 +32,10 @@ struct GlobalCounterValues {
   uint64_t pdrops = 0;     // allow is off
   uint64_t noifdrops = 0;  // no interface for the outer addresses
   uint64_t idrops = 0;     // for an interface that is not up
+  // Dropped by the kernel from an outer socket's receive queue (it was
+  // full) before the daemon read them: "receive queue drops". Global, as
+  // the sockets are shared by tunnels; never seen by the receive decision.
+  uint64_t qdrops = 0;
   friend bool operator==(const GlobalCounterValues&,
                          const GlobalCounterValues&) = default;
 };
@@ -48,11 +52,13 @@ struct InterfaceCounterValues {
 };
 
 struct GlobalCounters {
-  Counter ipackets, ibytes, opackets, obytes, adrops, pdrops, noifdrops, idrops;
+  Counter ipackets, ibytes, opackets, obytes, adrops, pdrops, noifdrops, idrops,
+      qdrops;
 
   GlobalCounterValues Read() const {
-    return {ipackets.Get(), ibytes.Get(), opackets.Get(),  obytes.Get(),
-            adrops.Get(),   pdrops.Get(), noifdrops.Get(), idrops.Get()};
+    return {ipackets.Get(),  ibytes.Get(), opackets.Get(),
+            obytes.Get(),    adrops.Get(), pdrops.Get(),
+            noifdrops.Get(), idrops.Get(), qdrops.Get()};
   }
 };
 

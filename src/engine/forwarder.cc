@@ -120,6 +120,10 @@ PumpResult Forwarder::PumpSocket(const DataPlane& plane, Endpoint endpoint,
     result.source_failed = true;
     return result;
   }
+  // Losses the socket learnt of with this batch: counted at once, whatever
+  // the batch holds (SPEC 5: every packet that reached the host lands in
+  // exactly one counter).
+  counters_.qdrops.Add(socket->TakeQueueDrops());
   result.packets = *read;
   const size_t n = *read;
   // Decide the whole batch first (its table lookups overlap), then deliver.

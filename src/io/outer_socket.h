@@ -59,6 +59,13 @@ class OuterSocket {
   virtual Result<size_t> Receive(std::span<PacketBuffer> buffers,
                                  std::span<InboundAddresses> addresses) = 0;
 
+  // How many packets the socket's receive queue lost (it was full, so they
+  // were dropped before anyone read them) since the last call, as far as
+  // the socket has learnt by now; 0 when it cannot tell. Linux tells with
+  // the packets that follow a loss, so a loss is reported once a later
+  // packet has been received (SO_RXQ_OVFL). SPEC 5: qdrops.
+  virtual uint64_t TakeQueueDrops() { return 0; }
+
   // Sends packets in order until one fails; the outer IP header is built
   // below this interface (by the kernel on Linux). EAGAIN: no room now; the
   // caller waits until the socket is writable and sends the rest again.

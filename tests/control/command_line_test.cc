@@ -178,6 +178,26 @@ TEST(ParseCommandLine, RefusesMissingArguments) {
   EXPECT_EQ(UsageMessageOf({"--socket"}), "-s: missing argument");
 }
 
+// An empty SOCKET is a missing one, before COMMAND and after it; CLI11 took
+// the word after "--socket=" as SOCKET (fuzz/regressions/command_line).
+TEST(ParseCommandLine, RefusesAnEmptySocket) {
+  EXPECT_EQ(UsageMessageOf({"--socket=", "stats"}), "-s: missing argument");
+  EXPECT_EQ(UsageMessageOf({"-j", "--socket=", "stats"}),
+            "-s: missing argument");
+  EXPECT_EQ(UsageMessageOf({"-s", "", "stats"}), "-s: missing argument");
+  EXPECT_EQ(UsageMessageOf({"--socket", "", "stats"}), "-s: missing argument");
+  EXPECT_EQ(UsageMessageOf({"stats", "--socket="}), "-s: missing argument");
+  EXPECT_EQ(UsageMessageOf({"show", "etheripjpk", "-s", ""}),
+            "-s: missing argument");
+  EXPECT_EQ(UsageMessageOf({"create", "-s", "", "e"}), "-s: missing argument");
+  EXPECT_EQ(UsageMessageOf({"-js", "", "stats"}), "-s: missing argument");
+  // A word after COMMAND that only looks like one is not an option there.
+  auto parsed = Parse({"set", "e", "domain", "--socket="});
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->request.options,
+            (std::vector<std::string>{"domain", "--socket="}));
+}
+
 TEST(ParseCommandLine, RefusesExtraArguments) {
   EXPECT_EQ(UsageMessageOf({"destroy", "a", "b"}), "b: unexpected argument");
   EXPECT_EQ(UsageMessageOf({"show", "a", "b"}), "b: unexpected argument");

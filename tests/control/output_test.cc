@@ -140,13 +140,14 @@ TEST(FormatResponse, ShowsInterfacesAsAJsonArray) {
 
 TEST(FormatResponse, ShowsStats) {
   Response response;
-  response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8};
+  response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8, 9};
   EXPECT_EQ(Format({.op = Op::kStats}, response, false),
             "ipackets 1\nibytes 2\nopackets 3\nobytes 4\nadrops 5\npdrops 6\n"
-            "noifdrops 7\nidrops 8\n");
+            "noifdrops 7\nidrops 8\nqdrops 9\n");
   EXPECT_EQ(Format({.op = Op::kStats}, response, true),
             R"({"adrops": 5, "ibytes": 2, "idrops": 8, "ipackets": 1, )"
-            R"("noifdrops": 7, "obytes": 4, "opackets": 3, "pdrops": 6})"
+            R"("noifdrops": 7, "obytes": 4, "opackets": 3, "pdrops": 6, )"
+            R"("qdrops": 9})"
             "\n");
 }
 

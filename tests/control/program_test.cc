@@ -101,7 +101,7 @@ FakeServer::Reply Daemon(const std::string& line) {
   } else if (request->op == Op::kShow) {
     response.interfaces = {Sample()};
   } else if (request->op == Op::kStats) {
-    response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8};
+    response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8, 9};
   } else if (request->op == Op::kAllow) {
     response.allow = true;
   } else if (request->op == Op::kShowconf) {
@@ -143,10 +143,12 @@ TEST(Program, ShowsStatsAllowAndConfiguration) {
   FakeServer server(Daemon);
   const Outcome stats = RunEtherip({"-s", server.path(), "stats"});
   EXPECT_EQ(stats.status, 0);
-  EXPECT_THAT(stats.out, HasSubstr("\npdrops 6\nnoifdrops 7\nidrops 8\n"));
+  EXPECT_THAT(stats.out,
+              HasSubstr("\npdrops 6\nnoifdrops 7\nidrops 8\nqdrops 9\n"));
   const Outcome stats_json = RunEtherip({"-s", server.path(), "-j", "stats"});
   EXPECT_EQ(Json::parse(stats_json.out)["noifdrops"], 7);
   EXPECT_EQ(Json::parse(stats_json.out)["idrops"], 8);
+  EXPECT_EQ(Json::parse(stats_json.out)["qdrops"], 9);
 
   EXPECT_EQ(RunEtherip({"-s", server.path(), "allow"}).out, "1\n");
   EXPECT_EQ(RunEtherip({"-s", server.path(), "-j", "allow"}).out,

@@ -257,9 +257,9 @@ TEST(InterfaceJson, WritesEmptyAddressesWithoutATunnel) {
 }
 
 TEST(StatsJson, HasTheCountersOfSpec5) {
-  EXPECT_EQ(StatsJson({1, 2, 3, 4, 5, 6, 7, 8}), Json::parse(R"({
+  EXPECT_EQ(StatsJson({1, 2, 3, 4, 5, 6, 7, 8, 9}), Json::parse(R"({
     "ipackets": 1, "ibytes": 2, "opackets": 3, "obytes": 4,
-    "adrops": 5, "pdrops": 6, "noifdrops": 7, "idrops": 8})"));
+    "adrops": 5, "pdrops": 6, "noifdrops": 7, "idrops": 8, "qdrops": 9})"));
 }
 
 TEST(Response, EncodesARefusalAsDocumented) {
@@ -282,7 +282,8 @@ TEST(Response, RoundTripsEveryField) {
   Response show;
   show.interfaces = {Ipv4View(), Ipv6View(), NoTunnelView()};
   Response stats;
-  stats.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, UINT64_MAX};
+  stats.stats =
+      GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, UINT64_MAX, UINT64_MAX - 1};
   Response allow_off;
   allow_off.allow = false;
   Response allow_on;
@@ -418,14 +419,14 @@ TEST(Response, DecodesIdrops) {
   EXPECT_EQ(decoded->interfaces[0].counters.idrops, UINT64_MAX);
 
   Response stats;
-  stats.stats = GlobalCounterValues{.idrops = 42};
+  stats.stats = GlobalCounterValues{.idrops = 42, .qdrops = 43};
   decoded = DecodeResponse(EncodeResponse(stats));
   ASSERT_TRUE(decoded) << decoded.error().message;
   EXPECT_EQ(decoded->stats, stats.stats);
 }
 
-TEST(Response, DecodesCountersWithoutIdropsAsZero) {
-  // What a daemon from before idrops sends.
+TEST(Response, DecodesCountersWithoutIdropsOrQdropsAsZero) {
+  // What a daemon from before idrops (and qdrops) sends.
   auto show = DecodeResponse(
       R"({"ok":true,"interfaces":[{"name":"etherip0","source":"192.0.2.1",)"
       R"("destination":"192.0.2.2","domain":"","up":true,"running":true,)"
@@ -440,7 +441,14 @@ TEST(Response, DecodesCountersWithoutIdropsAsZero) {
       R"({"ok":true,"stats":{"ipackets":1,"ibytes":2,"opackets":3,)"
       R"("obytes":4,"adrops":5,"pdrops":6,"noifdrops":7}})");
   ASSERT_TRUE(stats) << stats.error().message;
-  EXPECT_EQ(stats->stats, (GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 0}));
+  EXPECT_EQ(stats->stats, (GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 0, 0}));
+
+  // What a daemon from before qdrops sends.
+  stats = DecodeResponse(
+      R"({"ok":true,"stats":{"ipackets":1,"ibytes":2,"opackets":3,)"
+      R"("obytes":4,"adrops":5,"pdrops":6,"noifdrops":7,"idrops":8}})");
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->stats, (GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8, 0}));
 }
 
 TEST(Response, RefusesMalformedStats) {
@@ -454,9 +462,11 @@ TEST(Response, RefusesMalformedStats) {
     stats.erase(counter);
     ExpectBadResponse(Json{{"ok", true}, {"stats", stats}}.dump(), counter);
   }
-  Json stats = good;
-  stats["idrops"] = "1";
-  ExpectBadResponse(Json{{"ok", true}, {"stats", stats}}.dump(), "idrops");
+  for (const char* counter : {"idrops", "qdrops"}) {
+    Json stats = good;
+    stats[counter] = "1";
+    ExpectBadResponse(Json{{"ok", true}, {"stats", stats}}.dump(), counter);
+  }
 }
 
 TEST(LineAssembler, SplitsAStreamIntoLines) {

@@ -32,6 +32,7 @@ TEST(GlobalCounters, ReadReportsEachCounterUnderItsOwnName) {
   counters.pdrops.Add(6);
   counters.noifdrops.Add(7);
   counters.idrops.Add(8);
+  counters.qdrops.Add(9);
   const GlobalCounterValues v = counters.Read();
   EXPECT_EQ(v.ipackets, 1u);
   EXPECT_EQ(v.ibytes, 2u);
@@ -41,6 +42,7 @@ TEST(GlobalCounters, ReadReportsEachCounterUnderItsOwnName) {
   EXPECT_EQ(v.pdrops, 6u);
   EXPECT_EQ(v.noifdrops, 7u);
   EXPECT_EQ(v.idrops, 8u);
+  EXPECT_EQ(v.qdrops, 9u);
 }
 
 TEST(InterfaceCounters, ReadReportsEachCounterUnderItsOwnName) {

@@ -264,6 +264,19 @@ TEST_P(TwoHosts, WorkingTapReportsNoFailure) {
   EXPECT_EQ(result.packets, 1u);
 }
 
+TEST_P(TwoHosts, PacketsTheReceiveQueueDroppedAreQdrops) {
+  // B's socket queue holds 3 packets; A sends 10 before B reads any.
+  network_.set_queue_limit(3);
+  for (int i = 0; i < 10; ++i)
+    a_.Tap("etherip0").Inject(MakeFrame(60, static_cast<uint8_t>(i)));
+  PumpUntilQuiet({&a_, &b_});
+  EXPECT_EQ(b_.Tap("etherip0").TakeDelivered(),
+            (Frames{MakeFrame(60, 0), MakeFrame(60, 1), MakeFrame(60, 2)}));
+  // Every packet that reached B lands in exactly one counter.
+  EXPECT_EQ(b_.Counters(), (GlobalCounterValues{
+                               .ipackets = 3, .ibytes = 3 * 60, .qdrops = 7}));
+}
+
 TEST_P(TwoHosts, DestroyedInterfaceOnTheReceiverIsNoifdrops) {
   // B keeps another tunnel in the same family, so its socket stays open.
   b_.Create("etherip1", {"tunnel", P().b, P().stranger, "up"});

@@ -409,6 +409,41 @@ TEST_F(RawSocketTest, WrongFamilyIsRefusedWithoutSending) {
   EXPECT_EQ(::poll(&entry, 1, 200), 0) << "a packet after the refused one";
 }
 
+// A receive queue too small for a burst: the kernel drops what does not
+// fit, and the socket learns how many with the next packet it receives.
+TEST_F(RawSocketTest, QueueDropsAreReported) {
+  for (Family family : {Family::kIpv4, Family::kIpv6}) {
+    SCOPED_TRACE(FamilyName(family));
+    const IpAddress from = family == Family::kIpv4 ? kA4 : kA6;
+    const IpAddress to = family == Family::kIpv4 ? kB4 : kB6;
+    auto sender = Open(family, a_);
+    auto receiver = Open(family, b_);
+    ASSERT_TRUE(sender && receiver);
+    EXPECT_EQ(receiver->TakeQueueDrops(), 0u);
+    // The smallest queue the kernel allows: a few packets.
+    const int small = 1;
+    ASSERT_EQ(::setsockopt(receiver->fd(), SOL_SOCKET, SO_RCVBUF, &small,
+                           sizeof(small)),
+              0);
+
+    constexpr size_t kBurst = 200;
+    Batch burst;
+    for (uint16_t i = 0; i < kBurst; ++i) burst.Add(Payload(i, 200), from, to);
+    ASSERT_EQ(sender->Send(burst.span()).sent, kBurst);
+    size_t received = ReceiveAll(*receiver, kBurst).size();
+    EXPECT_LT(received, kBurst);
+    // The losses after the last queued packet are learnt with the next one.
+    Batch next;
+    next.Add(Payload(kBurst), from, to);
+    ASSERT_EQ(sender->Send(next.span()).sent, 1u);
+    received += ReceiveAll(*receiver, 1).size();
+    const uint64_t dropped = receiver->TakeQueueDrops();
+    EXPECT_GT(dropped, 0u);
+    EXPECT_EQ(received + dropped, kBurst + 1);
+    EXPECT_EQ(receiver->TakeQueueDrops(), 0u) << "taken once";
+  }
+}
+
 TEST_F(RawSocketTest, NothingPendingIsZero) {
   auto socket = Open(Family::kIpv6, b_);
   ASSERT_TRUE(socket);
@@ -453,6 +488,8 @@ TEST_F(RawSocketTest, OptionsAreSet) {
   EXPECT_EQ(get(v6->fd(), IPPROTO_IPV6, IPV6_TCLASS), 0);
   EXPECT_EQ(get(v6->fd(), IPPROTO_IPV6, IPV6_AUTOFLOWLABEL), 0);
   EXPECT_EQ(get(v6->fd(), IPPROTO_IPV6, IPV6_RECVPKTINFO), 1);
+  EXPECT_EQ(get(v4->fd(), SOL_SOCKET, SO_RXQ_OVFL), 1);
+  EXPECT_EQ(get(v6->fd(), SOL_SOCKET, SO_RXQ_OVFL), 1);
   // Root: the forced sizes (the kernel reports double the request).
   EXPECT_GE(get(v4->fd(), SOL_SOCKET, SO_RCVBUF), 4 << 20);
   EXPECT_GE(get(v6->fd(), SOL_SOCKET, SO_SNDBUF), 4 << 20);

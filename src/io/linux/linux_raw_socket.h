@@ -22,6 +22,11 @@
 // with different local addresses. A source the namespace does not own is
 // refused by the kernel with EINVAL.
 //
+// Receive queue drops: SO_RXQ_OVFL makes the kernel attach to each received
+// packet the socket's running count of packets it dropped because the
+// receive queue was full (a 32-bit counter that wraps); Receive() keeps the
+// last count seen and TakeQueueDrops() hands out what it grew by.
+//
 // Batches: recvmmsg()/sendmmsg() over message arrays allocated once at
 // Open() for kBatch packets; no allocation and no system call per packet.
 // Receive() and Send() use separate arrays, so one thread may receive while
@@ -84,14 +89,20 @@ class LinuxRawSocket : public HostSocket {
   // call for that packet. EAGAIN: the socket buffer is full.
   SendResult Send(std::span<const OutboundPacket> packets) override;
 
+  // Packets the receive queue dropped since the last call, as learnt from
+  // the packets received since (see above).
+  uint64_t TakeQueueDrops() override;
+
  private:
   union SocketAddress {
     sockaddr_in v4;
     sockaddr_in6 v6;
   };
-  // Room for one IPV6_PKTINFO (the largest control message we send or ask
-  // for), rounded up generously.
-  static constexpr size_t kControlSize = 64;
+  // Room for the control messages of one received packet: an IP_PKTINFO or
+  // IPV6_PKTINFO (40 bytes with its header) and SO_RXQ_OVFL (24), rounded
+  // up generously. A packet whose control messages do not fit loses them
+  // (MSG_CTRUNC), never the packet.
+  static constexpr size_t kControlSize = 128;
   struct alignas(cmsghdr) Control {
     std::array<uint8_t, kControlSize> bytes;
   };
@@ -116,6 +127,8 @@ class LinuxRawSocket : public HostSocket {
                    const OutboundPacket* previous);
   // Outer addresses of received message `i` (IPv6).
   InboundAddresses AddressesOf(size_t i) const;
+  // Takes the SO_RXQ_OVFL count of received message `i`, if it has one.
+  void NoteDropCount(size_t i);
   std::string Describe() const;
 
   UniqueFd fd_;
@@ -123,6 +136,8 @@ class LinuxRawSocket : public HostSocket {
   std::string domain_;
   Batch receive_;
   Batch send_;
+  uint32_t drop_count_ = 0;   // the kernel's count, as last seen
+  uint64_t queue_drops_ = 0;  // grown by since the last TakeQueueDrops()
 };
 
 }  // namespace etherip

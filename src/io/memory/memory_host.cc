@@ -69,6 +69,7 @@ class MemoryHost::Socket : public HostSocket {
   SendResult Send(std::span<const OutboundPacket> packets) override {
     return socket_.Send(packets);
   }
+  uint64_t TakeQueueDrops() override { return socket_.TakeQueueDrops(); }
   int fd() const override { return -1; }
 
  private:

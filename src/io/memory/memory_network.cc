@@ -82,7 +82,7 @@ bool MemoryNetwork::Carry(std::vector<uint8_t> packet) {
   if (!outer) return false;
   auto it = owners_.find(KeyOf(outer->destination));
   if (it == owners_.end()) return false;
-  it->second->Arrive(std::move(packet));
+  it->second->Arrive(std::move(packet), queue_limit_);
   return true;
 }
 

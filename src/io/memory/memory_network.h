@@ -6,8 +6,10 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/ip_address.h"
@@ -28,8 +30,17 @@ class MemorySocket : public OuterSocket {
                          std::span<InboundAddresses> addresses) override;
   SendResult Send(std::span<const OutboundPacket> packets) override;
 
-  // Queues a whole outer IP packet as if it arrived from the wire.
-  void Arrive(std::vector<uint8_t> packet) {
+  uint64_t TakeQueueDrops() override { return std::exchange(queue_drops_, 0); }
+
+  // Queues a whole outer IP packet as if it arrived from the wire; with
+  // `limit` packets already queued it is dropped and counted, as a full
+  // kernel receive queue does.
+  void Arrive(std::vector<uint8_t> packet,
+              size_t limit = std::numeric_limits<size_t>::max()) {
+    if (inbox_.size() >= limit) {
+      ++queue_drops_;
+      return;
+    }
     inbox_.push_back(std::move(packet));
   }
   size_t pending() const { return inbox_.size(); }
@@ -38,6 +49,7 @@ class MemorySocket : public OuterSocket {
   MemoryNetwork& network_;
   Family family_;
   std::deque<std::vector<uint8_t>> inbox_;
+  uint64_t queue_drops_ = 0;
 };
 
 class MemoryNetwork {
@@ -49,6 +61,9 @@ class MemoryNetwork {
   // false when no socket owns it. Every packet is also kept in `wire()`.
   bool Carry(std::vector<uint8_t> packet);
   const std::vector<std::vector<uint8_t>>& wire() const { return wire_; }
+  // At most `limit` packets wait in each socket's queue; more are dropped
+  // (and reported by TakeQueueDrops()). Unlimited by default.
+  void set_queue_limit(size_t limit) { queue_limit_ = limit; }
   uint16_t NextIdentification() { return next_id_++; }
 
  private:
@@ -57,6 +72,7 @@ class MemoryNetwork {
   std::map<Key, MemorySocket*> owners_;
   std::vector<std::vector<uint8_t>> wire_;
   uint16_t next_id_ = 1;
+  size_t queue_limit_ = std::numeric_limits<size_t>::max();
 };
 
 }  // namespace etherip
