@@ -29,6 +29,21 @@ using namespace std::chrono_literals;
 
 constexpr auto kShortTimeout = 200ms;
 
+// A UNIX stream socket bound at `path`; listening with `backlog` unless
+// it is negative (then bound only, as a killed daemon leaves it).
+int BoundSocket(const std::string& path, int backlog) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address),
+            0);
+  if (backlog >= 0) {
+    EXPECT_EQ(::listen(fd, backlog), 0);
+  }
+  return fd;
+}
+
 FakeServer::Reply Answer(const Response& response) {
   return {FakeServer::Reply::kAnswer, EncodeResponse(response) + "\n"};
 }
@@ -82,13 +97,7 @@ TEST(Call, ReportsASocketWithoutListenerAsUnreachable) {
   // What a killed daemon leaves behind: the file, with nobody listening.
   TempDir dir;
   const std::string path = dir.File("stale.sock");
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address),
-            0);
-  ::close(fd);
+  ::close(BoundSocket(path, -1));
 
   auto response = Call(path, {.op = Op::kShow});
   ASSERT_FALSE(response);
@@ -122,14 +131,7 @@ TEST(Call, ReportsPermissionDenied) {
   // A listening socket only its owner (root, or this user) may connect to.
   TempDir dir;
   const std::string path = dir.File("etheripd.sock");
-  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-  ASSERT_EQ(
-      ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address),
-      0);
-  ASSERT_EQ(::listen(listener, 1), 0);
+  const int listener = BoundSocket(path, 1);
   ASSERT_EQ(::chmod(path.c_str(), 0), 0);
 
   auto denied = [&] {
@@ -161,14 +163,7 @@ TEST(Call, ReadsARefusalSentBeforeTheRequest) {
   // that arrived is still the answer.
   TempDir dir;
   const std::string path = dir.File("etheripd.sock");
-  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-  ASSERT_EQ(
-      ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address),
-      0);
-  ASSERT_EQ(::listen(listener, 1), 0);
+  const int listener = BoundSocket(path, 1);
   auto connection = Connection::Open(path, 5s);
   ASSERT_TRUE(connection) << connection.error().message;
   const int accepted = ::accept(listener, nullptr, nullptr);
@@ -209,14 +204,7 @@ TEST(Call, TimesOutWhenTheDaemonDoesNotAccept) {
   // waits, and must give up at the timeout.
   TempDir dir;
   const std::string path = dir.File("etheripd.sock");
-  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-  ASSERT_EQ(
-      ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address),
-      0);
-  ASSERT_EQ(::listen(listener, 0), 0);
+  const int listener = BoundSocket(path, 0);
   std::vector<Connection> queued;
   std::optional<Error> failure;
   for (int attempt = 0; attempt < 16 && !failure; ++attempt) {
