@@ -251,6 +251,7 @@ tl::expected<CommandLine, UsageError> ParseCommandLine(
                  "control socket of etheripd");
   app.add_flag("-j,--json", command_line.json, "print JSON");
   app.add_flag("-h,--help", command_line.help, "print this help");
+  app.add_flag("--version", command_line.version, "print the release");
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
@@ -264,7 +265,7 @@ tl::expected<CommandLine, UsageError> ParseCommandLine(
   // Whatever spelling CLI11 took it from ("-js ''", say): empty is missing.
   if (command_line.socket_path.empty()) return Usage("-s: missing argument");
   const std::vector<std::string> rest = app.remaining();
-  if (command_line.help) return command_line;
+  if (command_line.help || command_line.version) return command_line;
 
   auto parsed = ParseCommand(rest, command_line);
   if (!parsed) return tl::unexpected(parsed.error());
@@ -276,6 +277,7 @@ std::string Usage() {
   -s SOCKET                      control socket of etheripd
                                  (default /run/etherip/etheripd.sock)
   -j                             print JSON instead of text
+  --version                      print the release and exit
 
 COMMAND:
   create IFNAME [OPTION...]      make an interface (then apply options)

@@ -20,7 +20,8 @@ inline constexpr int kExitUsage = 2;    // unknown command or option, ...
 struct CommandLine {
   std::string socket_path = control::kDefaultSocketPath;
   bool json = false;
-  bool help = false;  // -h or --help: print Usage() and exit 0; no request
+  bool help = false;     // -h or --help: print Usage() and exit 0; no request
+  bool version = false;  // --version: print the release and exit 0
   control::Request request;
 };
 

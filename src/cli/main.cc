@@ -1,5 +1,6 @@
 // etherip: the control tool of etheripd (SPEC 6). Parses the command line,
 // sends one request over the control socket, prints the answer.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 #include "cli/command_line.h"
 #include "cli/output.h"
 #include "control/client.h"
+#include "version.h"
 
 namespace {
 
@@ -38,6 +40,11 @@ int main(int argc, char** argv) {
   if (!command_line) {
     Write(STDERR_FILENO, cli::FormatUsageError(command_line.error()));
     return cli::kExitUsage;
+  }
+  if (command_line->version) {
+    return Write(STDOUT_FILENO, fmt::format("etherip {}\n", kVersion))
+               ? cli::kExitSuccess
+               : cli::kExitFailure;
   }
   if (command_line->help) {
     return Write(STDOUT_FILENO, cli::Usage()) ? cli::kExitSuccess

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "daemon/daemon_main.h"
+#include "version.h"
 
 int main(int argc, char** argv) {
   etherip::DaemonOptions options;
@@ -19,6 +20,9 @@ int main(int argc, char** argv) {
                  "after traffic, poll this many microseconds before sleeping "
                  "(0: off)")
       ->check(CLI::Range(0, 1'000'000));
+  app.set_version_flag("--version",
+                       "etheripd " + std::string(etherip::kVersion),
+                       "print the release and exit");
   bool no_seccomp = false;
   app.add_flag("--no-seccomp", no_seccomp,
                "do not install the system call filter (for debugging)");

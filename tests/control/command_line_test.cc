@@ -114,6 +114,19 @@ TEST(ParseCommandLine, ReadsHelp) {
   EXPECT_THAT(Usage(), HasSubstr("tunnel SRC DST"));
 }
 
+TEST(ParseCommandLine, ReadsVersion) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--version"}, {"-j", "--version", "show"}}) {
+    auto command_line = Parse(args);
+    ASSERT_TRUE(command_line) << ::testing::PrintToString(args);
+    EXPECT_TRUE(command_line->version);
+    EXPECT_FALSE(command_line->help);
+  }
+  auto plain = Parse({"show"});
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->version);
+}
+
 TEST(ParseCommandLine, PassesOptionWordsThrough) {
   // Words that look like options belong to the OPTION list.
   EXPECT_EQ(RequestOf({"create", "e", "-tunnel", "-domain", "-tunneldomain",
