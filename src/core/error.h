@@ -22,7 +22,8 @@ inline tl::unexpected<Error> Fail(int code, std::string message) {
   return tl::unexpected<Error>(Error{code, std::move(message)});
 }
 
-// "EINVAL" for EINVAL; "E<number>" for codes this project never produces.
+// "EINVAL" for EINVAL (the C library's name); "E<number>" for a code it
+// does not know.
 std::string ErrnoName(int code);
 // Parses ErrnoName's output back; 0 when unknown.
 int ErrnoFromName(std::string_view name);
