@@ -31,6 +31,7 @@
 #include "daemon/log_text.h"
 #include "daemon/privileges.h"
 #include "daemon/request_handler.h"
+#include "daemon/service_notifier.h"
 #include "daemon/syscall_filter.h"
 #include "io/linux/linux_host.h"
 #include "io/linux/raised_capabilities.h"
@@ -241,9 +242,15 @@ int RunDaemon(const DaemonOptions& options) {
       InterfaceManager::Options{options.config_path,
                                 LinkGroupFor(options.socket_path), true});
 
+  ServiceNotifier notifier;
+  auto tally = [&] {
+    const auto [interfaces, running] = manager.CountRunning();
+    return InterfaceTally{interfaces, running};
+  };
+
   // A changed control_group applies to connections accepted from then on;
   // a reload refused for any reason leaves the old one.
-  auto reload = [&]() -> Status {
+  auto apply_reload = [&]() -> Status {
     Result<control::Config> fresh;
     {
       // A configuration file only root may read (CAP_DAC_OVERRIDE is kept
@@ -259,6 +266,15 @@ int RunDaemon(const DaemonOptions& options) {
     auto replaced = manager.Replace(*fresh, options.config_path);
     if (!replaced) (void)(*server)->SetAccess(before.group, before.group_name);
     return replaced;
+  };
+  // SIGHUP and `etherip reload` alike; systemd sees it begin and end.
+  auto reload = [&]() -> Status {
+    notifier.Reloading();
+    auto done = apply_reload();
+    if (notifier.active()) {
+      notifier.Reloaded(tally(), done ? "" : done.error().message);
+    }
+    return done;
   };
   if (auto applied = manager.Start(*config, options.config_path); !applied) {
     spdlog::error("{}", applied.error().message);
@@ -294,6 +310,7 @@ int RunDaemon(const DaemonOptions& options) {
         "`etherip allow 1` (or `allow = true` in the configuration file)");
   }
   ReportReady(ready_fd, true);
+  if (notifier.active()) notifier.Ready(tally());
 
   RequestHandler handler(manager, reload);
   auto handle_line = [&](std::string_view line) {
@@ -356,8 +373,10 @@ int RunDaemon(const DaemonOptions& options) {
         now - last_refresh >= std::chrono::milliseconds(kRefreshMs)) {
       manager.Refresh();
       last_refresh = now;
+      if (notifier.active()) notifier.Status(tally());
     }
   }
+  notifier.Stopping();
   manager.Shutdown();
   loop.Stop();
   close(signal_fd);

@@ -669,6 +669,14 @@ Result<std::vector<control::InterfaceView>> InterfaceManager::Show(
   return views;
 }
 
+std::pair<size_t, size_t> InterfaceManager::CountRunning() const {
+  size_t running = 0;
+  for (const InterfaceState* state : table_.List()) {
+    if (TunnelTable::IsRunning(*state, host_)) ++running;
+  }
+  return {table_.size(), running};
+}
+
 std::string InterfaceManager::ShowConf() const {
   return Render({}, Globals(allow()));
 }

@@ -77,6 +77,8 @@ class InterfaceManager {
   Result<std::vector<control::InterfaceView>> Show(
       std::optional<std::string_view> name) const;
   GlobalCounterValues Stats() const { return counters_.Read(); }
+  // How many interfaces there are, and how many of them are running.
+  std::pair<size_t, size_t> CountRunning() const;
   std::string ShowConf() const;
 
   // The host's link events are readable: follow them.

@@ -1,0 +1,223 @@
+"""End to end: etheripd as a systemd service. The readiness protocol
+(Type=notify) is checked with a NOTIFY_SOCKET listener of the test's own,
+so it runs where PID 1 is not systemd; the unit passes `systemd-analyze
+verify`; and where PID 1 is systemd, the daemon runs under the unit's
+sandbox (systemd-run) and makes a tunnel in a domain created after it
+started."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from netlab import ETHERIP, ETHERIPD, Lab, is_root, run, stop_process
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+UNIT_TEMPLATE = os.path.join(ROOT, "contrib", "etheripd.service.in")
+
+CONFIG = """allow = true
+[[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+up = true
+"""
+
+
+def unit_text(sbindir, bindir):
+    with open(UNIT_TEMPLATE) as template:
+        return (template.read()
+                .replace("@CMAKE_INSTALL_FULL_SBINDIR@", sbindir)
+                .replace("@CMAKE_INSTALL_FULL_BINDIR@", bindir))
+
+
+@unittest.skipUnless(is_root(), "needs root: creates network namespaces")
+class NotifyProtocolTest(unittest.TestCase):
+
+    def setUp(self):
+        self.lab = Lab()
+        self.addCleanup(self.lab.close)
+        self.ns = self.lab.netns("n")
+        self.lab.veth(self.ns, self.lab.name("v"), self.lab.netns("p"),
+                      self.lab.name("w"))
+        self.lab.addr(self.ns, self.lab.name("v"), "192.0.2.1/24")
+        self.daemon = self.lab.daemon(self.ns, CONFIG)
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(self.listener.close)
+        self.notify_path = os.path.join(self.lab.tmp, "notify")
+        self.listener.bind(self.notify_path)
+        self.listener.settimeout(20)
+
+    def start(self):
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
+        log = open(self.daemon.log, "ab")
+        self.addCleanup(log.close)
+        self.process = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns, ETHERIPD, "-f", "-v", "-s",
+             self.daemon.socket, "-c", self.daemon.config], stdout=log,
+            stderr=log, env=env)
+        self.addCleanup(stop_process, self.process)
+
+    def receive(self):
+        """The next notification, as a dict of its KEY=VALUE lines."""
+        data = self.listener.recv(4096).decode()
+        return dict(line.split("=", 1) for line in data.split("\n") if line)
+
+    def receive_until(self, key):
+        for _ in range(20):
+            message = self.receive()
+            if key in message:
+                return message
+        self.fail(f"no {key} notification")
+
+    def test_ready_reload_status_stopping(self):
+        self.start()
+        ready = self.receive()
+        self.assertEqual(ready.get("READY"), "1", ready)
+        self.assertEqual(ready.get("STATUS"), "1 interface, 1 running")
+        # The control socket serves by then.
+        self.assertEqual(self.daemon.stats()["ipackets"], 0)
+
+        self.daemon.cli("reload")
+        self.assertEqual(self.receive(), {"RELOADING": "1"})
+        again = self.receive()
+        self.assertEqual(again.get("READY"), "1", again)
+
+        # A refused reload is reported to the caller (ExecReload fails) and
+        # in the status; the daemon is ready again with what it had.
+        self.daemon.write_config("allow = maybe\n")
+        refused = self.daemon.cli("reload", check=False)
+        self.assertEqual(refused.returncode, 1, refused.stderr)
+        self.assertEqual(self.receive(), {"RELOADING": "1"})
+        after = self.receive()
+        self.assertEqual(after.get("READY"), "1")
+        self.assertIn("last reload refused", after.get("STATUS", ""))
+
+        # SIGHUP too.
+        self.daemon.write_config(CONFIG)
+        self.process.send_signal(signal.SIGHUP)
+        self.assertEqual(self.receive(), {"RELOADING": "1"})
+        self.assertEqual(self.receive().get("READY"), "1")
+
+        # The status follows the interfaces (checked once a second).
+        self.daemon.cli("create", "etherip1")
+        status = self.receive_until("STATUS")
+        self.assertEqual(status["STATUS"], "2 interfaces, 1 running")
+
+        self.process.send_signal(signal.SIGTERM)
+        self.assertEqual(self.receive_until("STOPPING").get("STOPPING"), "1")
+        self.assertEqual(self.process.wait(timeout=30), 0)
+
+    def test_without_notify_socket_nothing_changes(self):
+        # -f without systemd: serves as before (the other e2e tests run it
+        # so too); here only that no notification goes anywhere.
+        self.daemon.start()
+        self.assertEqual(self.daemon.stats()["ipackets"], 0)
+        self.listener.settimeout(0.5)
+        with self.assertRaises(socket.timeout):
+            self.listener.recv(4096)
+
+
+class UnitFileTest(unittest.TestCase):
+
+    @unittest.skipUnless(shutil.which("systemd-analyze"),
+                         "systemd-analyze is not installed")
+    def test_systemd_analyze_verify(self):
+        with Lab() as lab:
+            unit = os.path.join(lab.tmp, "etheripd.service")
+            with open(unit, "w") as out:
+                out.write(unit_text(
+                    os.path.dirname(os.path.abspath(ETHERIPD)),
+                    os.path.dirname(os.path.abspath(ETHERIP))))
+            # Documentation= names the man pages: verify looks them up.
+            manpath = os.path.join(lab.tmp, "man")
+            for section in ("5", "8"):
+                os.makedirs(os.path.join(manpath, "man" + section))
+            for page in os.listdir(os.path.join(ROOT, "man")):
+                if page[-1] in "58":
+                    shutil.copy(os.path.join(ROOT, "man", page),
+                                os.path.join(manpath, "man" + page[-1]))
+            result = subprocess.run(
+                ["systemd-analyze", "verify", unit], capture_output=True,
+                text=True, env=dict(os.environ, MANPATH=manpath), timeout=60)
+            self.assertEqual(result.returncode, 0,
+                             result.stdout + result.stderr)
+            self.assertEqual(result.stderr.strip(), "")
+
+
+def pid1_is_systemd():
+    return os.path.isdir("/run/systemd/system")
+
+
+@unittest.skipUnless(is_root(), "needs root")
+@unittest.skipUnless(pid1_is_systemd(),
+                     "PID 1 is not systemd here: the unit's sandbox cannot "
+                     "be run (the notify protocol and the unit file are "
+                     "still tested)")
+class SandboxTest(unittest.TestCase):
+
+    def test_tunnel_in_a_domain_under_the_sandbox(self):
+        lab = Lab()
+        self.addCleanup(lab.close)
+        unit_name = f"etheripd-test-{lab.tag}"
+        # /tmp is private to the unit (PrivateTmp) and / read-only
+        # (ProtectSystem=strict): the test's files go to a directory of
+        # its own under /run, made writable for the unit like /etc/etherip.
+        home = f"/run/{unit_name}"
+        os.makedirs(home)
+        self.addCleanup(shutil.rmtree, home, ignore_errors=True)
+        sock = os.path.join(home, "etheripd.sock")
+        config = os.path.join(home, "etheripd.conf")
+        with open(config, "w") as out:
+            out.write("allow = true\n")
+        properties = []
+        for line in unit_text("/", "/").splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key in (
+                    "NoNewPrivileges", "ProtectSystem", "ProtectHome",
+                    "PrivateTmp", "DevicePolicy", "DeviceAllow",
+                    "ProtectKernelModules", "ProtectKernelLogs",
+                    "ProtectControlGroups", "ProtectClock",
+                    "ProtectHostname", "RestrictNamespaces",
+                    "RestrictAddressFamilies", "RestrictRealtime",
+                    "RestrictSUIDSGID", "LockPersonality",
+                    "MemoryDenyWriteExecute", "SystemCallArchitectures",
+                    "CapabilityBoundingSet", "LimitNOFILE", "NotifyAccess"):
+                properties += ["-p", f"{key}={value}"]
+        # The daemon itself lives in a namespace of the test's, so its
+        # interface is there too.
+        home_ns = lab.netns("h")
+        self.addCleanup(run, "systemctl", "reset-failed", unit_name,
+                        check=False)
+        self.addCleanup(run, "systemctl", "stop", unit_name, check=False)
+        # Type=notify: systemd-run returns once the daemon said READY=1.
+        run("systemd-run", "--unit", unit_name, "-p", "Type=notify",
+            "-p", f"NetworkNamespacePath=/run/netns/{home_ns}",
+            "-p", f"ReadWritePaths={home}", *properties, "--",
+            os.path.abspath(ETHERIPD), "-f", "-s", sock, "-c", config)
+        # A domain created after the daemon started.
+        domain = lab.netns("d")
+        run("ip", "link", "add", "dummy0", "type", "dummy", ns=domain)
+        run("ip", "addr", "add", "192.0.2.1/24", "dev", "dummy0", ns=domain)
+        run("ip", "link", "set", "dummy0", "up", ns=domain)
+        created = None
+        for _ in range(30):  # the daemon notices /run/netns change
+            created = run(ETHERIP, "-s", sock, "create", "etherip0",
+                          "domain", domain, "tunnel", "192.0.2.1",
+                          "192.0.2.2", "up", check=False)
+            if created.returncode == 0:
+                break
+            time.sleep(0.2)
+        self.assertEqual(created.returncode, 0, created.stderr)
+        shown = run(ETHERIP, "-s", sock, "show", "etherip0").stdout
+        self.assertIn("RUNNING", shown)
+        run("systemctl", "stop", unit_name)
+        leftover = run("ip", "link", "show", "etherip0", ns=home_ns,
+                       check=False)
+        self.assertNotEqual(leftover.returncode, 0, "etherip0 left behind")
+
+if __name__ == "__main__":
+    unittest.main()
