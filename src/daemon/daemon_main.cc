@@ -191,6 +191,10 @@ int RunDaemon(const DaemonOptions& options) {
     std::fprintf(stderr, "%s\n", user.error().message.c_str());
     return 1;
   }
+  if (options.check_only) {
+    std::fprintf(stdout, "%s: OK\n", options.config_path.c_str());
+    return 0;
+  }
   auto server = ControlServer::Listen(options.socket_path);
   if (!server) {
     std::fprintf(stderr, "etheripd: %s\n", server.error().message.c_str());

@@ -17,6 +17,9 @@ struct DaemonOptions {
   std::string socket_path = "/run/etherip/etheripd.sock";
   // --no-seccomp turns it off, for debugging (syscall_filter.h).
   bool syscall_filter = true;
+  // -t: check the configuration file (as a start would) and exit: 0, or 1
+  // with FILE:LINE on stderr. Nothing else is touched.
+  bool check_only = false;
 };
 
 // Returns the process exit status.

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   app.add_option("-s", options.socket_path,
                  "control socket (default /run/etherip/etheripd.sock)");
   app.add_flag("-v", options.verbose, "more logging");
+  app.add_flag("-t", options.check_only,
+               "check the configuration file and exit (0, or 1 with "
+               "FILE:LINE)");
   app.add_option("-p", options.busy_poll_us,
                  "after traffic, poll this many microseconds before sleeping "
                  "(0: off)")

@@ -148,6 +148,33 @@ class UnitFileTest(unittest.TestCase):
             self.assertEqual(result.stderr.strip(), "")
 
 
+class ConfigCheckTest(unittest.TestCase):
+    """etheripd -t: what ExecStartPre= or a package script can run."""
+
+    def check(self, text):
+        with Lab() as lab:
+            config = os.path.join(lab.tmp, "etheripd.conf")
+            sock = os.path.join(lab.tmp, "etheripd.sock")
+            with open(config, "w") as out:
+                out.write(text)
+            result = subprocess.run(
+                [ETHERIPD, "-t", "-c", config, "-s", sock],
+                capture_output=True, text=True, timeout=30)
+            self.assertFalse(os.path.exists(sock), "-t made a socket")
+            return result, config
+
+    def test_a_good_file(self):
+        result, config = self.check(CONFIG)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, f"{config}: OK\n")
+
+    def test_a_bad_file_names_its_line(self):
+        result, config = self.check(CONFIG + "mtu = 1\n")
+        self.assertEqual(result.returncode, 1)
+        self.assertTrue(result.stderr.startswith(f"{config}:7: "),
+                        result.stderr)
+
+
 def pid1_is_systemd():
     return os.path.isdir("/run/systemd/system")
 
