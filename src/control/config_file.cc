@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "control/listen_address.h"
 #include "core/interface_name.h"
 
 namespace etherip::control {
@@ -362,6 +363,20 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
       }
       continue;
     }
+    if (name == "metrics") {
+      const auto* value = node.as_string();
+      auto address = value ? ParseListenAddress(value->get())
+                           : Result<ListenAddress>(
+                                 Fail(EINVAL, "expected a string, HOST:PORT"));
+      if (address) {
+        config.metrics = value->get();
+        config.metrics_line = line;
+      } else {
+        errors.Report(line, EINVAL,
+                      fmt::format("metrics: {}", address.error().message));
+      }
+      continue;
+    }
     if (name == "control_group") {
       auto group = ReadControlGroup(node);
       if (group) {
@@ -517,6 +532,9 @@ std::string RenderConfig(const GlobalSettings& globals,
   }
   if (!globals.control_group.empty()) {
     text += fmt::format("control_group = {}\n", Quote(globals.control_group));
+  }
+  if (!globals.metrics.empty()) {
+    text += fmt::format("metrics = {}\n", Quote(globals.metrics));
   }
   for (const InterfaceView& view : interfaces) {
     const InterfaceSettings& settings = view.settings;

@@ -28,6 +28,8 @@ struct GlobalSettings {
   // form here: whether it exists is the daemon's question (ResolveUser).
   std::string user;
   std::string control_group;  // control_group as written; "": none
+  // The metrics listener, HOST:PORT as written; "": none (off).
+  std::string metrics;
   friend bool operator==(const GlobalSettings&,
                          const GlobalSettings&) = default;
 };
@@ -48,13 +50,16 @@ struct Config {
   std::string user;                           // no `user` line: ""
   int user_line = 0;                          // the `user` line; 0: none
   std::optional<ControlGroup> control_group;  // no line: root only
-  std::vector<InterfaceSpec> interfaces;      // in file order
-  std::vector<int> lines;  // line of each [[interface]] header
+  std::string metrics;   // HOST:PORT (ParseListenAddress); no line: ""
+  int metrics_line = 0;  // the `metrics` line; 0: none
+  std::vector<InterfaceSpec> interfaces;  // in file order
+  std::vector<int> lines;                 // line of each [[interface]] header
 
   GlobalSettings globals() const {
     return {allow,   save,
             persist, disable_ipv6,
-            user,    control_group ? control_group->name : std::string()};
+            user,    control_group ? control_group->name : std::string(),
+            metrics};
   }
 };
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string_view>
 
 namespace etherip {
 
@@ -69,6 +70,34 @@ struct InterfaceCounters {
     return {ipackets.Get(), ibytes.Get(),  opackets.Get(),
             obytes.Get(),   oerrors.Get(), idrops.Get()};
   }
+};
+
+// Every counter by its SPEC 5 name, in SPEC 5's order: the one list the
+// outputs (metrics) walk.
+template <typename Values>
+struct CounterField {
+  std::string_view name;
+  uint64_t Values::*value;
+};
+inline constexpr CounterField<GlobalCounterValues> kGlobalCounterFields[] = {
+    {"ipackets", &GlobalCounterValues::ipackets},
+    {"ibytes", &GlobalCounterValues::ibytes},
+    {"opackets", &GlobalCounterValues::opackets},
+    {"obytes", &GlobalCounterValues::obytes},
+    {"adrops", &GlobalCounterValues::adrops},
+    {"pdrops", &GlobalCounterValues::pdrops},
+    {"noifdrops", &GlobalCounterValues::noifdrops},
+    {"idrops", &GlobalCounterValues::idrops},
+    {"qdrops", &GlobalCounterValues::qdrops},
+};
+inline constexpr CounterField<InterfaceCounterValues>
+    kInterfaceCounterFields[] = {
+        {"ipackets", &InterfaceCounterValues::ipackets},
+        {"ibytes", &InterfaceCounterValues::ibytes},
+        {"opackets", &InterfaceCounterValues::opackets},
+        {"obytes", &InterfaceCounterValues::obytes},
+        {"oerrors", &InterfaceCounterValues::oerrors},
+        {"idrops", &InterfaceCounterValues::idrops},
 };
 
 }  // namespace etherip

@@ -29,6 +29,7 @@
 #include "daemon/forwarding_loop.h"
 #include "daemon/interface_manager.h"
 #include "daemon/log_text.h"
+#include "daemon/metrics_server.h"
 #include "daemon/privileges.h"
 #include "daemon/request_handler.h"
 #include "daemon/service_notifier.h"
@@ -212,6 +213,19 @@ int RunDaemon(const DaemonOptions& options) {
     std::fprintf(stderr, "etheripd: %s\n", access.error().message.c_str());
     return 1;
   }
+  // The metrics listener binds now, while a port under 1024 is allowed.
+  std::unique_ptr<MetricsServer> metrics;
+  if (!config->metrics.empty()) {
+    auto address = control::ParseListenAddress(config->metrics);
+    auto bound = address ? MetricsServer::Bind(*address)
+                         : Result<std::unique_ptr<MetricsServer>>(
+                               tl::unexpected(address.error()));
+    if (!bound) {
+      std::fprintf(stderr, "etheripd: %s\n", bound.error().message.c_str());
+      return 1;
+    }
+    metrics = std::move(*bound);
+  }
   auto host = LinuxHost::Open();
   if (!host) {
     std::fprintf(stderr, "etheripd: %s\n", host.error().message.c_str());
@@ -313,6 +327,11 @@ int RunDaemon(const DaemonOptions& options) {
         "allow is off: received EtherIP packets are dropped until "
         "`etherip allow 1` (or `allow = true` in the configuration file)");
   }
+  if (metrics) {
+    metrics->Publish(manager.CounterSources());
+    metrics->Start(counters, allow);
+    spdlog::info("metrics: http://{}/metrics", config->metrics);
+  }
   ReportReady(ready_fd, true);
   if (notifier.active()) notifier.Ready(tally());
 
@@ -378,9 +397,12 @@ int RunDaemon(const DaemonOptions& options) {
       manager.Refresh();
       last_refresh = now;
       if (notifier.active()) notifier.Status(tally());
+      // Names and states at most a second old; counters always live.
+      if (metrics) metrics->Publish(manager.CounterSources());
     }
   }
   notifier.Stopping();
+  metrics.reset();  // before the counters it reads go
   manager.Shutdown();
   loop.Stop();
   close(signal_fd);

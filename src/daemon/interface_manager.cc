@@ -302,7 +302,8 @@ void InterfaceManager::Publish(PlaneChanges changes) {
 // --- Saving ----------------------------------------------------------------
 
 control::GlobalSettings InterfaceManager::Globals(bool allow) const {
-  return {allow, save_, persist_, disable_ipv6_, user_, control_group_};
+  return {allow, save_,          persist_, disable_ipv6_,
+          user_, control_group_, metrics_};
 }
 
 std::string InterfaceManager::Render(
@@ -491,6 +492,7 @@ Status InterfaceManager::Start(const control::Config& config,
     }
   }
   user_ = config.user;
+  metrics_ = config.metrics;
   return Replace(config, path);
 }
 
@@ -510,6 +512,20 @@ Status InterfaceManager::Replace(const control::Config& config,
                             where,
                             user_.empty() ? "the user that started it"
                                           : fmt::format("\"{}\"", user_)));
+  }
+  // The metrics listener is bound once, before the privileges are given up
+  // (a port under 1024 needs them).
+  if (config.metrics != metrics_) {
+    const std::string where =
+        config.metrics_line > 0
+            ? fmt::format("{}:{}", path, config.metrics_line)
+            : std::string(path);
+    return Fail(
+        EINVAL,
+        fmt::format(
+            "{}: metrics: changing the metrics listener needs "
+            "a restart of etheripd (it is {})",
+            where, metrics_.empty() ? "off" : fmt::format("\"{}\"", metrics_)));
   }
   auto plan = table_.PrepareReplace(config.interfaces, host_);
   if (!plan) {
@@ -675,6 +691,16 @@ std::pair<size_t, size_t> InterfaceManager::CountRunning() const {
     if (TunnelTable::IsRunning(*state, host_)) ++running;
   }
   return {table_.size(), running};
+}
+
+std::vector<InterfaceCounterSource> InterfaceManager::CounterSources() const {
+  std::vector<InterfaceCounterSource> sources;
+  sources.reserve(table_.size());
+  for (const InterfaceState* state : table_.List()) {
+    sources.push_back(
+        {state->name, TunnelTable::IsRunning(*state, host_), state->counters});
+  }
+  return sources;
 }
 
 std::string InterfaceManager::ShowConf() const {

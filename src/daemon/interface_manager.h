@@ -30,6 +30,7 @@
 #include "control/protocol.h"
 #include "core/counters.h"
 #include "core/tunnel_table.h"
+#include "daemon/counter_source.h"
 #include "daemon/device_reaper.h"
 #include "engine/plane_changes.h"
 #include "io/host.h"
@@ -79,6 +80,9 @@ class InterfaceManager {
   GlobalCounterValues Stats() const { return counters_.Read(); }
   // How many interfaces there are, and how many of them are running.
   std::pair<size_t, size_t> CountRunning() const;
+  // Every interface's name, whether it runs, and its live counters, for
+  // the metrics listener.
+  std::vector<InterfaceCounterSource> CounterSources() const;
   std::string ShowConf() const;
 
   // The host's link events are readable: follow them.
@@ -165,6 +169,7 @@ class InterfaceManager {
   std::string user_;           // the configuration's `user`, fixed at Start
   std::string control_group_;  // as configured, rendered by showconf/save;
                                // ControlServer applies it
+  std::string metrics_;  // the metrics listener (fixed at start), as written
   TunnelTable table_;
   std::vector<Runtime> runtime_;  // by InterfaceId
   absl::flat_hash_map<int, InterfaceId> by_ifindex_;

@@ -65,6 +65,9 @@ constexpr std::string_view kAllowed[] = {
     "socket", "bind", "connect", "accept", "accept4", "shutdown",
     "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg",
     "setsockopt", "getsockopt", "getsockname", "getpeername",
+    // The metrics listener (cpp-httplib) waits for connections and data
+    // with select(); sd_notify sends one datagram (sendmsg, above).
+    "select", "pselect6",
     // glibc and the C++ library: std::random_device and random MACs,
     // identity for log records.
     "getrandom", "getuid", "geteuid", "getgid", "getegid", "prlimit64",

@@ -182,6 +182,27 @@ TEST(RenderConfig, WritesControlGroupOnlyWhenSet) {
   EXPECT_EQ(back.globals(), (GlobalSettings{.control_group = "0"}));
 }
 
+TEST(ParseConfig, ReadsMetricsAndRendersItBack) {
+  const Config config = ParseOk("allow = true\nmetrics = \"[::1]:9797\"\n");
+  EXPECT_EQ(config.metrics, "[::1]:9797");
+  EXPECT_EQ(config.metrics_line, 2);
+  EXPECT_EQ(config.globals().metrics, "[::1]:9797");
+  const std::string text = RenderConfig(config.globals(), {});
+  EXPECT_THAT(text, HasSubstr("\nmetrics = \"[::1]:9797\"\n"));
+  EXPECT_EQ(ParseOk(text).globals(), config.globals());
+  EXPECT_THAT(RenderConfig({}, {}), ::testing::Not(HasSubstr("metrics")));
+  EXPECT_EQ(ParseOk("allow = true\n").metrics, "");
+}
+
+TEST(ParseConfig, RefusesABadMetricsAddressWithItsLine) {
+  EXPECT_THAT(ErrorOf("allow = true\nmetrics = \"localhost:9797\"\n"),
+              ::testing::StartsWith("etheripd.conf:2: metrics: localhost:9797: "
+                                    "not an IP literal"));
+  EXPECT_THAT(ErrorOf("metrics = 9797\n"),
+              HasSubstr("etheripd.conf:1: metrics: expected a string"));
+  EXPECT_EQ(ErrorCodeOf("metrics = \"127.0.0.1:0\"\n"), EINVAL);
+}
+
 TEST(ParseConfig, ReadsAnEmptyFileAsNothing) {
   for (std::string_view text :
        {"", "\n", "# nothing\n", "allow = false\n", "interface = []\n"}) {
