@@ -271,6 +271,8 @@ OPTION:
   domain NAME | -domain          outer packets in network namespace NAME
   up | down                      administrative state
   mtu N | lladdr MAC             link settings
+  mtu auto                       MTU of the route to DST less the headers,
+                                 followed as the route changes
   header standard|reversed|any   EtherIP header form sent and accepted
   master BRIDGE | -master        join BRIDGE (kept on restart) | leave it
 

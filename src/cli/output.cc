@@ -89,6 +89,7 @@ std::string FormatInterfacesText(
     const auto& counters = view.counters;
     fmt::format_to(out, "{}: flags=<{}> mtu {}", view.name, FlagsOf(view),
                    view.settings.mtu);
+    if (view.settings.mtu_auto) fmt::format_to(out, " (auto)");
     if (!view.settings.master.empty()) {
       fmt::format_to(out, " master {}", view.settings.master);
     }

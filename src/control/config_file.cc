@@ -150,9 +150,18 @@ class InterfaceReader {
   }
 
   void ReadMtu(const toml::node& node, int line) {
+    // `mtu = "auto"`: the route's MTU less the encapsulation (SPEC 8).
+    if (const auto* text = node.as_string()) {
+      if (text->get() == kAutoMtuWord) {
+        spec_.settings.mtu_auto = true;
+        return;
+      }
+      Report(line, EINVAL, "mtu: expected an integer or \"auto\"");
+      return;
+    }
     const auto* value = node.as_integer();
     if (value == nullptr) {
-      Report(line, EINVAL, "mtu: expected an integer");
+      Report(line, EINVAL, "mtu: expected an integer or \"auto\"");
       return;
     }
     auto mtu = ParseMtu(std::to_string(value->get()));
@@ -549,7 +558,11 @@ std::string RenderConfig(const GlobalSettings& globals,
     if (!settings.domain.empty()) {
       text += fmt::format("domain = {}\n", Quote(settings.domain));
     }
-    text += fmt::format("mtu = {}\n", settings.mtu);
+    if (settings.mtu_auto) {
+      text += "mtu = \"auto\"\n";
+    } else {
+      text += fmt::format("mtu = {}\n", settings.mtu);
+    }
     text += fmt::format("lladdr = {}\n", Quote(settings.lladdr.ToString()));
     if (settings.header != HeaderMode::kStandard) {
       text += fmt::format("header = \"{}\"\n", HeaderModeName(settings.header));

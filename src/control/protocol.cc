@@ -257,6 +257,12 @@ Result<InterfaceView> DecodeInterface(const Json& json, size_t index) {
   auto mtu = fields.Unsigned("mtu", std::numeric_limits<uint32_t>::max());
   if (!mtu) return tl::unexpected(mtu.error());
   view.settings.mtu = static_cast<uint32_t>(*mtu);
+  // Absent from daemons before `mtu auto`: a fixed MTU.
+  if (fields.Find("mtu_auto") != nullptr) {
+    auto mtu_auto = fields.Bool("mtu_auto");
+    if (!mtu_auto) return tl::unexpected(mtu_auto.error());
+    view.settings.mtu_auto = *mtu_auto;
+  }
 
   auto lladdr_text = fields.String("lladdr");
   if (!lladdr_text) return tl::unexpected(lladdr_text.error());
@@ -413,6 +419,7 @@ nlohmann::json InterfaceJson(const InterfaceView& view) {
       {"up", settings.up},
       {"running", view.running},
       {"mtu", settings.mtu},
+      {"mtu_auto", settings.mtu_auto},
       {"lladdr", settings.lladdr.ToString()},
       {"header", HeaderModeName(settings.header)},
       {"master", settings.master},

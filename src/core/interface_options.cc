@@ -254,10 +254,15 @@ Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
                                      return {};
                                    },
                                    [&](const SetMtu& o) -> Status {
+                                     if (o.mtu == kAutoMtuWord) {
+                                       settings.mtu_auto = true;
+                                       return {};
+                                     }
                                      auto mtu = ParseMtu(o.mtu);
                                      if (!mtu)
                                        return tl::unexpected(mtu.error());
                                      settings.mtu = *mtu;
+                                     settings.mtu_auto = false;
                                      return {};
                                    },
                                    [&](const SetLladdr& o) -> Status {

@@ -1,6 +1,7 @@
 // The settings of an interface and the options that change them (SPEC 6:
 // "tunnel SRC DST", "-tunnel", "domain NAME", "-domain", "up", "down",
-// "mtu N", "lladdr MAC", "header MODE", "master BRIDGE", "-master").
+// "mtu N", "mtu auto", "lladdr MAC", "header MODE", "master BRIDGE",
+// "-master").
 #pragma once
 
 #include <cstdint>
@@ -34,7 +35,11 @@ struct InterfaceSettings {
   std::optional<Tunnel> tunnel;
   std::string domain;  // network namespace name; "" = the daemon's own
   bool up = false;
+  // The link's MTU, as applied. With mtu_auto (`mtu auto`) the daemon keeps
+  // it at the route's MTU less the encapsulation (core/auto_mtu.h); `mtu N`
+  // turns that off.
   uint32_t mtu = kDefaultMtu;
+  bool mtu_auto = false;
   MacAddress lladdr;  // chosen at random on create unless given
   HeaderMode header = HeaderMode::kStandard;
   // The link's master (a bridge), joined on create, set, start and reload;
@@ -57,8 +62,9 @@ struct SetUp {
   bool up;
 };
 struct SetMtu {
-  std::string mtu;
+  std::string mtu;  // a number, or "auto" (kAutoMtuWord)
 };
+inline constexpr std::string_view kAutoMtuWord = "auto";
 struct SetLladdr {
   std::string mac;
 };
@@ -85,7 +91,8 @@ std::vector<std::string> InterfaceOptionWords(
 
 // Applies options in order to `settings`, checking each value on its own
 // (IP literals of one family that can be endpoints (EndpointProblem), source
-// and destination different; MTU range;
+// and destination different; MTU range, or "auto", which sets mtu_auto and
+// leaves the value to the caller (a number clears mtu_auto);
 // unicast non-zero MAC). Whether the result clashes with other interfaces is
 // the tunnel table's business. On failure `settings` may be half changed:
 // apply to a copy.

@@ -142,6 +142,11 @@ tl::expected<ReplacePlan, SpecError> TunnelTable::PrepareReplace(
     if (!spec.has_lladdr) {
       settings.lladdr = current ? current->settings.lladdr : random_mac_();
     }
+    // An automatic MTU is not the file's to give: an interface that has one
+    // keeps the value it follows (the caller computes it for the others).
+    if (settings.mtu_auto && current != nullptr && current->settings.mtu_auto) {
+      settings.mtu = current->settings.mtu;
+    }
     if (settings.tunnel) {
       if (auto valid = CheckTunnel(*settings.tunnel); !valid) {
         return refuse(i, valid.error());

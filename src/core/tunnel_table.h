@@ -39,7 +39,9 @@ struct InterfaceState {
 };
 
 // An interface as a configuration file describes it. Without lladdr, an
-// existing interface keeps its MAC and a new one gets a random one.
+// existing interface keeps its MAC and a new one gets a random one. With
+// settings.mtu_auto, an existing interface whose MTU is automatic keeps its
+// current value (settings.mtu is ignored).
 struct InterfaceSpec {
   std::string name;
   InterfaceSettings settings;

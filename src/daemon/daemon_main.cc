@@ -42,6 +42,16 @@ namespace {
 
 // How often running states and domains are re-checked.
 constexpr int kRefreshMs = 1000;
+// `mtu auto`: how long route changes settle before the MTUs that depend on
+// them are recomputed; one change (`ip link set ... mtu`, `ip route
+// replace`) comes as a burst of events.
+constexpr int kRouteSettleMs = 100;
+// A pass costs a route lookup per automatic interface of the domains that
+// changed: the next one waits this many times as long as the last took,
+// so that steady churn (thousands of automatic interfaces in the daemon's
+// own namespace while TAPs come and go) keeps following at a bounded share
+// of the control thread.
+constexpr int kRoutePassSpacing = 9;
 // Log records queued for the logging thread before the oldest are dropped.
 // Each slot keeps the memory of the longest record it held: 1024 slots cost
 // about 0.5 MB once the ring has gone round (8192 showed as +3 MB of RSS in
@@ -342,21 +352,35 @@ int RunDaemon(const DaemonOptions& options) {
 
   std::vector<pollfd> fds;
   auto last_refresh = std::chrono::steady_clock::now();
+  // When the pending route changes are followed (FollowRoutes); max():
+  // none are pending.
+  constexpr auto kNever = std::chrono::steady_clock::time_point::max();
+  auto follow_routes_at = kNever;
+  std::chrono::steady_clock::duration last_pass{};
+  constexpr size_t kFixedFds = 5;
   for (;;) {
     fds.clear();
     fds.push_back({signal_fd, POLLIN, 0});
     fds.push_back({loop.failure_fd(), POLLIN, 0});
     fds.push_back({(*host)->link_events_fd(), POLLIN, 0});
     fds.push_back({(*host)->domain_events_fd(), POLLIN, 0});
+    fds.push_back({(*host)->route_events_fd(), POLLIN, 0});
     (*server)->CollectPollFds(fds);
-    const auto until_refresh =
+    const auto before_poll = std::chrono::steady_clock::now();
+    auto until_wake =
         std::chrono::duration_cast<std::chrono::milliseconds>(
-            last_refresh + std::chrono::milliseconds(kRefreshMs) -
-            std::chrono::steady_clock::now())
+            last_refresh + std::chrono::milliseconds(kRefreshMs) - before_poll)
             .count();
+    if (follow_routes_at != kNever) {
+      until_wake = std::min<long>(
+          until_wake, std::chrono::duration_cast<std::chrono::milliseconds>(
+                          follow_routes_at - before_poll)
+                              .count() +
+                          1);
+    }
     const int n = poll(fds.data(), fds.size(),
                        (*server)->NextTimeoutMs(static_cast<int>(
-                           std::clamp<long>(until_refresh, 0, kRefreshMs))));
+                           std::clamp<long>(until_wake, 0, kRefreshMs))));
     const auto polled_at = std::chrono::steady_clock::now();
     if (n < 0 && errno != EINTR) {
       spdlog::error("poll: {}", strerror(errno));
@@ -385,7 +409,9 @@ int RunDaemon(const DaemonOptions& options) {
     }
     if (fds[2].revents & POLLIN) manager.HandleLinkEvents();
     bool refresh = fds[3].revents & POLLIN;
-    (*server)->Dispatch(std::span<const pollfd>(fds).subspan(4), handle_line);
+    if (fds[4].revents & POLLIN) manager.HandleRouteEvents();
+    (*server)->Dispatch(std::span<const pollfd>(fds).subspan(kFixedFds),
+                        handle_line);
     (*server)->ExpireIdle(polled_at);
     // Requests keep carriers and sockets right themselves; this catches
     // what changes behind the daemon's back (domains): at once when
@@ -399,6 +425,17 @@ int RunDaemon(const DaemonOptions& options) {
       if (notifier.active()) notifier.Status(tally());
       // Names and states at most a second old; counters always live.
       if (metrics) metrics->Publish(manager.CounterSources());
+    }
+    // Route changes (and domains newly watched) settle, then the automatic
+    // MTUs that depend on them are recomputed once.
+    if (manager.routes_pending() && follow_routes_at == kNever) {
+      follow_routes_at = now + std::chrono::milliseconds(kRouteSettleMs) +
+                         kRoutePassSpacing * last_pass;
+    }
+    if (now >= follow_routes_at) {
+      follow_routes_at = kNever;
+      manager.FollowRoutes();
+      last_pass = std::chrono::steady_clock::now() - now;
     }
   }
   notifier.Stopping();

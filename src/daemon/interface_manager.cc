@@ -9,6 +9,8 @@
 #include <random>
 #include <set>
 
+#include "core/auto_mtu.h"
+
 namespace etherip {
 namespace {
 
@@ -19,10 +21,11 @@ TunnelTable::MacGenerator RandomMacs() {
 
 std::string Describe(const InterfaceSettings& s) {
   return fmt::format(
-      "tunnel {} domain {} {} mtu {} lladdr {} header {} master {}",
+      "tunnel {} domain {} {} mtu {}{} lladdr {} header {} master {}",
       s.tunnel ? s.tunnel->ToString() : "none", DomainLabel(s.domain),
-      s.up ? "up" : "down", s.mtu, s.lladdr.ToString(),
-      HeaderModeName(s.header), s.master.empty() ? "(none)" : s.master);
+      s.up ? "up" : "down", s.mtu, s.mtu_auto ? " (auto)" : "",
+      s.lladdr.ToString(), HeaderModeName(s.header),
+      s.master.empty() ? "(none)" : s.master);
 }
 
 }  // namespace
@@ -347,6 +350,7 @@ Status InterfaceManager::Create(std::string_view name,
   reaper_.Busy();
   auto settings = table_.PrepareCreate(name, options, host_);
   if (!settings) return tl::unexpected(settings.error());
+  ResolveAutoMtu(name, *settings, 0, false);
   auto tap = MakeTap(name, *settings, false);
   if (!tap) return tl::unexpected(tap.error());
   PlaneChanges changes;
@@ -367,6 +371,7 @@ Status InterfaceManager::Create(std::string_view name,
   SyncCarrier(state, host_);
   PublishInterface(state, changes);
   Publish(std::move(changes));
+  // An automatic MTU's lookup watches its domain's routes already.
   spdlog::info("{}: created: {}", name, Describe(*settings));
   return {};
 }
@@ -379,6 +384,8 @@ Status InterfaceManager::Set(std::string_view name,
   const InterfaceState& state = *table_.Find(name);
   const InterfaceSettings before = state.settings;
   Runtime& runtime = RuntimeOf(state.id);
+  ResolveAutoMtu(name, *settings, runtime.tap ? runtime.tap->ifindex() : 0,
+                 false);
   PlaneChanges changes;
   auto give_up = [&](Error error) -> Status {
     SyncSockets(changes);
@@ -404,6 +411,9 @@ Status InterfaceManager::Set(std::string_view name,
   SyncSockets(changes);
   PublishInterface(state, changes);
   Publish(std::move(changes));
+  // (A pass over every interface: only when an automatic MTU may have
+  // stopped needing its domain's routes.)
+  if (before.mtu_auto) SyncRouteWatches();
   spdlog::info("{}: changed: {}", name, Describe(*settings));
   return {};
 }
@@ -416,6 +426,7 @@ Status InterfaceManager::Destroy(std::string_view name) {
     return saved;
   }
   const InterfaceId id = table_.Find(name)->id;
+  const bool mtu_auto = table_.Find(name)->settings.mtu_auto;
   PlaneChanges changes;
   Forget(id, changes);
   table_.CommitDestroy(name);
@@ -424,6 +435,7 @@ Status InterfaceManager::Destroy(std::string_view name) {
   // the link, under another name: this one is free when `destroy` answers.
   Publish(std::move(changes));
   ReleaseTap(std::exchange(RuntimeOf(id), Runtime{}).tap);
+  if (mtu_auto) SyncRouteWatches();
   spdlog::info("{}: destroyed", name);
   return {};
 }
@@ -535,6 +547,16 @@ Status InterfaceManager::Replace(const control::Config& config,
         plan.error().error.code,
         fmt::format("{}:{}: interface {}: {}", path, line,
                     config.interfaces[index].name, plan.error().error.message));
+  }
+  // Automatic MTUs of new and changed interfaces (an unchanged one keeps
+  // the value it follows).
+  for (auto& [name, settings] : plan->create) {
+    ResolveAutoMtu(name, settings, 0, false);
+  }
+  for (auto& [name, settings] : plan->change) {
+    const Runtime& runtime = RuntimeOf(table_.Find(name)->id);
+    ResolveAutoMtu(name, settings, runtime.tap ? runtime.tap->ifindex() : 0,
+                   false);
   }
   const bool persist_before = persist_;
   const bool disable_ipv6_before = disable_ipv6_;
@@ -658,6 +680,7 @@ Status InterfaceManager::Replace(const control::Config& config,
   SyncSockets(changes);
   Publish(std::move(changes));
   for (auto& tap : dropped) ReleaseTap(std::move(tap));
+  SyncRouteWatches();
   spdlog::info("reloaded {}: {} created, {} changed, {} destroyed, allow {}",
                path, plan->create.size(), plan->change.size(),
                plan->destroy.size(), config.allow ? 1 : 0);
@@ -726,7 +749,17 @@ bool InterfaceManager::FollowLink(const LinkInfo& link, PlaneChanges& changes) {
   InterfaceSettings settings = state->settings;
   settings.up = link.up;
   settings.lladdr = link.address;
-  if (CheckMtu(link.mtu)) {
+  if (settings.mtu_auto) {
+    // The daemon keeps an automatic MTU; one set with `ip link` would
+    // last only until the next route change.
+    if (link.mtu != settings.mtu) {
+      spdlog::warn(
+          "{}: mtu {} set outside etheripd; the mtu is automatic: setting "
+          "it back to {} (`etherip set {} mtu N` fixes one)",
+          state->name, link.mtu, settings.mtu, state->name);
+      (void)host_.SetLinkMtu(link.ifindex, settings.mtu);
+    }
+  } else if (CheckMtu(link.mtu)) {
     settings.mtu = link.mtu;
   } else if (link.mtu != settings.mtu) {
     spdlog::warn(
@@ -825,6 +858,84 @@ void InterfaceManager::Refresh() {
   SyncAllCarriers();
   PlaneChanges changes;
   SyncSockets(changes);
+  Publish(std::move(changes));
+  SyncRouteWatches();
+}
+
+// --- Automatic MTUs ----------------------------------------------------------
+
+bool InterfaceManager::ResolveAutoMtu(std::string_view name,
+                                      InterfaceSettings& settings, int ifindex,
+                                      bool quiet) {
+  if (!settings.mtu_auto || !settings.tunnel) return false;
+  const auto log_level = quiet ? spdlog::level::debug : spdlog::level::info;
+  const Tunnel& tunnel = *settings.tunnel;
+  auto route =
+      host_.LookupRouteMtu(settings.domain, tunnel.source, tunnel.destination);
+  if (!route) {
+    spdlog::log(log_level, "{}: mtu auto: keeping {}: {}", name, settings.mtu,
+                route.error().message);
+    return false;
+  }
+  // Only the daemon's own namespace holds its interfaces.
+  if (settings.domain.empty() && ifindex != 0 && route->ifindex == ifindex) {
+    spdlog::log(log_level,
+                "{}: mtu auto: keeping {}: the route to {} goes through the "
+                "interface itself",
+                name, settings.mtu, tunnel.destination.ToString());
+    return false;
+  }
+  const uint32_t mtu = AutoMtu(tunnel.destination.family(), route->mtu);
+  if (mtu == settings.mtu) return false;
+  spdlog::info("{}: mtu auto: {} (route to {} in domain {}: mtu {})", name, mtu,
+               tunnel.destination.ToString(), DomainLabel(settings.domain),
+               route->mtu);
+  settings.mtu = mtu;
+  return true;
+}
+
+void InterfaceManager::SyncRouteWatches() {
+  std::set<std::string> domains;
+  for (const InterfaceState* state : table_.List()) {
+    if (state->settings.mtu_auto && state->settings.tunnel) {
+      domains.insert(state->settings.domain);
+    }
+  }
+  const std::vector<std::string> wanted(domains.begin(), domains.end());
+  for (std::string& domain : host_.WatchRoutes(wanted)) {
+    route_changes_.insert(std::move(domain));
+  }
+}
+
+void InterfaceManager::HandleRouteEvents() {
+  for (std::string& domain : host_.ReadRouteEvents()) {
+    route_changes_.insert(std::move(domain));
+  }
+}
+
+void InterfaceManager::FollowRoutes() {
+  const std::set<std::string> domains = std::exchange(route_changes_, {});
+  if (domains.empty()) return;
+  PlaneChanges changes;
+  for (const InterfaceState* state : table_.List()) {
+    if (!state->settings.mtu_auto || !domains.contains(state->settings.domain))
+      continue;
+    Runtime& runtime = RuntimeOf(state->id);
+    if (!runtime.tap) continue;
+    InterfaceSettings settings = state->settings;
+    if (!ResolveAutoMtu(state->name, settings, runtime.tap->ifindex(), true))
+      continue;
+    if (auto applied =
+            ApplyLinkChanges(*runtime.tap, state->settings, settings, false);
+        !applied) {
+      spdlog::error("{}: mtu auto: cannot set mtu {}: {}", state->name,
+                    settings.mtu, applied.error().message);
+      continue;
+    }
+    // The file says `auto`: nothing to save.
+    table_.CommitSet(state->name, settings);
+    PublishInterface(*state, changes);
+  }
   Publish(std::move(changes));
 }
 

@@ -11,6 +11,11 @@
 // The kernel is the truth about links: link events (HandleLinkEvents) keep
 // each interface's admin state, MTU, MAC, name and existence equal to the
 // kernel's, whoever changed them.
+//
+// `mtu auto`: an interface's MTU is computed from the route to its tunnel's
+// destination (AutoMtu, core/auto_mtu.h) when a request or reload sets it,
+// and again when route events (HandleRouteEvents, FollowRoutes) say that
+// the routes or links of its domain changed.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
@@ -20,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -90,6 +96,15 @@ class InterfaceManager {
   // Domains may have come, gone or been recreated: reopen or close their
   // sockets, and carriers follow `running`.
   void Refresh();
+  // Route events are readable: notes the domains whose routes or links
+  // changed, for FollowRoutes.
+  void HandleRouteEvents();
+  // Whether route changes wait for FollowRoutes (the daemon waits a moment
+  // first, so that a burst of events costs one pass).
+  bool routes_pending() const { return !route_changes_.empty(); }
+  // Recomputes the automatic MTU of the interfaces of every domain whose
+  // routes changed, and sets it on the links whose value changed.
+  void FollowRoutes();
   // Sources that failed under the forwarding loop: a device whose link is
   // gone is forgotten (link events usually say so first); a failed socket
   // is reopened.
@@ -150,6 +165,17 @@ class InterfaceManager {
   // The global settings in force, with `allow`.
   control::GlobalSettings Globals(bool allow) const;
 
+  // `mtu auto`: with settings.mtu_auto and a tunnel, sets settings.mtu to
+  // the value the route to the destination gives; keeps it when there is
+  // none, and says why in the log (at debug level when `quiet`).
+  // `ifindex`: the interface's own link (0: none yet), whose route through
+  // itself is no answer. Returns whether settings.mtu changed.
+  bool ResolveAutoMtu(std::string_view name, InterfaceSettings& settings,
+                      int ifindex, bool quiet);
+  // Watches the routes of the domains of automatic MTUs, and only those; a
+  // domain newly watched counts as changed.
+  void SyncRouteWatches();
+
   // Link events.
   bool FollowLink(const LinkInfo& link, PlaneChanges& changes);
   bool Resynchronise(PlaneChanges& changes);
@@ -175,6 +201,7 @@ class InterfaceManager {
   absl::flat_hash_map<int, InterfaceId> by_ifindex_;
   std::map<SocketKey, SocketSlot> sockets_;
   size_t published_domains_ = 1;
+  std::set<std::string> route_changes_;  // domains, for FollowRoutes
   DeviceReaper reaper_;
 };
 

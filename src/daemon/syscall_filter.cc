@@ -34,7 +34,8 @@ constexpr std::string_view kAllowed[] = {
     "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "sigaltstack", "tgkill",
     "signalfd4",
     // Event loops: the control loop's poll, the forwarding thread's epoll
-    // and its wake-up eventfd.
+    // and its wake-up eventfd, the epoll of the route watches (`mtu auto`:
+    // one rtnetlink watch per domain, opened inside it with setns).
     "poll", "ppoll", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
     "eventfd2",
     // File descriptors: TAP reads and writes (readv/writev with virtio-net

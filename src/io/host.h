@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,6 +60,15 @@ struct NamespaceId {
   uint64_t device = 0;
   uint64_t inode = 0;
   friend bool operator==(const NamespaceId&, const NamespaceId&) = default;
+};
+
+// What a route says about the MTU of the path it leads to (`mtu auto`).
+struct RouteMtu {
+  // The route's MTU (RTAX_MTU: `ip route ... mtu [lock] N`, or a path MTU
+  // the kernel learned) when it has one, else its egress link's MTU.
+  uint32_t mtu = 0;
+  int ifindex = 0;  // the egress link (in the route's domain)
+  friend bool operator==(const RouteMtu&, const RouteMtu&) = default;
 };
 
 class Host : public DomainCatalog {
@@ -111,6 +121,30 @@ class Host : public DomainCatalog {
   // there is nothing to poll. DrainDomainEvents() clears it.
   virtual int domain_events_fd() const = 0;
   virtual void DrainDomainEvents() = 0;
+
+  // --- Routes, for `mtu auto` ---
+  // The route from `source` to `destination` in `domain` (as `ip route get
+  // DESTINATION from SOURCE`; without the source when the kernel refuses
+  // it, e.g. an address not (yet) on the host). Watches the domain's
+  // routes first (WatchRoutes), so no change after the answer goes
+  // unannounced. EINVAL "no such domain"; ENETUNREACH, EHOSTUNREACH, ...
+  // when there is no route.
+  virtual Result<RouteMtu> LookupRouteMtu(std::string_view domain,
+                                          const IpAddress& source,
+                                          const IpAddress& destination) = 0;
+  // Watches the routes and links of exactly `domains` (the others are let
+  // go) and watches anew a domain that was recreated. Returns the domains
+  // that were not watched (in their current namespace) before the call:
+  // their routes may have changed unannounced. A domain that does not
+  // exist is not watched.
+  virtual std::vector<std::string> WatchRoutes(
+      std::span<const std::string> domains) = 0;
+  // Readable when route events are queued; -1: nothing to poll.
+  virtual int route_events_fd() const = 0;
+  // Reads the queued route events: the watched domains where a route was
+  // added, changed or removed, or a link's MTU or state changed (events
+  // lost count as changes). Never blocks.
+  virtual std::vector<std::string> ReadRouteEvents() = 0;
 
   // --- Files ---
   // Replaces the file at `path` (through a symlink: its target) so that a

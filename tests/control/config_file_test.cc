@@ -27,7 +27,7 @@ name = "etherip0"
 source = "192.0.2.1"
 destination = "192.0.2.2"
 # domain = "underlay"
-# mtu = 1500
+# mtu = 1500            # or "auto" (section 8)
 # lladdr = "fe:e1:ba:d0:00:01"
 up = true
 )";
@@ -303,9 +303,14 @@ TEST(ParseConfig, RefusesWrongTypes) {
   EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\ndomain = []\n"),
             "etheripd.conf:3: interface a: domain: expected a string");
   EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmtu = \"1500\"\n"),
-            "etheripd.conf:3: interface a: mtu: expected an integer");
+            "etheripd.conf:3: interface a: mtu: expected an integer or "
+            "\"auto\"");
   EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmtu = 1500.0\n"),
-            "etheripd.conf:3: interface a: mtu: expected an integer");
+            "etheripd.conf:3: interface a: mtu: expected an integer or "
+            "\"auto\"");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmtu = \"Auto\"\n"),
+            "etheripd.conf:3: interface a: mtu: expected an integer or "
+            "\"auto\"");
   EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nlladdr = 1\n"),
             "etheripd.conf:3: interface a: lladdr: expected a string");
   EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nup = \"yes\"\n"),
@@ -395,6 +400,37 @@ TEST(ParseConfig, ReadsTheMaster) {
   EXPECT_EQ(config.interfaces[0].settings.master, "br0");
   EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmaster = \"b/r\"\n"),
             "etheripd.conf:3: interface a: master b/r: invalid argument");
+}
+
+TEST(ParseConfig, ReadsAnAutomaticMtu) {
+  const Config config = ParseOk(
+      "[[interface]]\nname = \"a\"\nmtu = \"auto\"\n"
+      "[[interface]]\nname = \"b\"\nmtu = 1400\n"
+      "[[interface]]\nname = \"c\"\n");
+  ASSERT_EQ(config.interfaces.size(), 3u);
+  EXPECT_TRUE(config.interfaces[0].settings.mtu_auto);
+  // The value is the daemon's to find; until then, the default.
+  EXPECT_EQ(config.interfaces[0].settings.mtu, kDefaultMtu);
+  EXPECT_FALSE(config.interfaces[1].settings.mtu_auto);
+  EXPECT_EQ(config.interfaces[1].settings.mtu, 1400u);
+  EXPECT_FALSE(config.interfaces[2].settings.mtu_auto);
+  EXPECT_EQ(config.interfaces[2].settings.mtu, kDefaultMtu);
+}
+
+TEST(RenderConfig, WritesAnAutomaticMtuAsAuto) {
+  InterfaceView view;
+  view.name = "etherip0";
+  view.settings.tunnel = *ParseTunnel("192.0.2.1", "192.0.2.2");
+  view.settings.mtu = 1464;  // the value followed, not configuration
+  view.settings.mtu_auto = true;
+  view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:01");
+  const std::string text = RenderConfig({}, std::span(&view, 1));
+  EXPECT_THAT(text, HasSubstr("\nmtu = \"auto\"\n"));
+  EXPECT_EQ(text.find("1464"), std::string::npos);
+  auto config = ParseConfig(text, "showconf");
+  ASSERT_TRUE(config) << config.error().message;
+  ASSERT_EQ(config->interfaces.size(), 1u);
+  EXPECT_TRUE(config->interfaces[0].settings.mtu_auto);
 }
 
 TEST(ParseConfig, ReadsTheHeaderMode) {

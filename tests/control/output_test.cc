@@ -91,6 +91,15 @@ TEST(FormatInterfacesText, ReadsLikeIfconfig) {
   EXPECT_EQ(FormatInterfacesText({}), "");
 }
 
+TEST(FormatInterfacesText, MarksAnAutomaticMtu) {
+  InterfaceView view = Running();
+  view.settings.mtu = 1464;
+  view.settings.mtu_auto = true;
+  EXPECT_THAT(FormatInterfacesText(std::span(&view, 1)),
+              ::testing::StartsWith("etherip0: flags=<UP,RUNNING> mtu 1464 "
+                                    "(auto)\n\tlladdr "));
+}
+
 TEST(FormatInterfacesText, ShowsADomainWithoutATunnel) {
   InterfaceView view = UpWithoutTunnel();
   view.settings.domain = "blue";
@@ -119,7 +128,8 @@ TEST(FormatResponse, ShowsInterfacesAsAJsonArray) {
   EXPECT_EQ(json[0], Json::parse(R"({
     "name": "etherip0", "source": "192.0.2.1", "destination": "192.0.2.2",
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
-    "lladdr": "fe:e1:ba:d0:00:01", "header": "standard", "master": "",
+    "mtu_auto": false, "lladdr": "fe:e1:ba:d0:00:01", "header": "standard",
+    "master": "",
     "counters": {"ipackets": 12, "ibytes": 1400, "opackets": 10,
                  "obytes": 1200, "oerrors": 0, "idrops": 2}})"));
   EXPECT_EQ(json[1]["source"], "2001:db8::1");

@@ -242,9 +242,25 @@ TEST(InterfaceJson, HasTheFieldsOfSpec6) {
   EXPECT_EQ(json, Json::parse(R"({
     "name": "etherip0", "source": "192.0.2.1", "destination": "192.0.2.2",
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
-    "lladdr": "fe:e1:ba:d0:00:01", "header": "standard", "master": "",
+    "mtu_auto": false, "lladdr": "fe:e1:ba:d0:00:01", "header": "standard",
+    "master": "",
     "counters": {"ipackets": 12, "ibytes": 1400, "opackets": 10,
                  "obytes": 1200, "oerrors": 3, "idrops": 4}})"));
+}
+
+TEST(InterfaceJson, SaysWhetherTheMtuIsAutomatic) {
+  InterfaceView view = Ipv4View();
+  view.settings.mtu = 1464;
+  view.settings.mtu_auto = true;
+  const Json json = InterfaceJson(view);
+  EXPECT_EQ(json["mtu"], 1464);
+  EXPECT_EQ(json["mtu_auto"], true);
+  Response show;
+  show.interfaces = {view};
+  auto decoded = DecodeResponse(EncodeResponse(show));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  ASSERT_EQ(decoded->interfaces.size(), 1u);
+  EXPECT_EQ(decoded->interfaces[0], view);
 }
 
 TEST(InterfaceJson, WritesEmptyAddressesWithoutATunnel) {
@@ -390,6 +406,7 @@ TEST(Response, RefusesMalformedInterfaces) {
   ExpectBadResponse(with("mtu", -1), "mtu");
   ExpectBadResponse(with("mtu", 4294967296), "mtu");
   ExpectBadResponse(with("mtu", 1500.0), "mtu");
+  ExpectBadResponse(with("mtu_auto", 1), "mtu_auto");
   ExpectBadResponse(with("lladdr", "fe:e1"), "lladdr");
   ExpectBadResponse(with("counters", Json::array()), "counters");
   for (const char* counter :
@@ -436,6 +453,7 @@ TEST(Response, DecodesCountersWithoutIdropsOrQdropsAsZero) {
   ASSERT_EQ(show->interfaces.size(), 1u);
   EXPECT_EQ(show->interfaces[0].counters,
             (InterfaceCounterValues{12, 1400, 10, 1200, 3, 0}));
+  EXPECT_FALSE(show->interfaces[0].settings.mtu_auto);
 
   auto stats = DecodeResponse(
       R"({"ok":true,"stats":{"ipackets":1,"ibytes":2,"opackets":3,)"

@@ -252,6 +252,20 @@ TEST(ApplyInterfaceOptions, RefusesNonNumericMtu) {
   }
 }
 
+TEST(ApplyInterfaceOptions, MtuAutoLeavesTheValueAndMtuNTurnsItOff) {
+  auto settings = Apply({"mtu", "1400", "mtu", "auto"});
+  ASSERT_TRUE(settings);
+  EXPECT_TRUE(settings->mtu_auto);
+  EXPECT_EQ(settings->mtu, 1400u);  // the caller computes the value
+  settings = Apply({"mtu", "auto", "mtu", "1280"});
+  ASSERT_TRUE(settings);
+  EXPECT_FALSE(settings->mtu_auto);
+  EXPECT_EQ(settings->mtu, 1280u);
+  EXPECT_FALSE(Apply({})->mtu_auto);
+  ExpectRefused({"mtu", "Auto"}, "invalid argument");
+  ExpectRefused({"mtu", "auto "}, "invalid argument");
+}
+
 TEST(ApplyInterfaceOptions, AcceptsUnicastLladdr) {
   EXPECT_EQ(Apply({"lladdr", "00:11:22:33:44:55"})->lladdr.ToString(),
             "00:11:22:33:44:55");

@@ -549,6 +549,30 @@ TEST_F(TunnelTableTest, ReplaceWithTheCurrentStateIsAnEmptyPlan) {
   EXPECT_TRUE(plan->empty());
 }
 
+TEST_F(TunnelTableTest, ReplaceKeepsTheValueOfAnAutomaticMtu) {
+  MustCreate("a", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "auto"});
+  MustCreate("b", {"mtu", "1400"});
+  // The value the daemon followed since.
+  InterfaceSettings followed = table_.Find("a")->settings;
+  followed.mtu = 1364;
+  table_.CommitSet("a", followed);
+  // The file says `auto` for both (its value: the default).
+  const std::vector<InterfaceSpec> specs = {
+      Spec("a", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "auto"}),
+      Spec("b", {"mtu", "auto"}),
+  };
+  auto plan = table_.PrepareReplace(specs, domains_);
+  ASSERT_TRUE(plan);
+  // "a" is unchanged: it keeps 1364. "b" becomes automatic: the caller
+  // computes its value; until then, the spec's.
+  ASSERT_EQ(Names(plan->change), NameList{"b"});
+  EXPECT_TRUE(plan->change[0].second.mtu_auto);
+  EXPECT_EQ(plan->change[0].second.mtu, kDefaultMtu);
+  table_.CommitReplace(*plan);
+  EXPECT_EQ(table_.Find("a")->settings.mtu, 1364u);
+  EXPECT_TRUE(table_.Find("a")->settings.mtu_auto);
+}
+
 TEST_F(TunnelTableTest, ReplaceKeepsTheMacWhenTheSpecHasNone) {
   MustCreate("a", {});
   const MacAddress mac = table_.Find("a")->settings.lladdr;

@@ -8,6 +8,7 @@
 
 #include <initializer_list>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -381,6 +382,179 @@ TEST_F(InterfaceManagerTest, LostEventsAreRecoveredFromADump) {
   EXPECT_EQ(View("etherip0").settings.mtu, 1280u);
   EXPECT_EQ(manager_->Show("etherip1").error().code, ENXIO);
   EXPECT_EQ(plane_.interfaces.size(), 1u);
+}
+
+// --- mtu auto ---------------------------------------------------------------
+
+IpAddress Ip(std::string_view text) { return *IpAddress::Parse(text); }
+
+TEST_F(InterfaceManagerTest, AutoMtuIsTheRouteMtuLessTheEncapsulation) {
+  host_.KernelSetRoute("", Ip("192.0.2.2"), {1500, 7});
+  host_.KernelSetRoute("", Ip("2001:db8::2"), {1500, 7});
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "auto"});
+  Create("etherip1", {"mtu", "auto", "tunnel", "2001:db8::1", "2001:db8::2"});
+  EXPECT_EQ(host_.Link("etherip0")->mtu, 1464u);
+  EXPECT_EQ(host_.Link("etherip1")->mtu, 1444u);
+  const auto view = View("etherip0");
+  EXPECT_TRUE(view.settings.mtu_auto);
+  EXPECT_EQ(view.settings.mtu, 1464u);
+  EXPECT_TRUE(View("etherip1").settings.mtu_auto);
+  EXPECT_EQ(View("etherip1").settings.mtu, 1444u);
+  EXPECT_EQ(host_.watched_routes(), std::set<std::string>{""});
+  // showconf keeps `auto`, not the value it gave.
+  const std::string conf = manager_->ShowConf();
+  EXPECT_NE(conf.find("mtu = \"auto\""), std::string::npos) << conf;
+  EXPECT_EQ(conf.find("1464"), std::string::npos) << conf;
+}
+
+TEST_F(InterfaceManagerTest, AutoMtuWithoutARouteOrTunnelKeepsItsValue) {
+  Create("etherip0", {"mtu", "auto"});
+  EXPECT_EQ(View("etherip0").settings.mtu, kDefaultMtu);
+  EXPECT_TRUE(View("etherip0").settings.mtu_auto);
+  EXPECT_EQ(host_.calls(Op::kLookupRouteMtu), 0u);
+  // A tunnel without a route: still the value it had.
+  ASSERT_TRUE(
+      manager_->Set("etherip0", Options({"tunnel", "192.0.2.1", "192.0.2.2"})));
+  EXPECT_EQ(View("etherip0").settings.mtu, kDefaultMtu);
+  // The route appears: followed.
+  host_.KernelSetRoute("", Ip("192.0.2.2"), {1400, 7});
+  manager_->HandleRouteEvents();
+  ASSERT_TRUE(manager_->routes_pending());
+  manager_->FollowRoutes();
+  EXPECT_FALSE(manager_->routes_pending());
+  EXPECT_EQ(View("etherip0").settings.mtu, 1364u);
+  // The route goes: the last value stays.
+  host_.KernelDeleteRoute("", Ip("192.0.2.2"));
+  manager_->HandleRouteEvents();
+  manager_->FollowRoutes();
+  EXPECT_EQ(View("etherip0").settings.mtu, 1364u);
+  EXPECT_EQ(host_.Link("etherip0")->mtu, 1364u);
+  // A failed lookup is no refusal either.
+  host_.FailNext(Op::kLookupRouteMtu, Error{EIO, "injected"});
+  ASSERT_TRUE(manager_->Set("etherip0", Options({"up"})));
+  EXPECT_EQ(View("etherip0").settings.mtu, 1364u);
+}
+
+TEST_F(InterfaceManagerTest, ARouteChangeUpdatesTheMtuOfItsDomainOnly) {
+  host_.AddDomain("underlay");
+  host_.KernelSetRoute("", Ip("192.0.2.2"), {1500, 7});
+  host_.KernelSetRoute("underlay", Ip("192.0.2.2"), {1500, 3});
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "auto"});
+  Create("etherip1", {"tunnel", "192.0.2.1", "192.0.2.2", "domain", "underlay",
+                      "mtu", "auto"});
+  Create("etherip2", {"tunnel", "192.0.2.1", "192.0.2.3", "mtu", "1500"});
+  EXPECT_EQ(host_.watched_routes(), (std::set<std::string>{"", "underlay"}));
+  const size_t applied = plane_.applied;
+  host_.KernelSetRoute("underlay", Ip("192.0.2.2"), {1300, 3});
+  manager_->HandleRouteEvents();
+  manager_->FollowRoutes();
+  EXPECT_EQ(View("etherip0").settings.mtu, 1464u);
+  EXPECT_EQ(View("etherip1").settings.mtu, 1264u);
+  EXPECT_EQ(host_.Link("etherip1")->mtu, 1264u);
+  EXPECT_EQ(View("etherip2").settings.mtu, 1500u);
+  EXPECT_GT(plane_.applied, applied);  // the interface was published again
+  // The link event of the daemon's own change changes nothing more.
+  manager_->HandleLinkEvents();
+  EXPECT_EQ(View("etherip1").settings.mtu, 1264u);
+  EXPECT_TRUE(View("etherip1").settings.mtu_auto);
+}
+
+TEST_F(InterfaceManagerTest, MtuNTurnsAutoOffAndMtuAutoTurnsItOn) {
+  host_.KernelSetRoute("", Ip("192.0.2.2"), {9000, 7});
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "auto"});
+  EXPECT_EQ(View("etherip0").settings.mtu, 8964u);
+  ASSERT_TRUE(manager_->Set("etherip0", Options({"mtu", "1400"})));
+  EXPECT_FALSE(View("etherip0").settings.mtu_auto);
+  EXPECT_EQ(host_.Link("etherip0")->mtu, 1400u);
+  // No longer followed, nor watched.
+  EXPECT_TRUE(host_.watched_routes().empty());
+  host_.KernelSetRoute("", Ip("192.0.2.2"), {1500, 7});
+  manager_->HandleRouteEvents();
+  manager_->FollowRoutes();
+  EXPECT_EQ(View("etherip0").settings.mtu, 1400u);
+  ASSERT_TRUE(manager_->Set("etherip0", Options({"mtu", "auto"})));
+  EXPECT_TRUE(View("etherip0").settings.mtu_auto);
+  EXPECT_EQ(host_.Link("etherip0")->mtu, 1464u);
+}
+
+TEST_F(InterfaceManagerTest, AnAutoMtuSetOutsideIsSetBack) {
+  host_.KernelSetRoute("", Ip("192.0.2.2"), {1500, 7});
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "auto"});
+  ASSERT_TRUE(host_.KernelSetMtu("etherip0", 1300));
+  manager_->HandleLinkEvents();
+  EXPECT_EQ(host_.Link("etherip0")->mtu, 1464u);
+  EXPECT_EQ(View("etherip0").settings.mtu, 1464u);
+  EXPECT_TRUE(View("etherip0").settings.mtu_auto);
+}
+
+TEST_F(InterfaceManagerTest, ARouteThroughTheInterfaceItselfIsNoAnswer) {
+  host_.KernelSetRoute("", Ip("192.0.2.2"), {1500, 7});
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "auto"});
+  const int own = host_.Link("etherip0")->ifindex;
+  host_.KernelSetRoute("", Ip("192.0.2.2"), {1464, own});
+  manager_->HandleRouteEvents();
+  manager_->FollowRoutes();
+  EXPECT_EQ(View("etherip0").settings.mtu, 1464u);
+  EXPECT_EQ(host_.Link("etherip0")->mtu, 1464u);
+}
+
+constexpr std::string_view kAuto = R"(
+[[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+mtu = "auto"
+up = true
+)";
+
+TEST_F(InterfaceManagerTest, ReloadKeepsAutoAndTheValueItFollows) {
+  host_.KernelSetRoute("", Ip("192.0.2.2"), {1500, 7});
+  ASSERT_TRUE(manager_->Replace(ConfigOf(kAuto), kPath));
+  EXPECT_EQ(host_.Link("etherip0")->mtu, 1464u);
+  EXPECT_TRUE(View("etherip0").settings.mtu_auto);
+  host_.KernelSetRoute("", Ip("192.0.2.2"), {1400, 7});
+  manager_->HandleRouteEvents();
+  manager_->FollowRoutes();
+  EXPECT_EQ(View("etherip0").settings.mtu, 1364u);
+  // The same file again: nothing to change, the followed value stays.
+  const size_t lookups = host_.calls(Op::kLookupRouteMtu);
+  const size_t mtu_sets = host_.calls(Op::kSetLinkMtu);
+  ASSERT_TRUE(manager_->Replace(ConfigOf(kAuto), kPath));
+  EXPECT_EQ(View("etherip0").settings.mtu, 1364u);
+  EXPECT_EQ(host_.calls(Op::kSetLinkMtu), mtu_sets);
+  EXPECT_EQ(host_.calls(Op::kLookupRouteMtu), lookups);
+  // A file with a fixed MTU turns auto off; back to auto recomputes it.
+  std::string fixed(kAuto);
+  fixed.replace(fixed.find("\"auto\""), 6, "1280");
+  ASSERT_TRUE(manager_->Replace(ConfigOf(fixed), kPath));
+  EXPECT_FALSE(View("etherip0").settings.mtu_auto);
+  EXPECT_EQ(host_.Link("etherip0")->mtu, 1280u);
+  ASSERT_TRUE(manager_->Replace(ConfigOf(kAuto), kPath));
+  EXPECT_TRUE(View("etherip0").settings.mtu_auto);
+  EXPECT_EQ(host_.Link("etherip0")->mtu, 1364u);
+  // showconf, reloaded, is the same state.
+  ASSERT_TRUE(manager_->Replace(ConfigOf(manager_->ShowConf()), kPath));
+  EXPECT_EQ(View("etherip0").settings.mtu, 1364u);
+  EXPECT_TRUE(View("etherip0").settings.mtu_auto);
+}
+
+TEST_F(InterfaceManagerTest, ADomainThatAppearsLaterIsWatchedAndFollowed) {
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.2", "mtu", "auto"});
+  // No such domain yet: refused.
+  EXPECT_FALSE(manager_->Set("etherip0", Options({"domain", "late"})));
+  host_.AddDomain("late");
+  host_.KernelSetRoute("late", Ip("192.0.2.2"), {1400, 3});
+  ASSERT_TRUE(manager_->Set("etherip0", Options({"domain", "late"})));
+  EXPECT_EQ(View("etherip0").settings.mtu, 1364u);
+  // Recreated: a new namespace, watched anew, its routes looked up again.
+  host_.RemoveDomain("late");
+  host_.AddDomain("late");
+  host_.KernelSetRoute("late", Ip("192.0.2.2"), {1300, 3});
+  (void)host_.ReadRouteEvents();  // not the watch's: it is the old one's
+  manager_->Refresh();
+  ASSERT_TRUE(manager_->routes_pending());
+  manager_->FollowRoutes();
+  EXPECT_EQ(View("etherip0").settings.mtu, 1264u);
 }
 
 // --- Saving -----------------------------------------------------------------

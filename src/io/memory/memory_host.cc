@@ -325,6 +325,74 @@ Status MemoryHost::ReplaceFile(const std::string& path,
   return {};
 }
 
+Result<RouteMtu> MemoryHost::LookupRouteMtu(std::string_view domain,
+                                            const IpAddress& /*source*/,
+                                            const IpAddress& destination) {
+  if (auto ok = Check(Op::kLookupRouteMtu); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  const auto identity = DomainIdentity(domain);
+  if (!identity) {
+    return Fail(EINVAL, fmt::format("domain {}: no such domain", domain));
+  }
+  watched_[std::string(domain)] = *identity;
+  auto it = routes_.find({std::string(domain), destination.ToString()});
+  if (it == routes_.end()) {
+    return Fail(ENETUNREACH, fmt::format("route to {}: network is unreachable",
+                                         destination.ToString()));
+  }
+  return it->second;
+}
+
+std::vector<std::string> MemoryHost::WatchRoutes(
+    std::span<const std::string> domains) {
+  std::vector<std::string> fresh;
+  std::map<std::string, NamespaceId, std::less<>> watched;
+  for (const std::string& domain : domains) {
+    const auto identity = DomainIdentity(domain);
+    if (!identity) continue;
+    auto it = watched_.find(domain);
+    if (it == watched_.end() || it->second != *identity) {
+      fresh.push_back(domain);
+    }
+    watched[domain] = *identity;
+  }
+  watched_ = std::move(watched);
+  return fresh;
+}
+
+std::vector<std::string> MemoryHost::ReadRouteEvents() {
+  std::vector<std::string> domains;
+  for (const std::string& domain : route_events_) {
+    auto it = watched_.find(domain);
+    if (it != watched_.end() && DomainIdentity(domain) == it->second) {
+      domains.push_back(domain);
+    }
+  }
+  route_events_.clear();
+  return domains;
+}
+
+std::set<std::string> MemoryHost::watched_routes() const {
+  std::set<std::string> domains;
+  for (const auto& [domain, identity] : watched_) {
+    if (DomainIdentity(domain) == identity) domains.insert(domain);
+  }
+  return domains;
+}
+
+void MemoryHost::KernelSetRoute(std::string_view domain,
+                                const IpAddress& destination, RouteMtu route) {
+  routes_[{std::string(domain), destination.ToString()}] = route;
+  route_events_.insert(std::string(domain));
+}
+
+void MemoryHost::KernelDeleteRoute(std::string_view domain,
+                                   const IpAddress& destination) {
+  routes_.erase({std::string(domain), destination.ToString()});
+  route_events_.insert(std::string(domain));
+}
+
 Status MemoryHost::KernelSetUp(std::string_view name, bool up) {
   return Change(FindByName(name), name, [&](LinkInfo& link) {
     link.up = up;

@@ -39,6 +39,7 @@ class MemoryHost : public Host {
     kDumpLinks,
     kOpenSocket,
     kReplaceFile,
+    kLookupRouteMtu,
     kCount
   };
 
@@ -69,6 +70,14 @@ class MemoryHost : public Host {
   void DrainDomainEvents() override {}
   Status ReplaceFile(const std::string& path,
                      std::string_view contents) override;
+  // Routes are looked up by destination only (the source is ignored).
+  Result<RouteMtu> LookupRouteMtu(std::string_view domain,
+                                  const IpAddress& source,
+                                  const IpAddress& destination) override;
+  std::vector<std::string> WatchRoutes(
+      std::span<const std::string> domains) override;
+  int route_events_fd() const override { return -1; }
+  std::vector<std::string> ReadRouteEvents() override;
 
   // --- Fault injection ---
   // The call of `op` after `skip` more successful ones fails with `error`
@@ -89,6 +98,12 @@ class MemoryHost : public Host {
   Status KernelAddLink(std::string_view name);
   // Loses the pending events: the next ReadLinkEvents says overflowed.
   void KernelOverflowEvents();
+  // The route to `destination` in `domain` (a host route: lookups match
+  // the destination exactly) now says `route`; announced as a route event
+  // when the domain is watched. KernelDeleteRoute: no route any more.
+  void KernelSetRoute(std::string_view domain, const IpAddress& destination,
+                      RouteMtu route);
+  void KernelDeleteRoute(std::string_view domain, const IpAddress& destination);
 
   // --- Inspection ---
   std::optional<LinkInfo> Link(std::string_view name) const;
@@ -105,6 +120,8 @@ class MemoryHost : public Host {
   void AddDomain(std::string_view name);
   void RemoveDomain(std::string_view name);
   size_t open_sockets() const { return *open_sockets_counter_; }
+  // The domains whose routes are watched (in their current namespace).
+  std::set<std::string> watched_routes() const;
 
   // Files written with ReplaceFile (and seeded by tests).
   std::map<std::string, std::string, std::less<>>& files() { return files_; }
@@ -154,6 +171,11 @@ class MemoryHost : public Host {
   MemoryNetwork network_;
   std::shared_ptr<size_t> open_sockets_counter_ = std::make_shared<size_t>(0);
   std::map<std::string, std::string, std::less<>> files_;
+  // Routes by (domain, destination); watched domains with the identity
+  // they were watched in; domains with unread route events.
+  std::map<std::pair<std::string, std::string>, RouteMtu> routes_;
+  std::map<std::string, NamespaceId, std::less<>> watched_;
+  std::set<std::string> route_events_;
   // Devices still alive; they detach themselves from the host on
   // destruction, or are told the host is gone.
   std::set<Device*> devices_;
