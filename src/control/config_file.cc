@@ -15,6 +15,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -261,34 +262,13 @@ std::string ReasonOf(int code) {
   return std::string(reason);
 }
 
-// A TOML basic string: quotes, backslashes and control characters escaped.
+// A TOML basic string, by toml++'s own formatter: quotes, backslashes and
+// control characters escaped, other UTF-8 kept as it is.
 std::string Quote(std::string_view text) {
-  std::string quoted = "\"";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        quoted += "\\\"";
-        break;
-      case '\\':
-        quoted += "\\\\";
-        break;
-      case '\n':
-        quoted += "\\n";
-        break;
-      case '\t':
-        quoted += "\\t";
-        break;
-      default:
-        if (byte < 0x20 || byte == 0x7f) {
-          quoted += fmt::format("\\u{:04x}", byte);
-        } else {
-          quoted += c;
-        }
-    }
-  }
-  quoted += '"';
-  return quoted;
+  std::ostringstream out;
+  out << toml::toml_formatter(toml::value<std::string>(std::string(text)),
+                              toml::format_flags::allow_unicode_strings);
+  return std::move(out).str();
 }
 
 // The value of `control_group`: a group name known to the system, or a GID

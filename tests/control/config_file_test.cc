@@ -182,6 +182,20 @@ TEST(RenderConfig, WritesControlGroupOnlyWhenSet) {
   EXPECT_EQ(back.globals(), (GlobalSettings{.control_group = "0"}));
 }
 
+TEST(RenderConfig, QuotesStringsSoTheyReadBackAsWritten) {
+  // `user` is checked for form only, so any string goes through.
+  for (std::string_view user :
+       {"etherip", "a\"b", "back\\slash", "tab\there", "new\nline", "bell\x07",
+        "caf\xc3\xa9", "it's", "del\x7f", "'\"\"\"'"}) {
+    const std::string text = RenderConfig({.user = std::string(user)}, {});
+    EXPECT_EQ(ParseOk(text).user, user) << text;
+  }
+  EXPECT_THAT(RenderConfig({.user = "tab\there"}, {}),
+              HasSubstr("\nuser = \"tab\\there\"\n"));
+  EXPECT_THAT(RenderConfig({.user = "caf\xc3\xa9"}, {}),
+              HasSubstr("\nuser = \"caf\xc3\xa9\"\n"));
+}
+
 TEST(ParseConfig, ReadsMetricsAndRendersItBack) {
   const Config config = ParseOk("allow = true\nmetrics = \"[::1]:9797\"\n");
   EXPECT_EQ(config.metrics, "[::1]:9797");
