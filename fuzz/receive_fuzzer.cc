@@ -1,6 +1,7 @@
 // Fuzzes the receive decision: any bytes, as an IPv4 packet from a raw
 // socket or as an IPv6 payload, against a table with tunnels of both
-// families. Checks the invariants that must hold for every input.
+// families, standard and MikroTik EoIP. Checks the invariants that must
+// hold for every input.
 #include <cstdint>
 #include <cstdlib>
 #include <span>
@@ -27,8 +28,15 @@ struct Fixture {
     std::vector<InterfaceOption> v4 = {SetTunnel{"192.0.2.1", "192.0.2.2"},
                                        SetUp{true}};
     std::vector<InterfaceOption> v6 = {SetTunnel{"2001:db8::1", "2001:db8::2"}};
+    // Two EoIP tunnels on one pair: IDs 0 (up) and 0x123 (down).
+    std::vector<InterfaceOption> eoip0 = {
+        SetTunnel{"2001:db8::1", "2001:db8::3"}, SetEoip{"0"}, SetUp{true}};
+    std::vector<InterfaceOption> eoip291 = {
+        SetTunnel{"2001:db8::1", "2001:db8::3"}, SetEoip{"291"}};
     (void)table.Create("etherip0", v4, domains);
     (void)table.Create("etherip1", v6, domains);
+    (void)table.Create("eoip0", eoip0, domains);
+    (void)table.Create("eoip291", eoip291, domains);
     snapshot = table.BuildForwardingTable();
   }
 };
@@ -47,8 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto before = fixture.counters.Read();
   ReceiveVerdict verdict;
   if (data[0] & 2) {
-    OuterPacket outer{*IpAddress::Parse("2001:db8::2"),
-                      *IpAddress::Parse("2001:db8::1"), input};
+    // From the standard tunnel's peer, or the EoIP tunnels'.
+    OuterPacket outer{
+        *IpAddress::Parse((data[0] & 4) ? "2001:db8::3" : "2001:db8::2"),
+        *IpAddress::Parse("2001:db8::1"), input};
     verdict =
         DecideReceive(fixture.snapshot, allow, 0, outer, fixture.counters);
   } else {
@@ -60,8 +70,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint64_t moved =
       (after.ipackets - before.ipackets) + (after.adrops - before.adrops) +
       (after.pdrops - before.pdrops) + (after.noifdrops - before.noifdrops) +
-      (after.idrops - before.idrops);
+      (after.idrops - before.idrops) + (after.keepalives - before.keepalives);
   Check(moved == 1);
+  // A keepalive is a whole EoIP header with nothing after it.
+  if (after.keepalives != before.keepalives) {
+    Check(verdict.drop == ReceiveDrop::kKeepalive);
+    Check(verdict.interface == nullptr);
+    Check(input.size() == 2 && (input[0] & 0x0f) == 3);
+  }
   // Queue drops happen before the decision (SPEC 3), never in it.
   Check(after.qdrops == before.qdrops);
   if (verdict.interface != nullptr) {

@@ -275,6 +275,9 @@ OPTION:
                                  followed as the route changes
   header standard|reversed|any   EtherIP header form sent and accepted
   master BRIDGE | -master        join BRIDGE (kept on restart) | leave it
+  eoip ID | -eoip                MikroTik EoIPv6 tunnel ID 0-4095 (IPv6
+                                 only) | back to a standard tunnel
+  keepalive SECONDS              EoIP keepalive interval (default 10, 0 off)
 
 Exit status: 0 success, 1 refused or failed, 2 usage error.
 )";

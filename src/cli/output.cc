@@ -63,6 +63,12 @@ std::string TunnelLine(const InterfaceSettings& settings) {
   if (settings.header != HeaderMode::kStandard) {
     line += fmt::format(" header {}", HeaderModeName(settings.header));
   }
+  if (settings.eoip) {
+    line += fmt::format(" eoip {}", *settings.eoip);
+    if (settings.keepalive != kDefaultKeepalive) {
+      line += fmt::format(" keepalive {}", settings.keepalive);
+    }
+  }
   return line;
 }
 
@@ -96,8 +102,12 @@ std::string FormatInterfacesText(
     *out++ = '\n';
     fmt::format_to(out, "\tlladdr {}\n", view.settings.lladdr.ToString());
     fmt::format_to(out, "\t{}\n", TunnelLine(view.settings));
-    fmt::format_to(out, "\tRX packets {} bytes {} drops {}\n",
-                   counters.ipackets, counters.ibytes, counters.idrops);
+    fmt::format_to(out, "\tRX packets {} bytes {} drops {}", counters.ipackets,
+                   counters.ibytes, counters.idrops);
+    if (view.settings.eoip || counters.keepalives != 0) {
+      fmt::format_to(out, " keepalives {}", counters.keepalives);
+    }
+    *out++ = '\n';
     fmt::format_to(out, "\tTX packets {} bytes {} errors {}\n",
                    counters.opackets, counters.obytes, counters.oerrors);
   }
@@ -107,9 +117,10 @@ std::string FormatInterfacesText(
 std::string FormatStatsText(const GlobalCounterValues& stats) {
   return fmt::format(
       "ipackets {}\nibytes {}\nopackets {}\nobytes {}\nadrops {}\n"
-      "pdrops {}\nnoifdrops {}\nidrops {}\nqdrops {}\n",
+      "pdrops {}\nnoifdrops {}\nidrops {}\nqdrops {}\nkeepalives {}\n",
       stats.ipackets, stats.ibytes, stats.opackets, stats.obytes, stats.adrops,
-      stats.pdrops, stats.noifdrops, stats.idrops, stats.qdrops);
+      stats.pdrops, stats.noifdrops, stats.idrops, stats.qdrops,
+      stats.keepalives);
 }
 
 Result<std::string> FormatResponse(const control::Request& request,

@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -89,6 +90,10 @@ class InterfaceReader {
         ReadHeader(node, line);
       } else if (name == "master") {
         ReadMaster(node, line);
+      } else if (name == "eoip") {
+        ReadEoip(node, line);
+      } else if (name == "keepalive") {
+        ReadKeepalive(node, line);
       } else if (name == "up") {
         if (const auto* up = node.as_boolean()) {
           spec_.settings.up = up->get();
@@ -101,6 +106,7 @@ class InterfaceReader {
       }
     }
     ReadTunnel();
+    CheckEoipSettings();
     return std::move(spec_);
   }
 
@@ -194,6 +200,57 @@ class InterfaceReader {
     spec_.settings.master = std::move(*text);
   }
 
+  // An integer key whose text the option's parser checks (as `etherip`
+  // would take it); nullopt, reported, when it is not an integer.
+  std::optional<std::string> IntegerText(const toml::node& node, int line,
+                                         std::string_view key) {
+    if (const auto* value = node.as_integer()) {
+      return std::to_string(value->get());
+    }
+    Report(line, EINVAL, fmt::format("{}: expected an integer", key));
+    return std::nullopt;
+  }
+
+  void ReadEoip(const toml::node& node, int line) {
+    eoip_line_ = line;
+    auto text = IntegerText(node, line, "eoip");
+    if (!text) return;
+    auto id = ParseEoipId(*text);
+    if (!id) {
+      Report(line, id.error().code, id.error().message);
+      return;
+    }
+    spec_.settings.eoip = *id;
+  }
+
+  void ReadKeepalive(const toml::node& node, int line) {
+    keepalive_line_ = line;
+    auto text = IntegerText(node, line, "keepalive");
+    if (!text) return;
+    auto seconds = ParseKeepalive(*text);
+    if (!seconds) {
+      Report(line, seconds.error().code, seconds.error().message);
+      return;
+    }
+    spec_.settings.keepalive = *seconds;
+  }
+
+  // The interface as a whole (SPEC 8, "EoIP"): `keepalive` only with
+  // `eoip`, reported on its line; EoIP's other rules on the eoip line.
+  void CheckEoipSettings() {
+    if (eoip_line_ == 0 && keepalive_line_ != 0) {
+      Report(keepalive_line_, EINVAL,
+             fmt::format("keepalive {}: invalid argument (only for EoIP "
+                         "tunnels: eoip ID)",
+                         spec_.settings.keepalive));
+      return;
+    }
+    if (!spec_.settings.eoip) return;  // absent or already reported
+    if (auto valid = CheckEoip(spec_.settings); !valid) {
+      Report(eoip_line_, valid.error().code, valid.error().message);
+    }
+  }
+
   void ReadLladdr(const toml::node& node, int line) {
     auto text = StringValue(node, line, "lladdr");
     if (!text) return;
@@ -243,6 +300,8 @@ class InterfaceReader {
   std::optional<std::string> destination_;
   int source_line_ = 0;  // 0: no such key
   int destination_line_ = 0;
+  int eoip_line_ = 0;  // 0: no such key
+  int keepalive_line_ = 0;
   bool saw_unknown_key_ = false;
 };
 
@@ -401,7 +460,14 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
       int line;
     };
     std::map<std::string, int, std::less<>> name_lines;
-    std::map<std::pair<std::string, std::string>, Seen> tunnels;
+    // By (domain, tunnel, EoIP ID or -1), and which kinds each (domain,
+    // tunnel) has (SPEC 8, "EoIP": EoIP tunnels or one standard tunnel).
+    std::map<std::tuple<std::string, std::string, int>, Seen> tunnels;
+    struct Kinds {
+      std::optional<Seen> standard;
+      std::optional<Seen> eoip;
+    };
+    std::map<std::pair<std::string, std::string>, Kinds> pairs;
     for (const toml::node& element : *array) {
       const toml::table* table = element.as_table();
       if (table == nullptr) {
@@ -423,18 +489,37 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
         }
       }
       if (spec.settings.tunnel) {
-        // The identity SPEC 2 keeps unique: (domain, source, destination).
+        // The identity SPEC 2 keeps unique: (domain, source, destination),
+        // and the EoIP ID.
+        const auto& eoip = spec.settings.eoip;
+        const std::string label =
+            fmt::format("tunnel {}{}", spec.settings.tunnel->ToString(),
+                        eoip ? fmt::format(" eoip {}", *eoip) : std::string());
+        const Seen seen{spec.name, reader.source_line()};
         auto [first, inserted] = tunnels.emplace(
-            std::pair{spec.settings.domain, spec.settings.tunnel->ToString()},
-            Seen{spec.name, reader.source_line()});
+            std::tuple{spec.settings.domain, spec.settings.tunnel->ToString(),
+                       eoip ? int{*eoip} : -1},
+            seen);
+        Kinds& kinds = pairs[std::pair{spec.settings.domain,
+                                       spec.settings.tunnel->ToString()}];
+        const std::optional<Seen>& other = eoip ? kinds.standard : kinds.eoip;
         if (!inserted) {
+          errors.Report(reader.source_line(), EADDRNOTAVAIL,
+                        fmt::format("interface {}: {}: address not available "
+                                    "(used by interface {} on line {})",
+                                    spec.name, label, first->second.name,
+                                    first->second.line));
+        } else if (other) {
           errors.Report(
-              reader.source_line(), EADDRNOTAVAIL,
-              fmt::format("interface {}: tunnel {}: address not available "
-                          "(used by interface {} on line {})",
-                          spec.name, spec.settings.tunnel->ToString(),
-                          first->second.name, first->second.line));
+              reader.source_line(), EEXIST,
+              fmt::format("interface {}: {}: file exists (interface {} on "
+                          "line {} has {} tunnel between these addresses; "
+                          "EoIP and standard tunnels cannot share them)",
+                          spec.name, label, other->name, other->line,
+                          eoip ? "a standard" : "an EoIP"));
         }
+        std::optional<Seen>& mine = eoip ? kinds.eoip : kinds.standard;
+        if (!mine) mine = seen;
       }
       config.interfaces.push_back(std::move(spec));
       config.lines.push_back(header_line);
@@ -549,6 +634,12 @@ std::string RenderConfig(const GlobalSettings& globals,
     }
     if (!settings.master.empty()) {
       text += fmt::format("master = {}\n", Quote(settings.master));
+    }
+    if (settings.eoip) {
+      text += fmt::format("eoip = {}\n", *settings.eoip);
+      if (settings.keepalive != kDefaultKeepalive) {
+        text += fmt::format("keepalive = {}\n", settings.keepalive);
+      }
     }
     text += fmt::format("up = {}\n", settings.up);
   }

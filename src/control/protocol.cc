@@ -190,10 +190,13 @@ Result<InterfaceCounterValues> DecodeInterfaceCounters(const Json& json,
     if (!value) return tl::unexpected(value.error());
     *slot = *value;
   }
-  // Added after the others: a daemon that predates it sends none.
+  // Added after the others: a daemon that predates them sends none.
   auto idrops = fields.OptionalUnsigned("idrops");
   if (!idrops) return tl::unexpected(idrops.error());
   values.idrops = idrops->value_or(0);
+  auto keepalives = fields.OptionalUnsigned("keepalives");
+  if (!keepalives) return tl::unexpected(keepalives.error());
+  values.keepalives = keepalives->value_or(0);
   return values;
 }
 
@@ -219,6 +222,9 @@ Result<GlobalCounterValues> DecodeStats(const Json& json) {
   auto qdrops = fields.OptionalUnsigned("qdrops");
   if (!qdrops) return tl::unexpected(qdrops.error());
   values.qdrops = qdrops->value_or(0);
+  auto keepalives = fields.OptionalUnsigned("keepalives");
+  if (!keepalives) return tl::unexpected(keepalives.error());
+  values.keepalives = keepalives->value_or(0);
   return values;
 }
 
@@ -284,6 +290,19 @@ Result<InterfaceView> DecodeInterface(const Json& json, size_t index) {
     auto master = fields.String("master");
     if (!master) return tl::unexpected(master.error());
     view.settings.master = std::move(*master);
+  }
+
+  // Absent from daemons before EoIP, null for a standard tunnel.
+  if (const Json* eoip = fields.Find("eoip"); eoip && !eoip->is_null()) {
+    auto id = fields.Unsigned("eoip", kMaxEoipId);
+    if (!id) return tl::unexpected(id.error());
+    view.settings.eoip = static_cast<uint16_t>(*id);
+    if (const Json* keepalive = fields.Find("keepalive");
+        keepalive && !keepalive->is_null()) {
+      auto seconds = fields.Unsigned("keepalive", kMaxKeepalive);
+      if (!seconds) return tl::unexpected(seconds.error());
+      view.settings.keepalive = static_cast<uint32_t>(*seconds);
+    }
   }
 
   const Json* counters = fields.Find("counters");
@@ -423,13 +442,16 @@ nlohmann::json InterfaceJson(const InterfaceView& view) {
       {"lladdr", settings.lladdr.ToString()},
       {"header", HeaderModeName(settings.header)},
       {"master", settings.master},
+      {"eoip", settings.eoip ? Json(*settings.eoip) : Json(nullptr)},
+      {"keepalive", settings.eoip ? Json(settings.keepalive) : Json(nullptr)},
       {"counters",
        {{"ipackets", counters.ipackets},
         {"ibytes", counters.ibytes},
         {"opackets", counters.opackets},
         {"obytes", counters.obytes},
         {"oerrors", counters.oerrors},
-        {"idrops", counters.idrops}}},
+        {"idrops", counters.idrops},
+        {"keepalives", counters.keepalives}}},
   };
 }
 
@@ -439,7 +461,7 @@ nlohmann::json StatsJson(const GlobalCounterValues& stats) {
       {"opackets", stats.opackets},   {"obytes", stats.obytes},
       {"adrops", stats.adrops},       {"pdrops", stats.pdrops},
       {"noifdrops", stats.noifdrops}, {"idrops", stats.idrops},
-      {"qdrops", stats.qdrops},
+      {"qdrops", stats.qdrops},       {"keepalives", stats.keepalives},
   };
 }
 

@@ -37,6 +37,9 @@ struct GlobalCounterValues {
   // full) before the daemon read them: "receive queue drops". Global, as
   // the sockets are shared by tunnels; never seen by the receive decision.
   uint64_t qdrops = 0;
+  // Keepalives (header-only packets) received on EoIP tunnels: not frames,
+  // never delivered (SPEC 8, "EoIP").
+  uint64_t keepalives = 0;
   friend bool operator==(const GlobalCounterValues&,
                          const GlobalCounterValues&) = default;
 };
@@ -46,29 +49,30 @@ struct InterfaceCounterValues {
   uint64_t ibytes = 0;
   uint64_t opackets = 0;
   uint64_t obytes = 0;
-  uint64_t oerrors = 0;  // no tunnel, or the send failed
-  uint64_t idrops = 0;   // received while the interface is not up
+  uint64_t oerrors = 0;     // no tunnel, or the send failed
+  uint64_t idrops = 0;      // received while the interface is not up
+  uint64_t keepalives = 0;  // EoIP keepalives received on it
   friend bool operator==(const InterfaceCounterValues&,
                          const InterfaceCounterValues&) = default;
 };
 
 struct GlobalCounters {
   Counter ipackets, ibytes, opackets, obytes, adrops, pdrops, noifdrops, idrops,
-      qdrops;
+      qdrops, keepalives;
 
   GlobalCounterValues Read() const {
-    return {ipackets.Get(),  ibytes.Get(), opackets.Get(),
-            obytes.Get(),    adrops.Get(), pdrops.Get(),
-            noifdrops.Get(), idrops.Get(), qdrops.Get()};
+    return {ipackets.Get(), ibytes.Get(),    opackets.Get(),  obytes.Get(),
+            adrops.Get(),   pdrops.Get(),    noifdrops.Get(), idrops.Get(),
+            qdrops.Get(),   keepalives.Get()};
   }
 };
 
 struct InterfaceCounters {
-  Counter ipackets, ibytes, opackets, obytes, oerrors, idrops;
+  Counter ipackets, ibytes, opackets, obytes, oerrors, idrops, keepalives;
 
   InterfaceCounterValues Read() const {
-    return {ipackets.Get(), ibytes.Get(),  opackets.Get(),
-            obytes.Get(),   oerrors.Get(), idrops.Get()};
+    return {ipackets.Get(), ibytes.Get(), opackets.Get(),  obytes.Get(),
+            oerrors.Get(),  idrops.Get(), keepalives.Get()};
   }
 };
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -54,6 +55,28 @@ inline bool HasValidEtherIpHeader(std::span<const uint8_t> payload,
       return standard || reversed;
   }
   return false;
+}
+
+// MikroTik EoIPv6 (SPEC 8, "EoIP"): protocol 97 with version 3 in the low
+// nibble of byte 0 and a 12-bit tunnel ID in the other 12 bits:
+// byte 0 = (id >> 8) << 4 | 3, byte 1 = id & 0xff. A packet with nothing
+// after the header is a keepalive.
+inline constexpr uint16_t kMaxEoipId = 4095;
+
+inline void EncodeEoipHeader(std::span<uint8_t, kEtherIpHeaderSize> out,
+                             uint16_t id) {
+  out[0] = static_cast<uint8_t>((id >> 8) << 4 | kEtherIpVersion);
+  out[1] = static_cast<uint8_t>(id & 0xff);
+}
+
+// The EoIP tunnel ID of a payload whose header has the EoIP form (at least
+// 2 bytes, version 3 in the low nibble of byte 0); nullopt otherwise.
+inline std::optional<uint16_t> EoipIdOf(std::span<const uint8_t> payload) {
+  if (payload.size() < kEtherIpHeaderSize ||
+      (payload[0] & 0x0f) != kEtherIpVersion) {
+    return std::nullopt;
+  }
+  return static_cast<uint16_t>((payload[0] >> 4) << 8 | payload[1]);
 }
 
 }  // namespace etherip

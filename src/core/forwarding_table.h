@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/counters.h"
@@ -21,11 +22,14 @@ using DomainId = uint32_t;     // 0 = the daemon's own namespace; never reused
 
 // Builds the key of a tunnel as the receive path looks it up. Inline: it
 // runs for every received packet.
+// `eoip`: kStandardKeyTag, or EoipKeyTag(id) for an EoIP tunnel.
 inline ForwardingKey MakeForwardingKey(DomainId domain, const IpAddress& local,
-                                       const IpAddress& remote) {
+                                       const IpAddress& remote,
+                                       uint16_t eoip = kStandardKeyTag) {
   ForwardingKey key;
   key.domain = domain;
-  key.family = static_cast<uint32_t>(local.family());
+  key.family = static_cast<uint16_t>(local.family());
+  key.eoip = eoip;
   const auto l = local.bytes();
   const auto r = remote.bytes();
   // std::copy, not memcpy: an address of no family has an empty, null span.
@@ -40,7 +44,11 @@ struct ForwardingEntry {
   bool has_tunnel = false;
   bool up = false;
   HeaderMode header = HeaderMode::kStandard;  // what is sent and accepted
-  Tunnel tunnel;                              // valid when has_tunnel
+  // Set: a MikroTik EoIPv6 tunnel with this ID (its header replaces the
+  // header mode's), sending a keepalive every `keepalive` seconds (0: none).
+  std::optional<uint16_t> eoip;
+  uint32_t keepalive = 0;
+  Tunnel tunnel;  // valid when has_tunnel
   InterfaceCounters* counters = nullptr;
 };
 
@@ -74,10 +82,13 @@ class ForwardingTable {
   // it (null if none), as Upsert does. O(1) amortised.
   std::shared_ptr<InterfaceCounters> Erase(InterfaceId id);
 
-  // The interface whose tunnel is (domain, local -> remote), or null.
-  const ForwardingEntry* FindByTunnel(DomainId domain, const IpAddress& local,
-                                      const IpAddress& remote) const {
-    const ForwardingKey key = MakeForwardingKey(domain, local, remote);
+  // The interface whose tunnel is (domain, local -> remote), standard or
+  // with EoIP ID `eoip`, or null.
+  const ForwardingEntry* FindByTunnel(
+      DomainId domain, const IpAddress& local, const IpAddress& remote,
+      std::optional<uint16_t> eoip = std::nullopt) const {
+    const ForwardingKey key = MakeForwardingKey(
+        domain, local, remote, eoip ? EoipKeyTag(*eoip) : kStandardKeyTag);
     const TunnelIndex::Bucket* bucket =
         index_.Find(key, TunnelIndex::Hash(key));
     return bucket == nullptr ? nullptr : EntryAt(*bucket);
@@ -101,8 +112,9 @@ class ForwardingTable {
  private:
   static constexpr uint32_t kNoSlot = UINT32_MAX;
   static ForwardingKey KeyOf(const ForwardingEntry& entry) {
-    return MakeForwardingKey(entry.domain, entry.tunnel.source,
-                             entry.tunnel.destination);
+    return MakeForwardingKey(
+        entry.domain, entry.tunnel.source, entry.tunnel.destination,
+        entry.eoip ? EoipKeyTag(*entry.eoip) : kStandardKeyTag);
   }
   // Makes the index send entries_[slot]'s tunnel key to `slot` (taking the
   // key over from another entry if one has it).

@@ -63,6 +63,14 @@ Result<std::vector<InterfaceOption>> ParseInterfaceOptions(
       options.push_back(SetMaster{words[++i]});
     } else if (word == "-master" || word == "nomaster") {
       options.push_back(ClearMaster{});
+    } else if (word == "eoip") {
+      if (!argument(1)) return missing();
+      options.push_back(SetEoip{words[++i]});
+    } else if (word == "-eoip") {
+      options.push_back(ClearEoip{});
+    } else if (word == "keepalive") {
+      if (!argument(1)) return missing();
+      options.push_back(SetKeepalive{words[++i]});
     } else {
       return Fail(EINVAL, fmt::format("{}: unknown option", word));
     }
@@ -98,6 +106,13 @@ std::vector<std::string> InterfaceOptionWords(
               words.insert(words.end(), {"master", o.name});
             },
             [&](const ClearMaster&) { words.push_back("-master"); },
+            [&](const SetEoip& o) {
+              words.insert(words.end(), {"eoip", o.id});
+            },
+            [&](const ClearEoip&) { words.push_back("-eoip"); },
+            [&](const SetKeepalive& o) {
+              words.insert(words.end(), {"keepalive", o.seconds});
+            },
         },
         option);
   }
@@ -216,6 +231,72 @@ Result<uint32_t> ParseMtu(std::string_view text) {
   return mtu;
 }
 
+namespace {
+
+// A decimal number in [0, max], nothing else.
+std::optional<uint32_t> ParseBounded(std::string_view text, uint32_t max) {
+  uint32_t value = 0;
+  const auto [end, error] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() ||
+      end != text.data() + text.size() || value > max) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+tl::unexpected<Error> BadEoipId(std::string_view text) {
+  return Fail(EINVAL, fmt::format("eoip {}: invalid argument (range 0-{})",
+                                  text, kMaxEoipId));
+}
+
+tl::unexpected<Error> BadKeepalive(std::string_view text) {
+  return Fail(EINVAL,
+              fmt::format("keepalive {}: invalid argument (seconds, 0-{})",
+                          text, kMaxKeepalive));
+}
+
+}  // namespace
+
+Result<uint16_t> ParseEoipId(std::string_view text) {
+  auto id = ParseBounded(text, kMaxEoipId);
+  if (!id) return BadEoipId(text);
+  return static_cast<uint16_t>(*id);
+}
+
+Result<uint32_t> ParseKeepalive(std::string_view text) {
+  auto seconds = ParseBounded(text, kMaxKeepalive);
+  if (!seconds) return BadKeepalive(text);
+  return *seconds;
+}
+
+Status CheckEoip(const InterfaceSettings& settings) {
+  if (!settings.eoip) {
+    if (settings.keepalive == kDefaultKeepalive) return {};
+    return Fail(EINVAL, fmt::format("keepalive {}: invalid argument (only "
+                                    "for EoIP tunnels: eoip ID)",
+                                    settings.keepalive));
+  }
+  const uint16_t id = *settings.eoip;
+  if (id > kMaxEoipId) return BadEoipId(std::to_string(id));
+  if (settings.keepalive > kMaxKeepalive) {
+    return BadKeepalive(std::to_string(settings.keepalive));
+  }
+  if (settings.header != HeaderMode::kStandard) {
+    return Fail(EINVAL,
+                fmt::format("eoip {}: invalid argument (EoIP has its own "
+                            "header: not with header {})",
+                            id, HeaderModeName(settings.header)));
+  }
+  if (settings.tunnel && settings.tunnel->source.family() != Family::kIpv6) {
+    return Fail(EINVAL,
+                fmt::format("eoip {}: invalid argument (EoIP tunnels are "
+                            "IPv6: tunnel {} is IPv4)",
+                            id, settings.tunnel->ToString()));
+  }
+  return {};
+}
+
 Result<MacAddress> ParseLladdr(std::string_view text) {
   auto mac = MacAddress::Parse(text);
   if (!mac) return tl::unexpected(mac.error());
@@ -227,6 +308,7 @@ Result<MacAddress> ParseLladdr(std::string_view text) {
 
 Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
                              InterfaceSettings& settings) {
+  std::optional<std::string> keepalive_given;  // as typed, for the message
   for (const auto& option : options) {
     Status status = std::visit(Overloaded{
                                    [&](const SetTunnel& o) -> Status {
@@ -289,11 +371,37 @@ Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
                                      settings.master.clear();
                                      return {};
                                    },
+                                   [&](const SetEoip& o) -> Status {
+                                     auto id = ParseEoipId(o.id);
+                                     if (!id) return tl::unexpected(id.error());
+                                     settings.eoip = *id;
+                                     return {};
+                                   },
+                                   [&](const ClearEoip&) -> Status {
+                                     settings.eoip.reset();
+                                     settings.keepalive = kDefaultKeepalive;
+                                     return {};
+                                   },
+                                   [&](const SetKeepalive& o) -> Status {
+                                     auto seconds = ParseKeepalive(o.seconds);
+                                     if (!seconds)
+                                       return tl::unexpected(seconds.error());
+                                     settings.keepalive = *seconds;
+                                     keepalive_given = o.seconds;
+                                     return {};
+                                   },
                                },
                                option);
     if (!status) return status;
   }
-  return {};
+  // The whole, once every option is in: `eoip 5 tunnel A B` and `tunnel A B
+  // eoip 5` are the same request.
+  if (keepalive_given && !settings.eoip) {
+    return Fail(EINVAL, fmt::format("keepalive {}: invalid argument (only "
+                                    "for EoIP tunnels: eoip ID)",
+                                    *keepalive_given));
+  }
+  return CheckEoip(settings);
 }
 
 }  // namespace etherip

@@ -1,7 +1,7 @@
 // The settings of an interface and the options that change them (SPEC 6:
 // "tunnel SRC DST", "-tunnel", "domain NAME", "-domain", "up", "down",
 // "mtu N", "mtu auto", "lladdr MAC", "header MODE", "master BRIDGE",
-// "-master").
+// "-master", "eoip ID", "-eoip", "keepalive SECONDS").
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,10 @@ inline constexpr uint32_t kDefaultMtu = 1500;
 inline constexpr uint32_t kMinMtu = 68;
 // Frame (MTU + 18 with a VLAN tag) and headers fit a 64 KiB buffer.
 inline constexpr uint32_t kMaxMtu = 65000;
+// Seconds between the keepalives an EoIP tunnel sends: RouterOS's default
+// (it expects one every 10 s); 0 sends none.
+inline constexpr uint32_t kDefaultKeepalive = 10;
+inline constexpr uint32_t kMaxKeepalive = 3600;
 
 struct Tunnel {
   IpAddress source;              // local outer address
@@ -45,6 +49,12 @@ struct InterfaceSettings {
   // The link's master (a bridge), joined on create, set, start and reload;
   // "" = not managed: whatever `ip link` did stays.
   std::string master;
+  // Set: a MikroTik EoIPv6 tunnel with this tunnel ID (0..kMaxEoipId; IPv6
+  // tunnels and the standard header mode only). Unset: standard EtherIP.
+  std::optional<uint16_t> eoip;
+  // Seconds between the keepalives an EoIP tunnel sends (0: none); always
+  // kDefaultKeepalive when eoip is unset.
+  uint32_t keepalive = kDefaultKeepalive;
   friend bool operator==(const InterfaceSettings&,
                          const InterfaceSettings&) = default;
 };
@@ -75,9 +85,17 @@ struct SetMaster {
   std::string name;
 };
 struct ClearMaster {};
+struct SetEoip {
+  std::string id;
+};
+struct ClearEoip {};  // back to a standard tunnel (keepalive to its default)
+struct SetKeepalive {
+  std::string seconds;
+};
 using InterfaceOption =
     std::variant<SetTunnel, ClearTunnel, SetDomain, ClearDomain, SetUp, SetMtu,
-                 SetLladdr, SetHeader, SetMaster, ClearMaster>;
+                 SetLladdr, SetHeader, SetMaster, ClearMaster, SetEoip,
+                 ClearEoip, SetKeepalive>;
 
 // Splits command words into options. Fails only on syntax: an unknown
 // keyword or a missing argument (a usage error, exit status 2 in the CLI).
@@ -93,7 +111,9 @@ std::vector<std::string> InterfaceOptionWords(
 // (IP literals of one family that can be endpoints (EndpointProblem), source
 // and destination different; MTU range, or "auto", which sets mtu_auto and
 // leaves the value to the caller (a number clears mtu_auto);
-// unicast non-zero MAC). Whether the result clashes with other interfaces is
+// unicast non-zero MAC; EoIP ID and keepalive ranges), then the result as a
+// whole (CheckEoip; `keepalive` given without `eoip` in the result).
+// Whether the result clashes with other interfaces is
 // the tunnel table's business. On failure `settings` may be half changed:
 // apply to a copy.
 Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
@@ -113,6 +133,12 @@ Result<uint32_t> ParseMtu(std::string_view text);
 Result<MacAddress> ParseLladdr(std::string_view text);
 // A master's name: a valid interface name.
 Status CheckMaster(std::string_view name);
+Result<uint16_t> ParseEoipId(std::string_view text);     // 0..kMaxEoipId
+Result<uint32_t> ParseKeepalive(std::string_view text);  // 0..kMaxKeepalive
+// The EoIP rules of a whole interface (SPEC 8, "EoIP"), EINVAL naming the
+// setting: an ID and keepalive in range; with eoip, no IPv4 tunnel and the
+// standard header mode; without it, the default keepalive.
+Status CheckEoip(const InterfaceSettings& settings);
 Result<Tunnel> ParseTunnel(std::string_view source,
                            std::string_view destination);
 

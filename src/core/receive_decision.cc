@@ -22,8 +22,17 @@ ReceiveVerdict Conclude(const ForwardingTable& table,
     return Drop(ReceiveDrop::kNoInterface, counters.noifdrops);
   }
   const ForwardingEntry* entry = table.EntryAt(*bucket);
-  if (!HasValidEtherIpHeader(payload, entry->header) ||
-      payload.size() < kEtherIpHeaderSize + kEthernetHeaderSize) {
+  if (entry->eoip.has_value()) [[unlikely]] {
+    // Found by its EoIP key: the header (form and ID) matched already.
+    if (payload.size() == kEtherIpHeaderSize) {
+      bucket->counters->keepalives.Increment();
+      counters.keepalives.Increment();
+      return ReceiveVerdict{ReceiveDrop::kKeepalive, nullptr, {}};
+    }
+  } else if (!HasValidEtherIpHeader(payload, entry->header)) {
+    return Drop(ReceiveDrop::kMalformed, counters.adrops);
+  }
+  if (payload.size() < kEtherIpHeaderSize + kEthernetHeaderSize) {
     return Drop(ReceiveDrop::kMalformed, counters.adrops);
   }
   if (!entry->up) {
@@ -50,6 +59,17 @@ ForwardingKey KeyOf(DomainId arrival_domain, const IpAddress& source,
   return MakeForwardingKey(arrival_domain, destination, source);
 }
 
+// After the standard key found nothing: turns `key` into the EoIP key of
+// the payload's header (true), or false when no EoIP tunnel can match (not
+// IPv6, or not the EoIP form).
+bool ToEoipKey(ForwardingKey& key, std::span<const uint8_t> payload) {
+  if (key.family != static_cast<uint16_t>(Family::kIpv6)) return false;
+  const auto id = EoipIdOf(payload);
+  if (!id) return false;
+  key.eoip = EoipKeyTag(*id);
+  return true;
+}
+
 }  // namespace
 
 ReceiveVerdict DecideReceive(const ForwardingTable& table, bool allow,
@@ -59,10 +79,13 @@ ReceiveVerdict DecideReceive(const ForwardingTable& table, bool allow,
   if (!HasOuterAddresses(outer)) {
     return Drop(ReceiveDrop::kMalformed, counters.adrops);
   }
-  const ForwardingKey key =
-      KeyOf(arrival_domain, outer.source, outer.destination);
-  return Conclude(table, table.index().Find(key, TunnelIndex::Hash(key)),
-                  outer.payload, counters);
+  ForwardingKey key = KeyOf(arrival_domain, outer.source, outer.destination);
+  const TunnelIndex::Bucket* bucket =
+      table.index().Find(key, TunnelIndex::Hash(key));
+  if (bucket == nullptr && ToEoipKey(key, outer.payload)) {
+    bucket = table.index().Find(key, TunnelIndex::Hash(key));
+  }
+  return Conclude(table, bucket, outer.payload, counters);
 }
 
 namespace {
@@ -87,20 +110,32 @@ class LookupPipeline {
     pending.hash = TunnelIndex::Hash(key);
     pending.position = position;
     pending.payload = payload;
+    pending.eoip = false;
     table_.index().Prefetch(pending.hash);
   }
 
-  // Looks every queued packet up (prefetching its interface's counters),
-  // then concludes each.
+  // Looks every queued packet up (prefetching its interface's counters, or
+  // for a miss that may be EoIP the bucket of its EoIP key), then concludes
+  // each (after the second lookup of those).
   void Flush() {
     const TunnelIndex& index = table_.index();
     for (size_t i = 0; i < count_; ++i) {
       Pending& pending = pending_[i];
       pending.hit = index.Find(pending.key, pending.hash);
-      if (pending.hit != nullptr) __builtin_prefetch(pending.hit->counters, 1);
+      if (pending.hit != nullptr) {
+        __builtin_prefetch(pending.hit->counters, 1);
+      } else if (ToEoipKey(pending.key, pending.payload)) [[unlikely]] {
+        pending.hash = TunnelIndex::Hash(pending.key);
+        pending.eoip = true;
+        index.Prefetch(pending.hash);
+      }
     }
     for (size_t i = 0; i < count_; ++i) {
-      const Pending& pending = pending_[i];
+      Pending& pending = pending_[i];
+      if (pending.eoip) [[unlikely]] {
+        pending.hit = index.Find(pending.key, pending.hash);
+        pending.eoip = false;
+      }
       verdicts_[pending.position] =
           Conclude(table_, pending.hit, pending.payload, counters_);
     }
@@ -114,6 +149,7 @@ class LookupPipeline {
     size_t position;
     std::span<const uint8_t> payload;
     const TunnelIndex::Bucket* hit;
+    bool eoip;  // a second lookup, by the EoIP key, is due
   };
   const ForwardingTable& table_;
   std::span<ReceiveVerdict> verdicts_;

@@ -17,6 +17,9 @@ enum class ReceiveDrop : uint8_t {
   kNoInterface,  // no tunnel matches: noifdrops
   kMalformed,    // bad EtherIP header or frame too short: adrops
   kDown,         // the interface is not up: idrops
+  // Not a drop: an EoIP keepalive (a header with nothing after it),
+  // counted in keepalives and not delivered.
+  kKeepalive,
 };
 
 struct ReceiveVerdict {
@@ -26,11 +29,15 @@ struct ReceiveVerdict {
 };
 
 // Decides and counts: pdrops, noifdrops, adrops or idrops (global and the
-// interface's) on a drop; the global and
+// interface's) on a drop; keepalives (global and the interface's) for an
+// EoIP keepalive; the global and
 // the interface's ipackets and ibytes (the bytes after the EtherIP header)
-// on delivery. Both families take this one path: sockets hand over the
-// outer addresses and the payload. Unset addresses mean that the outer
-// header did not parse: adrops (after the allow check).
+// on delivery. The lookup is by the standard key first (one lookup for a
+// standard tunnel); only when no standard tunnel matches and the header
+// has the EoIP form (an IPv6 packet) by the EoIP key with the header's ID. Both
+// families take this one path: sockets hand over the outer addresses and the
+// payload. Unset addresses mean that the outer header did not parse: adrops
+// (after the allow check).
 ReceiveVerdict DecideReceive(const ForwardingTable& table, bool allow,
                              DomainId arrival_domain, const OuterPacket& outer,
                              GlobalCounters& counters);

@@ -13,9 +13,13 @@ SendVerdict DecideSend(const ForwardingTable& table, InterfaceId interface,
     return {};
   }
   const size_t frame_size = packet.size();
-  EncodeEtherIpHeader(
-      packet.Prepend(kEtherIpHeaderSize).first<kEtherIpHeaderSize>(),
-      entry->header);
+  const auto header =
+      packet.Prepend(kEtherIpHeaderSize).first<kEtherIpHeaderSize>();
+  if (entry->eoip.has_value()) [[unlikely]] {
+    EncodeEoipHeader(header, *entry->eoip);
+  } else {
+    EncodeEtherIpHeader(header, entry->header);
+  }
   return SendVerdict{entry, frame_size};
 }
 

@@ -22,11 +22,19 @@
 
 namespace etherip {
 
-// (domain, local, remote): what identifies a tunnel on receive. 40 bytes
-// without padding, compared and hashed as one block.
+// The `eoip` field of a standard tunnel's key; an EoIP tunnel's is its
+// tunnel ID + 1 (EoipKeyTag).
+inline constexpr uint16_t kStandardKeyTag = 0;
+constexpr uint16_t EoipKeyTag(uint16_t id) {
+  return static_cast<uint16_t>(id + 1);
+}
+
+// (domain, local, remote, EoIP ID): what identifies a tunnel on receive. 40
+// bytes without padding, compared and hashed as one block.
 struct ForwardingKey {
   uint32_t domain = 0;
-  uint32_t family = 0;
+  uint16_t family = 0;
+  uint16_t eoip = kStandardKeyTag;  // kStandardKeyTag or EoipKeyTag(id)
   std::array<uint8_t, 16> local{};
   std::array<uint8_t, 16> remote{};
 

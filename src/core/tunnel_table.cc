@@ -15,9 +15,16 @@ tl::unexpected<Error> NoSuchDomain(std::string_view domain) {
   return Fail(EINVAL, fmt::format("domain {}: no such domain", domain));
 }
 
-tl::unexpected<Error> AddressInUse(const Tunnel& tunnel) {
-  return Fail(EADDRNOTAVAIL, fmt::format("tunnel {}: address not available",
-                                         tunnel.ToString()));
+// "tunnel A -> B", with " eoip ID" for an EoIP tunnel.
+std::string TunnelLabel(const InterfaceSettings& settings) {
+  std::string label = fmt::format("tunnel {}", settings.tunnel->ToString());
+  if (settings.eoip) label += fmt::format(" eoip {}", *settings.eoip);
+  return label;
+}
+
+tl::unexpected<Error> AddressInUse(const InterfaceSettings& settings) {
+  return Fail(EADDRNOTAVAIL,
+              fmt::format("{}: address not available", TunnelLabel(settings)));
 }
 
 // A domain a request sets must exist; one it keeps may have vanished (the
@@ -45,10 +52,40 @@ Status ValidateDomainName(std::string_view name) {
 TunnelTable::TunnelTable(MacGenerator random_mac)
     : random_mac_(std::move(random_mac)) {}
 
-TunnelTable::TunnelIdentity TunnelTable::IdentityOf(std::string_view domain,
-                                                    const Tunnel& tunnel) {
+TunnelTable::TunnelIdentity TunnelTable::IdentityOf(
+    std::string_view domain, const Tunnel& tunnel,
+    std::optional<uint16_t> eoip) {
   return {std::string(domain),
-          MakeForwardingKey(0, tunnel.source, tunnel.destination)};
+          MakeForwardingKey(0, tunnel.source, tunnel.destination,
+                            eoip ? EoipKeyTag(*eoip) : kStandardKeyTag)};
+}
+
+Status TunnelTable::CheckPairKind(const TunnelMap& tunnels,
+                                  const EoipPairs& eoip_pairs,
+                                  std::string_view name,
+                                  const InterfaceSettings& settings) {
+  const TunnelIdentity pair =
+      IdentityOf(settings.domain, *settings.tunnel, std::nullopt);
+  std::string_view other;  // an interface of the other kind, if any
+  if (settings.eoip) {
+    auto standard = tunnels.find(pair);
+    if (standard != tunnels.end() && standard->second != name) {
+      other = standard->second;
+    }
+  } else if (auto eoip = eoip_pairs.find(pair); eoip != eoip_pairs.end()) {
+    // At most two looks: one may be its own EoIP tunnel, about to change.
+    for (const std::string& user : eoip->second) {
+      if (user == name) continue;
+      other = user;
+      break;
+    }
+  }
+  if (other.empty()) return {};
+  return Fail(EEXIST, fmt::format("{}: file exists ({} has {} tunnel between "
+                                  "these addresses; EoIP and standard "
+                                  "tunnels cannot share them)",
+                                  TunnelLabel(settings), other,
+                                  settings.eoip ? "a standard" : "an EoIP"));
 }
 
 Status TunnelTable::CheckSettings(std::string_view name,
@@ -66,11 +103,12 @@ Status TunnelTable::CheckSettings(std::string_view name,
 Status TunnelTable::CheckUniqueTunnel(std::string_view name,
                                       const InterfaceSettings& settings) const {
   if (!settings.tunnel) return {};
-  auto it = by_tunnel_.find(IdentityOf(settings.domain, *settings.tunnel));
+  auto it = by_tunnel_.find(
+      IdentityOf(settings.domain, *settings.tunnel, settings.eoip));
   if (it != by_tunnel_.end() && it->second != name) {
-    return AddressInUse(*settings.tunnel);
+    return AddressInUse(settings);
   }
-  return {};
+  return CheckPairKind(by_tunnel_, eoip_pairs_, name, settings);
 }
 
 Result<InterfaceSettings> TunnelTable::PrepareCreate(
@@ -128,7 +166,8 @@ tl::expected<ReplacePlan, SpecError> TunnelTable::PrepareReplace(
   };
   ReplacePlan plan;
   std::set<std::string, std::less<>> wanted;
-  absl::flat_hash_map<TunnelIdentity, std::string> tunnels;
+  TunnelMap tunnels;
+  EoipPairs eoip_pairs;
   for (size_t i = 0; i < specs.size(); ++i) {
     const InterfaceSpec& spec = specs[i];
     if (auto valid = ValidateInterfaceName(spec.name); !valid) {
@@ -152,14 +191,24 @@ tl::expected<ReplacePlan, SpecError> TunnelTable::PrepareReplace(
         return refuse(i, valid.error());
       }
       auto [it, inserted] = tunnels.emplace(
-          IdentityOf(settings.domain, *settings.tunnel), spec.name);
-      if (!inserted) return refuse(i, AddressInUse(*settings.tunnel).value());
+          IdentityOf(settings.domain, *settings.tunnel, settings.eoip),
+          spec.name);
+      if (!inserted) return refuse(i, AddressInUse(settings).value());
+      if (auto kind = CheckPairKind(tunnels, eoip_pairs, spec.name, settings);
+          !kind) {
+        return refuse(i, kind.error());
+      }
+      if (settings.eoip) {
+        eoip_pairs[IdentityOf(settings.domain, *settings.tunnel, std::nullopt)]
+            .emplace(spec.name);
+      }
     }
     const bool domain_changed =
         current == nullptr || current->settings.domain != settings.domain;
     for (const Status& valid :
          {CheckDomain(settings.domain, domain_changed, domains),
           CheckLladdr(settings.lladdr), CheckMtu(settings.mtu),
+          CheckEoip(settings),
           settings.master.empty() ? Status{} : CheckMaster(settings.master)}) {
       if (!valid) return refuse(i, valid.error());
     }
@@ -189,7 +238,14 @@ void TunnelTable::IndexTunnel(const InterfaceState& state) {
   ++endpoint_users_[{state.settings.tunnel->source.family(),
                      state.settings.domain}];
   by_tunnel_.insert_or_assign(
-      IdentityOf(state.settings.domain, *state.settings.tunnel), state.name);
+      IdentityOf(state.settings.domain, *state.settings.tunnel,
+                 state.settings.eoip),
+      state.name);
+  if (state.settings.eoip) {
+    eoip_pairs_[IdentityOf(state.settings.domain, *state.settings.tunnel,
+                           std::nullopt)]
+        .emplace(state.name);
+  }
 }
 
 void TunnelTable::UnindexTunnel(const InterfaceState& state) {
@@ -199,9 +255,16 @@ void TunnelTable::UnindexTunnel(const InterfaceState& state) {
   if (users != endpoint_users_.end() && --users->second == 0) {
     endpoint_users_.erase(users);
   }
-  auto it = by_tunnel_.find(
-      IdentityOf(state.settings.domain, *state.settings.tunnel));
+  auto it = by_tunnel_.find(IdentityOf(
+      state.settings.domain, *state.settings.tunnel, state.settings.eoip));
   if (it != by_tunnel_.end() && it->second == state.name) by_tunnel_.erase(it);
+  if (!state.settings.eoip) return;
+  auto pair = eoip_pairs_.find(
+      IdentityOf(state.settings.domain, *state.settings.tunnel, std::nullopt));
+  if (pair != eoip_pairs_.end()) {
+    pair->second.erase(state.name);
+    if (pair->second.empty()) eoip_pairs_.erase(pair);
+  }
 }
 
 const InterfaceState& TunnelTable::CommitCreate(
@@ -292,9 +355,10 @@ const InterfaceState* TunnelTable::Find(std::string_view name) const {
   return it == by_name_.end() ? nullptr : &it->second;
 }
 
-const InterfaceState* TunnelTable::FindByTunnel(std::string_view domain,
-                                                const Tunnel& tunnel) const {
-  auto it = by_tunnel_.find(IdentityOf(domain, tunnel));
+const InterfaceState* TunnelTable::FindByTunnel(
+    std::string_view domain, const Tunnel& tunnel,
+    std::optional<uint16_t> eoip) const {
+  auto it = by_tunnel_.find(IdentityOf(domain, tunnel, eoip));
   return it == by_tunnel_.end() ? nullptr : Find(it->second);
 }
 
@@ -321,6 +385,8 @@ ForwardingEntry TunnelTable::EntryOf(const InterfaceState& state) const {
   if (entry.has_tunnel) entry.tunnel = *state.settings.tunnel;
   entry.up = state.settings.up;
   entry.header = state.settings.header;
+  entry.eoip = state.settings.eoip;
+  entry.keepalive = state.settings.eoip ? state.settings.keepalive : 0;
   entry.counters = state.counters.get();
   return entry;
 }

@@ -12,6 +12,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -98,9 +100,11 @@ class TunnelTable {
   Status Destroy(std::string_view name);
 
   const InterfaceState* Find(std::string_view name) const;
-  // The interface with the tunnel (domain, source -> destination), or null.
-  const InterfaceState* FindByTunnel(std::string_view domain,
-                                     const Tunnel& tunnel) const;
+  // The interface with the tunnel (domain, source -> destination), standard
+  // or with EoIP ID `eoip`, or null.
+  const InterfaceState* FindByTunnel(
+      std::string_view domain, const Tunnel& tunnel,
+      std::optional<uint16_t> eoip = std::nullopt) const;
   // The (family, domain) pairs some tunnel uses, each with how many do:
   // the outer sockets the daemon needs.
   const std::map<std::pair<Family, std::string>, size_t>& endpoint_users()
@@ -127,10 +131,26 @@ class TunnelTable {
   const std::vector<std::string>& domain_names() const { return domain_names_; }
 
  private:
-  // A tunnel's identity by domain name (ids are interned on commit only).
+  // A tunnel's identity by domain name (ids are interned on commit only),
+  // with its EoIP ID if any; with nullopt, the identity of its address pair.
   using TunnelIdentity = std::pair<std::string, ForwardingKey>;
   static TunnelIdentity IdentityOf(std::string_view domain,
-                                   const Tunnel& tunnel);
+                                   const Tunnel& tunnel,
+                                   std::optional<uint16_t> eoip);
+  // Interfaces by tunnel identity (with its EoIP ID).
+  using TunnelMap = absl::flat_hash_map<TunnelIdentity, std::string>;
+  // The interfaces with EoIP tunnels on each (domain, source, destination),
+  // by the pair's identity (IdentityOf with nullopt). Only EoIP tunnels
+  // are here: a standard tunnel's pair is its identity in a TunnelMap.
+  using EoipPairs =
+      absl::flat_hash_map<TunnelIdentity, std::set<std::string, std::less<>>>;
+  // EEXIST when the pair of `settings`' tunnel has a tunnel of the other
+  // kind (EoIP or standard) of an interface other than `name`: a pair
+  // carries EoIP tunnels or one standard tunnel.
+  static Status CheckPairKind(const TunnelMap& tunnels,
+                              const EoipPairs& eoip_pairs,
+                              std::string_view name,
+                              const InterfaceSettings& settings);
 
   Status CheckSettings(std::string_view name, const InterfaceSettings& before,
                        const InterfaceSettings& after, bool is_new,
@@ -143,7 +163,8 @@ class TunnelTable {
 
   MacGenerator random_mac_;
   std::map<std::string, InterfaceState, std::less<>> by_name_;
-  absl::flat_hash_map<TunnelIdentity, std::string> by_tunnel_;
+  TunnelMap by_tunnel_;
+  EoipPairs eoip_pairs_;
   std::map<std::pair<Family, std::string>, size_t> endpoint_users_;
   std::vector<std::string> domain_names_{""};
   absl::flat_hash_map<std::string, DomainId> domain_ids_{{"", 0}};

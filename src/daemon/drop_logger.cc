@@ -15,7 +15,8 @@ const char* Explain(ReceiveDrop reason) {
              "configuration file";
     case ReceiveDrop::kNoInterface:
       return "no interface has a tunnel from the packet's destination to its "
-             "source in this domain (noifdrops)";
+             "source in this domain, or, between addresses of EoIP tunnels, "
+             "none with the packet's tunnel ID (noifdrops)";
     case ReceiveDrop::kMalformed:
       return "bad EtherIP header (not version 3, reserved bits set) or an "
              "inner frame shorter than 14 bytes (adrops)";
@@ -23,6 +24,7 @@ const char* Explain(ReceiveDrop reason) {
       return "the interface of the packet's tunnel is down, so the kernel "
              "would not take the frame (idrops)";
     case ReceiveDrop::kNone:
+    case ReceiveDrop::kKeepalive:  // not a drop: never reported
       break;
   }
   return "unknown reason";

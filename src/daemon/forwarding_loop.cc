@@ -151,6 +151,7 @@ void ForwardingLoop::ApplyNow(PlaneChanges& changes, Released& released) {
 
 void ForwardingLoop::EraseInterface(InterfaceId id, Released& released) {
   released.push_back(plane_.table.Erase(id));
+  keepalives_.Erase(id);
   if (id >= plane_.devices.size()) return;
   DevicePoll& poll = device_polls_[id];
   if (poll.polled == Polled::kYes) Watch(id, poll.fd, 0, EPOLL_CTL_DEL);
@@ -163,6 +164,7 @@ void ForwardingLoop::EraseInterface(InterfaceId id, Released& released) {
 void ForwardingLoop::UpsertInterface(PlaneChanges::Interface& change,
                                      Released& released) {
   const InterfaceId id = change.entry.id;
+  keepalives_.Upsert(change.entry, Clock::now());
   released.push_back(
       plane_.table.Upsert(change.entry, std::move(change.counters)));
   if (id >= plane_.devices.size()) {
@@ -364,11 +366,32 @@ bool ForwardingLoop::HoldsFrames(InterfaceId id) const {
 
 int ForwardingLoop::WaitTimeout() const {
   if (!holding_.empty()) return 0;
+  int timeout = -1;
   // Adaptive busy polling: right after traffic, poll without sleeping, so
   // the next packet of an exchange finds the thread awake instead of paying
   // a wake-up; once the line has been quiet for busy_poll_, sleep.
-  if (busy_poll_.count() == 0) return -1;
-  return Clock::now() - last_traffic_ < busy_poll_ ? 0 : -1;
+  if (busy_poll_.count() != 0 && Clock::now() - last_traffic_ < busy_poll_) {
+    return 0;
+  }
+  // Awake for the next keepalive (rounded up: never early by a fraction).
+  if (const auto next = keepalives_.next()) {
+    const auto wait =
+        std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now());
+    timeout = static_cast<int>(std::clamp<int64_t>(wait.count(), 0, 60'000));
+  }
+  return timeout;
+}
+
+void ForwardingLoop::SendDueKeepalives() {
+  const auto next = keepalives_.next();
+  if (!next) return;
+  const auto now = Clock::now();
+  if (now < *next) return;
+  keepalives_.TakeDue(now, due_keepalives_);
+  for (InterfaceId id : due_keepalives_) {
+    (void)forwarder_.SendKeepalive(plane_, id);
+  }
+  due_keepalives_.clear();
 }
 
 void ForwardingLoop::Run() {
@@ -398,6 +421,7 @@ void ForwardingLoop::Run() {
     serving_.swap(holding_);
     for (InterfaceId id : serving_) Serve(id, EPOLLIN);
     serving_.clear();
+    SendDueKeepalives();
     if (wake) Adopt();
   }
   // Nothing is sent any more. Changes handed over meanwhile are applied

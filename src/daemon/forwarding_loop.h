@@ -5,6 +5,9 @@
 // table entry, the device or socket, its epoll registration): a change
 // costs O(1) in the number of tunnels.
 //
+// Keepalives: the loop sends each running EoIP tunnel's keepalive when it
+// is due (KeepaliveSchedule), between batches, waking up for it when idle.
+//
 // Back-pressure: when a socket has no room (EAGAIN), the forwarder holds
 // the rest of its batch; the loop then watches that socket for EPOLLOUT
 // and stops watching each device that becomes readable (parked) until the
@@ -26,6 +29,7 @@
 #include "core/counters.h"
 #include "engine/data_plane.h"
 #include "engine/forwarder.h"
+#include "engine/keepalive_schedule.h"
 #include "engine/plane_changes.h"
 
 namespace etherip {
@@ -121,6 +125,8 @@ class ForwardingLoop : public PlanePublisher {
   // a super-frame).
   bool HoldsFrames(InterfaceId id) const;
   int WaitTimeout() const;
+  // Sends the EoIP keepalives that are due (between batches).
+  void SendDueKeepalives();
 
   using Clock = std::chrono::steady_clock;
 
@@ -151,6 +157,11 @@ class ForwardingLoop : public PlanePublisher {
   std::optional<Endpoint> waiting_socket_;  // watched for EPOLLOUT
   const std::chrono::microseconds busy_poll_;
   Clock::time_point last_traffic_{};
+  // EoIP keepalives: when each tunnel sends its next one. The loop sleeps
+  // no longer than until the first is due (epoll_wait's timeout): no timer
+  // fd, no other thread.
+  KeepaliveSchedule keepalives_;
+  std::vector<InterfaceId> due_keepalives_;
   std::thread thread_;
 };
 

@@ -20,12 +20,16 @@ TunnelTable::MacGenerator RandomMacs() {
 }
 
 std::string Describe(const InterfaceSettings& s) {
-  return fmt::format(
+  std::string text = fmt::format(
       "tunnel {} domain {} {} mtu {}{} lladdr {} header {} master {}",
       s.tunnel ? s.tunnel->ToString() : "none", DomainLabel(s.domain),
       s.up ? "up" : "down", s.mtu, s.mtu_auto ? " (auto)" : "",
       s.lladdr.ToString(), HeaderModeName(s.header),
       s.master.empty() ? "(none)" : s.master);
+  if (s.eoip) {
+    text += fmt::format(" eoip {} keepalive {}", *s.eoip, s.keepalive);
+  }
+  return text;
 }
 
 }  // namespace

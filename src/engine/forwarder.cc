@@ -137,7 +137,7 @@ PumpResult Forwarder::PumpSocket(const DataPlane& plane, Endpoint endpoint,
   for (size_t i = 0; i < n; ++i) {
     const ReceiveVerdict& verdict = verdicts_[i];
     if (verdict.interface == nullptr) {
-      if (observer_ != nullptr)
+      if (observer_ != nullptr && verdict.drop != ReceiveDrop::kKeepalive)
         observer_->OnReceiveDrop(verdict.drop, plane, endpoint);
       continue;
     }
@@ -146,6 +146,21 @@ PumpResult Forwarder::PumpSocket(const DataPlane& plane, Endpoint endpoint,
   }
   DeliverGrouped(plane, deliveries);
   return result;
+}
+
+bool Forwarder::SendKeepalive(const DataPlane& plane, InterfaceId id) {
+  const ForwardingEntry* entry = plane.table.FindById(id);
+  if (entry == nullptr || !entry->eoip || !entry->has_tunnel || !entry->up) {
+    return false;
+  }
+  OuterSocket* socket =
+      plane.SocketOf({entry->tunnel.source.family(), entry->domain});
+  if (socket == nullptr) return false;  // its domain is gone
+  std::array<uint8_t, kEtherIpHeaderSize> header;
+  EncodeEoipHeader(header, *entry->eoip);
+  const OutboundPacket packet{header, entry->tunnel.source,
+                              entry->tunnel.destination};
+  return socket->Send({&packet, 1}).sent == 1;
 }
 
 void Forwarder::DeliverGrouped(const DataPlane& plane, size_t deliveries) {

@@ -59,6 +59,13 @@ class Forwarder {
   // arrival order.
   PumpResult PumpSocket(const DataPlane& plane, Endpoint endpoint, bool allow);
 
+  // Sends one EoIP keepalive (the tunnel's header, nothing after it) on
+  // interface `id`'s tunnel when it is an EoIP tunnel that is up and its
+  // socket is there. True when sent. A keepalive is not a frame: nothing
+  // is counted, and one the socket has no room for (or refuses) is not
+  // sent again; the next one comes at its time.
+  bool SendKeepalive(const DataPlane& plane, InterfaceId id);
+
  private:
   // Sends outbound_[begin, end) through `entry`'s socket; holds the rest on
   // EAGAIN.

@@ -461,6 +461,94 @@ TEST(ParseConfig, ReadsTheHeaderMode) {
             "etheripd.conf:3: interface a: header: expected a string");
 }
 
+TEST(ParseConfig, ReadsEoipAndKeepalive) {
+  const Config config = ParseOk(R"([[interface]]
+name = "a"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+eoip = 0
+[[interface]]
+name = "b"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+keepalive = 0
+eoip = 4095
+[[interface]]
+name = "c"
+)");
+  ASSERT_EQ(config.interfaces.size(), 3u);
+  EXPECT_EQ(config.interfaces[0].settings.eoip, 0);
+  EXPECT_EQ(config.interfaces[0].settings.keepalive, kDefaultKeepalive);
+  EXPECT_EQ(config.interfaces[1].settings.eoip, 4095);
+  EXPECT_EQ(config.interfaces[1].settings.keepalive, 0u);
+  EXPECT_EQ(config.interfaces[2].settings.eoip, std::nullopt);
+}
+
+TEST(ParseConfig, RefusesEoipWhereItCannotBe) {
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\neoip = 4096\n"),
+            "etheripd.conf:3: interface a: eoip 4096: invalid argument "
+            "(range 0-4095)");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\neoip = \"1\"\n"),
+            "etheripd.conf:3: interface a: eoip: expected an integer");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\neoip = 1\n"
+                    "keepalive = 3601\n"),
+            "etheripd.conf:4: interface a: keepalive 3601: invalid argument "
+            "(seconds, 0-3600)");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nkeepalive = 10\n"),
+            "etheripd.conf:3: interface a: keepalive 10: invalid argument "
+            "(only for EoIP tunnels: eoip ID)");
+  EXPECT_EQ(ErrorOf(R"([[interface]]
+name = "a"
+source = "192.0.2.1"
+destination = "192.0.2.2"
+eoip = 7
+)"),
+            "etheripd.conf:5: interface a: eoip 7: invalid argument (EoIP "
+            "tunnels are IPv6: tunnel 192.0.2.1 -> 192.0.2.2 is IPv4)");
+  EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\neoip = 7\n"
+                    "header = \"reversed\"\n"),
+            "etheripd.conf:3: interface a: eoip 7: invalid argument (EoIP "
+            "has its own header: not with header reversed)");
+}
+
+TEST(ParseConfig, RefusesAnEoipIdTwiceAndMixedKindsOnOnePair) {
+  constexpr std::string_view kTwice = R"([[interface]]
+name = "a"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+eoip = 5
+[[interface]]
+name = "b"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+eoip = 6
+[[interface]]
+name = "c"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+eoip = 5
+)";
+  EXPECT_EQ(ErrorOf(kTwice),
+            "etheripd.conf:13: interface c: tunnel 2001:db8::1 -> "
+            "2001:db8::2 eoip 5: address not available (used by interface a "
+            "on line 3)");
+  constexpr std::string_view kMixed = R"([[interface]]
+name = "a"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+eoip = 5
+[[interface]]
+name = "b"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+)";
+  EXPECT_EQ(ErrorCodeOf(kMixed), EEXIST);
+  EXPECT_EQ(ErrorOf(kMixed),
+            "etheripd.conf:8: interface b: tunnel 2001:db8::1 -> 2001:db8::2: "
+            "file exists (interface a on line 3 has an EoIP tunnel between "
+            "these addresses; EoIP and standard tunnels cannot share them)");
+}
+
 TEST(ParseConfig, RefusesBadValues) {
   EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmtu = 67\n"),
             "etheripd.conf:3: interface a: mtu 67: invalid argument "
@@ -584,6 +672,32 @@ mtu = 9000
 lladdr = "fe:e1:ba:d0:00:02"
 up = false
 )");
+}
+
+TEST(RenderConfig, WritesEoipAndAKeepaliveOtherThanTheDefault) {
+  InterfaceView eoip;
+  eoip.name = "eoip0";
+  eoip.settings.tunnel = *ParseTunnel("2001:db8::1", "2001:db8::2");
+  eoip.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:01");
+  eoip.settings.eoip = 0;
+  InterfaceView quiet = eoip;
+  quiet.name = "eoip1";
+  quiet.settings.eoip = 1;
+  quiet.settings.keepalive = 0;
+  const std::vector<InterfaceView> views = {eoip, quiet};
+  const std::string text = RenderConfig({}, views);
+  EXPECT_THAT(text, HasSubstr("lladdr = \"fe:e1:ba:d0:00:01\"\neoip = 0\n"
+                              "up = false\n"));
+  EXPECT_THAT(text, HasSubstr("eoip = 1\nkeepalive = 0\nup = false\n"));
+  auto config = ParseConfig(text, "showconf");
+  ASSERT_TRUE(config) << config.error().message << "\n" << text;
+  ASSERT_EQ(config->interfaces.size(), 2u);
+  EXPECT_EQ(config->interfaces[0].settings, eoip.settings);
+  EXPECT_EQ(config->interfaces[1].settings, quiet.settings);
+  // A standard tunnel writes neither.
+  EXPECT_EQ(RenderConfig({}, SampleViews()).find("eoip"), std::string::npos);
+  EXPECT_EQ(RenderConfig({}, SampleViews()).find("keepalive"),
+            std::string::npos);
 }
 
 TEST(RenderConfig, WritesNoInterfaces) {

@@ -69,6 +69,21 @@ TEST(FormatInterfacesText, NamesAHeaderModeOtherThanStandard) {
             std::string::npos);
 }
 
+TEST(FormatInterfacesText, ShowsAnEoipTunnelItsKeepaliveAndKeepalives) {
+  InterfaceView view = Ipv6Down();
+  view.settings.eoip = 0;
+  view.counters.keepalives = 5;
+  const std::string text = FormatInterfacesText({&view, 1});
+  EXPECT_THAT(text, ::testing::HasSubstr(
+                        "\ttunnel inet6 2001:db8::1 -> 2001:db8::2 eoip 0\n"
+                        "\tRX packets 0 bytes 0 drops 0 keepalives 5\n"));
+  // The keepalive interval only when it is not the default.
+  view.settings.eoip = 4095;
+  view.settings.keepalive = 0;
+  EXPECT_THAT(FormatInterfacesText({&view, 1}),
+              ::testing::HasSubstr("-> 2001:db8::2 eoip 4095 keepalive 0\n"));
+}
+
 TEST(FormatInterfacesText, ReadsLikeIfconfig) {
   const std::vector<InterfaceView> views = {Running(), Ipv6Down(),
                                             UpWithoutTunnel()};
@@ -129,9 +144,10 @@ TEST(FormatResponse, ShowsInterfacesAsAJsonArray) {
     "name": "etherip0", "source": "192.0.2.1", "destination": "192.0.2.2",
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
     "mtu_auto": false, "lladdr": "fe:e1:ba:d0:00:01", "header": "standard",
-    "master": "",
+    "master": "", "eoip": null, "keepalive": null,
     "counters": {"ipackets": 12, "ibytes": 1400, "opackets": 10,
-                 "obytes": 1200, "oerrors": 0, "idrops": 2}})"));
+                 "obytes": 1200, "oerrors": 0, "idrops": 2,
+                 "keepalives": 0}})"));
   EXPECT_EQ(json[1]["source"], "2001:db8::1");
   EXPECT_EQ(json[1]["domain"], "");
   EXPECT_EQ(json[1]["up"], false);
@@ -150,14 +166,14 @@ TEST(FormatResponse, ShowsInterfacesAsAJsonArray) {
 
 TEST(FormatResponse, ShowsStats) {
   Response response;
-  response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   EXPECT_EQ(Format({.op = Op::kStats}, response, false),
             "ipackets 1\nibytes 2\nopackets 3\nobytes 4\nadrops 5\npdrops 6\n"
-            "noifdrops 7\nidrops 8\nqdrops 9\n");
+            "noifdrops 7\nidrops 8\nqdrops 9\nkeepalives 10\n");
   EXPECT_EQ(Format({.op = Op::kStats}, response, true),
             R"({"adrops": 5, "ibytes": 2, "idrops": 8, "ipackets": 1, )"
-            R"("noifdrops": 7, "obytes": 4, "opackets": 3, "pdrops": 6, )"
-            R"("qdrops": 9})"
+            R"("keepalives": 10, "noifdrops": 7, "obytes": 4, )"
+            R"("opackets": 3, "pdrops": 6, "qdrops": 9})"
             "\n");
 }
 

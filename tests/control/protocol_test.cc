@@ -37,6 +37,15 @@ InterfaceView Ipv6View() {
   return view;
 }
 
+InterfaceView EoipView() {
+  InterfaceView view = Ipv6View();
+  view.name = "eoip0";
+  view.settings.eoip = 0;
+  view.settings.keepalive = 0;
+  view.counters.keepalives = 17;
+  return view;
+}
+
 InterfaceView NoTunnelView() {
   InterfaceView view;
   view.name = "etherip2";
@@ -243,9 +252,37 @@ TEST(InterfaceJson, HasTheFieldsOfSpec6) {
     "name": "etherip0", "source": "192.0.2.1", "destination": "192.0.2.2",
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
     "mtu_auto": false, "lladdr": "fe:e1:ba:d0:00:01", "header": "standard",
-    "master": "",
+    "master": "", "eoip": null, "keepalive": null,
     "counters": {"ipackets": 12, "ibytes": 1400, "opackets": 10,
-                 "obytes": 1200, "oerrors": 3, "idrops": 4}})"));
+                 "obytes": 1200, "oerrors": 3, "idrops": 4,
+                 "keepalives": 0}})"));
+}
+
+TEST(InterfaceJson, HasTheEoipIdAndKeepaliveOfAnEoipTunnel) {
+  const Json json = InterfaceJson(EoipView());
+  EXPECT_EQ(json["eoip"], 0);
+  EXPECT_EQ(json["keepalive"], 0);
+  EXPECT_EQ(json["counters"]["keepalives"], 17);
+}
+
+TEST(Response, ReadsAnInterfaceWithoutEoipFieldsAsStandard) {
+  // As a daemon that predates EoIP answers.
+  auto response = DecodeResponse(
+      R"({"ok":true,"interfaces":[{"name":"e","source":"","destination":"",)"
+      R"("domain":"","up":false,"running":false,"mtu":1500,)"
+      R"("lladdr":"fe:e1:ba:d0:00:01","counters":{"ipackets":0,"ibytes":0,)"
+      R"("opackets":0,"obytes":0,"oerrors":0}}]})");
+  ASSERT_TRUE(response) << response.error().message;
+  ASSERT_EQ(response->interfaces.size(), 1u);
+  EXPECT_EQ(response->interfaces[0].settings.eoip, std::nullopt);
+  EXPECT_EQ(response->interfaces[0].settings.keepalive, kDefaultKeepalive);
+  EXPECT_EQ(response->interfaces[0].counters.keepalives, 0u);
+  ExpectBadResponse(
+      R"({"ok":true,"interfaces":[{"name":"e","source":"","destination":"",)"
+      R"("domain":"","up":false,"running":false,"mtu":1500,"eoip":4096,)"
+      R"("lladdr":"fe:e1:ba:d0:00:01","counters":{"ipackets":0,"ibytes":0,)"
+      R"("opackets":0,"obytes":0,"oerrors":0}}]})",
+      "eoip");
 }
 
 TEST(InterfaceJson, SaysWhetherTheMtuIsAutomatic) {
@@ -273,9 +310,10 @@ TEST(InterfaceJson, WritesEmptyAddressesWithoutATunnel) {
 }
 
 TEST(StatsJson, HasTheCountersOfSpec5) {
-  EXPECT_EQ(StatsJson({1, 2, 3, 4, 5, 6, 7, 8, 9}), Json::parse(R"({
+  EXPECT_EQ(StatsJson({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}), Json::parse(R"({
     "ipackets": 1, "ibytes": 2, "opackets": 3, "obytes": 4,
-    "adrops": 5, "pdrops": 6, "noifdrops": 7, "idrops": 8, "qdrops": 9})"));
+    "adrops": 5, "pdrops": 6, "noifdrops": 7, "idrops": 8, "qdrops": 9,
+    "keepalives": 10})"));
 }
 
 TEST(Response, EncodesARefusalAsDocumented) {
@@ -296,10 +334,10 @@ TEST(Response, EncodesSuccessAsOkAlone) {
 
 TEST(Response, RoundTripsEveryField) {
   Response show;
-  show.interfaces = {Ipv4View(), Ipv6View(), NoTunnelView()};
+  show.interfaces = {Ipv4View(), Ipv6View(), EoipView(), NoTunnelView()};
   Response stats;
-  stats.stats =
-      GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, UINT64_MAX, UINT64_MAX - 1};
+  stats.stats = GlobalCounterValues{
+      1, 2, 3, 4, 5, 6, 7, UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 2};
   Response allow_off;
   allow_off.allow = false;
   Response allow_on;

@@ -425,6 +425,38 @@ TEST_F(ForwardingLoopTest, AFailedDeviceIsReportedAndPolledAgainOnUpsert) {
   ASSERT_TRUE(Eventually([&] { return socket_->sent().size() == 1; }));
 }
 
+TEST_F(ForwardingLoopTest, SendsEoipKeepalivesAtOnceThenEveryInterval) {
+  // An EoIP tunnel (ID 0x123, a keepalive every second) over IPv6, and a
+  // standard one that sends none.
+  Interface eoip(0), standard(1);
+  PlaneChanges::Interface change = eoip.Change();
+  change.entry.tunnel = Tunnel{Ip("2001:db8::1"), Ip("2001:db8::2")};
+  change.entry.eoip = 0x123;
+  change.entry.keepalive = 1;
+  auto socket6 = std::make_shared<PolledSocket>();
+  PlaneChanges changes;
+  changes.interfaces = {change, standard.Change()};
+  changes.sockets = {SocketChange(socket_),
+                     {Endpoint{Family::kIpv6, 0}, socket6, socket6->fd()}};
+  loop_.Apply(std::move(changes));
+  ASSERT_TRUE(Eventually([&] { return socket6->sent().size() == 1; }));
+  EXPECT_EQ(socket6->sent()[0].payload, (Bytes{0x13, 0x23}));
+  EXPECT_EQ(socket6->sent()[0].destination, Ip("2001:db8::2"));
+  ASSERT_TRUE(Eventually([&] { return socket6->sent().size() == 2; }));
+  // Not frames: nothing counted.
+  EXPECT_EQ(counters_.Read(), GlobalCounterValues{});
+  EXPECT_EQ(eoip.counters->Read(), InterfaceCounterValues{});
+  EXPECT_TRUE(socket_->sent().empty());
+  // Down: no more.
+  change.entry.up = false;
+  PlaneChanges down;
+  down.interfaces = {change};
+  loop_.Apply(std::move(down));
+  const size_t sent = socket6->sent().size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_EQ(socket6->sent().size(), sent);
+}
+
 TEST(ForwardingLoop, NotRunningItAppliesInPlaceAndPollsOnceStarted) {
   GlobalCounters counters;
   std::atomic<bool> allow{true};

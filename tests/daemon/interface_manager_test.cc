@@ -253,6 +253,58 @@ TEST_F(InterfaceManagerTest, ReloadFailingAtAnyStepChangesNothing) {
   EXPECT_FALSE(allow_.load());
 }
 
+constexpr std::string_view kEoip = R"(
+[[interface]]
+name = "eoip1"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+eoip = 1
+up = true
+[[interface]]
+name = "eoip2"
+source = "2001:db8::1"
+destination = "2001:db8::2"
+eoip = 2
+keepalive = 0
+up = true
+)";
+
+TEST_F(InterfaceManagerTest, EoipTunnelsArePublishedSavedAndSwappedByReload) {
+  ASSERT_TRUE(manager_->Replace(ConfigOf(kEoip), kPath));
+  ASSERT_NE(Published("eoip1"), nullptr);
+  EXPECT_EQ(Published("eoip1")->eoip, 1);
+  EXPECT_EQ(Published("eoip1")->keepalive, kDefaultKeepalive);
+  EXPECT_EQ(Published("eoip2")->eoip, 2);
+  EXPECT_EQ(Published("eoip2")->keepalive, 0u);
+  EXPECT_EQ(View("eoip2").settings.eoip, 2);
+  // showconf writes what recreates them.
+  const std::string conf = manager_->ShowConf();
+  EXPECT_NE(conf.find("eoip = 1\nup = true\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("eoip = 2\nkeepalive = 0\nup = true\n"),
+            std::string::npos)
+      << conf;
+  // A reload that swaps the IDs of the two.
+  std::string swapped(kEoip);
+  swapped.replace(swapped.find("eoip = 1"), 8, "eoip = 9");
+  swapped.replace(swapped.find("eoip = 2"), 8, "eoip = 1");
+  swapped.replace(swapped.find("eoip = 9"), 8, "eoip = 2");
+  ASSERT_TRUE(manager_->Replace(ConfigOf(swapped), kPath));
+  EXPECT_EQ(Published("eoip1")->eoip, 2);
+  EXPECT_EQ(Published("eoip2")->eoip, 1);
+  // A standard tunnel on their pair is refused, and changes nothing.
+  const Observed before = Observe();
+  auto refused = manager_->Create(
+      "plain", Options({"tunnel", "2001:db8::1", "2001:db8::2"}));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, EEXIST);
+  EXPECT_EQ(Observe(), before);
+  // -eoip on the other one too: then a standard tunnel is all it is.
+  ASSERT_TRUE(manager_->Destroy("eoip2"));
+  ASSERT_TRUE(manager_->Set("eoip1", Options({"-eoip"})));
+  EXPECT_EQ(Published("eoip1")->eoip, std::nullopt);
+  EXPECT_EQ(manager_->ShowConf().find("eoip ="), std::string::npos);
+}
+
 TEST_F(InterfaceManagerTest, DisableIpv6TakesIpv6OffEveryInterface) {
   const std::string with = "disable_ipv6 = true\n" + std::string(kTwo);
   ASSERT_TRUE(manager_->Replace(ConfigOf(with), kPath));

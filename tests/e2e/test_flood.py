@@ -2,7 +2,8 @@
 tests/e2e/flood_sender.cc, faster than the daemon reads them): etheripd
 stays up, its memory stays flat, traffic through the tunnel keeps flowing,
 and every packet that reached the host lands in exactly one counter
-(SPEC 5: ipackets + adrops + pdrops + noifdrops + idrops + qdrops).
+(SPEC 5: ipackets + adrops + pdrops + noifdrops + idrops + qdrops +
+keepalives).
 And docs/security.md's nftables recipe, as written there, drops spoofed
 sources while the peer's packets arrive."""
 
@@ -20,7 +21,7 @@ from netlab import Lab, TwoSites, is_root, run, stop_process
 FLOOD_SENDER = os.environ.get("FLOOD_SENDER", "flood_sender")
 PACKETS = int(os.environ.get("FLOOD_PACKETS", "1000000"))
 RECEIVE_COUNTERS = ("ipackets", "adrops", "pdrops", "noifdrops", "idrops",
-                    "qdrops")
+                    "qdrops", "keepalives")
 RSS_GROWTH_LIMIT_KB = 10 * 1024
 
 # Counts, in router B's input hook, the protocol-97 packets the kernel

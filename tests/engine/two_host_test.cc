@@ -406,5 +406,102 @@ TEST(TwoHostsDualStack, Ipv4AndIpv6TunnelsWorkSideBySide) {
   EXPECT_EQ(b.plane().sockets.size(), 2u);
 }
 
+// MikroTik EoIPv6 (SPEC 8, "EoIP"): two hosts with two EoIP tunnels on one
+// address pair, told apart by their IDs.
+class TwoHostsEoip : public ::testing::Test {
+ protected:
+  TwoHostsEoip() {
+    for (auto [host, local, remote] :
+         {std::tuple{&a_, "2001:db8::1", "2001:db8::2"},
+          std::tuple{&b_, "2001:db8::2", "2001:db8::1"}}) {
+      host->Create("eoip1", {"tunnel", local, remote, "eoip", "1", "up"});
+      host->Create("eoip300", {"tunnel", local, remote, "eoip", "300", "up"});
+    }
+  }
+
+  MemoryNetwork network_;
+  MemoryHost a_{network_, 0xa0};
+  MemoryHost b_{network_, 0xb0};
+};
+
+TEST_F(TwoHostsEoip, TwoTunnelsOnOneAddressPairCarrySeparateTraffic) {
+  a_.Tap("eoip1").Inject(MakeFrame(60, 1));
+  a_.Tap("eoip300").Inject(MakeFrame(70, 2));
+  a_.Tap("eoip1").Inject(MakeFrame(80, 3));
+  PumpUntilQuiet({&a_, &b_});
+  EXPECT_EQ(b_.Tap("eoip1").TakeDelivered(),
+            (Frames{MakeFrame(60, 1), MakeFrame(80, 3)}));
+  EXPECT_EQ(b_.Tap("eoip300").TakeDelivered(), Frames{MakeFrame(70, 2)});
+  EXPECT_EQ(b_.CountersOf("eoip1"),
+            (InterfaceCounterValues{.ipackets = 2, .ibytes = 140}));
+  EXPECT_EQ(b_.CountersOf("eoip300"),
+            (InterfaceCounterValues{.ipackets = 1, .ibytes = 70}));
+  // The IDs are on the wire: 03 01, and 300 = 0x12c: 13 2c (the frame's
+  // size tells which tunnel sent it).
+  ASSERT_EQ(network_.wire().size(), 3u);
+  for (const auto& packet : network_.wire()) {
+    const size_t frame = packet.size() - kIpv6HeaderSize - 2;
+    const auto header =
+        std::pair(packet[kIpv6HeaderSize], packet[kIpv6HeaderSize + 1]);
+    EXPECT_EQ(header, frame == 70 ? std::pair(uint8_t{0x13}, uint8_t{0x2c})
+                                  : std::pair(uint8_t{0x03}, uint8_t{0x01}))
+        << frame;
+  }
+  // And back.
+  b_.Tap("eoip300").Inject(MakeFrame(90, 4));
+  PumpUntilQuiet({&a_, &b_});
+  EXPECT_EQ(a_.Tap("eoip300").TakeDelivered(), Frames{MakeFrame(90, 4)});
+  EXPECT_TRUE(a_.Tap("eoip1").TakeDelivered().empty());
+}
+
+TEST_F(TwoHostsEoip, AnIdThePeerDoesNotHaveIsNoifdrops) {
+  b_.Set("eoip300", {"eoip", "301"});
+  a_.Tap("eoip300").Inject(MakeFrame(60, 1));
+  PumpUntilQuiet({&a_, &b_});
+  EXPECT_TRUE(b_.Tap("eoip300").TakeDelivered().empty());
+  EXPECT_EQ(b_.Counters(), (GlobalCounterValues{.noifdrops = 1}));
+  EXPECT_TRUE(b_.NoInterfaceCounted());
+}
+
+TEST_F(TwoHostsEoip, KeepalivesCrossAndAreCountedNeverDelivered) {
+  EXPECT_TRUE(a_.forwarder().SendKeepalive(a_.plane(), a_.Id("eoip1")));
+  EXPECT_TRUE(a_.forwarder().SendKeepalive(a_.plane(), a_.Id("eoip300")));
+  EXPECT_TRUE(a_.forwarder().SendKeepalive(a_.plane(), a_.Id("eoip300")));
+  PumpUntilQuiet({&a_, &b_});
+  // Header only on the wire.
+  ASSERT_EQ(network_.wire().size(), 3u);
+  EXPECT_EQ(network_.wire()[0].size(), kIpv6HeaderSize + 2);
+  EXPECT_EQ(b_.Counters(), (GlobalCounterValues{.keepalives = 3}));
+  EXPECT_EQ(b_.CountersOf("eoip1"), (InterfaceCounterValues{.keepalives = 1}));
+  EXPECT_EQ(b_.CountersOf("eoip300"),
+            (InterfaceCounterValues{.keepalives = 2}));
+  EXPECT_TRUE(b_.Tap("eoip1").TakeDelivered().empty());
+  EXPECT_TRUE(b_.Tap("eoip300").TakeDelivered().empty());
+  // Sent keepalives are not frames: the sender counts nothing.
+  EXPECT_EQ(a_.Counters(), GlobalCounterValues{});
+  EXPECT_TRUE(a_.NoInterfaceCounted());
+}
+
+TEST_F(TwoHostsEoip, OnlyRunningEoipTunnelsSendKeepalives) {
+  a_.Set("eoip1", {"down"});
+  EXPECT_FALSE(a_.forwarder().SendKeepalive(a_.plane(), a_.Id("eoip1")));
+  a_.Create("standard", {"tunnel", "2001:db8::1", "2001:db8::3", "up"});
+  EXPECT_FALSE(a_.forwarder().SendKeepalive(a_.plane(), a_.Id("standard")));
+  a_.Set("eoip300", {"-tunnel"});
+  EXPECT_FALSE(a_.forwarder().SendKeepalive(a_.plane(), a_.Id("eoip300")));
+  EXPECT_FALSE(a_.forwarder().SendKeepalive(a_.plane(), 999));
+  EXPECT_TRUE(network_.wire().empty());
+}
+
+TEST_F(TwoHostsEoip, AnEmptyPayloadOnAStandardTunnelStaysAdrops) {
+  b_.Create("standard", {"tunnel", "2001:db8::2", "2001:db8::3", "up"});
+  const std::vector<uint8_t> header_only = {0x30, 0x00};
+  network_.Carry(testing_support::Ipv6Packet(testing_support::Ip("2001:db8::3"),
+                                             testing_support::Ip("2001:db8::2"),
+                                             header_only));
+  PumpUntilQuiet({&a_, &b_});
+  EXPECT_EQ(b_.Counters(), (GlobalCounterValues{.adrops = 1}));
+}
+
 }  // namespace
 }  // namespace etherip
