@@ -218,8 +218,10 @@ class InterfaceReader {
       spec_.settings.tunnel = *tunnel;
       return;
     }
-    auto source = IpAddress::Parse(*source_);
-    const bool source_bad = !source || !EndpointProblem(*source).empty();
+    auto source = TunnelEndpoint::Parse(*source_);
+    const bool source_bad =
+        !source ||
+        (!source->is_name() && !EndpointProblem(source->address).empty());
     Report(source_bad ? source_line_ : destination_line_, tunnel.error().code,
            tunnel.error().message);
   }
@@ -362,6 +364,19 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
       }
       continue;
     }
+    if (name == "resolve_interval") {
+      const auto* value = node.as_integer();
+      if (value == nullptr || value->get() < 0 ||
+          value->get() > kMaxResolveInterval) {
+        errors.Report(line, EINVAL,
+                      fmt::format("resolve_interval: expected seconds, 0 to "
+                                  "{}",
+                                  kMaxResolveInterval));
+      } else {
+        config.resolve_interval = static_cast<uint32_t>(value->get());
+      }
+      continue;
+    }
     if (name == "control_group") {
       auto group = ReadControlGroup(node);
       if (group) {
@@ -418,10 +433,16 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
                                     spec.name, first->second));
         }
       }
-      if (spec.settings.tunnel) {
-        // The identity SPEC 2 keeps unique: (domain, source, destination).
+      const auto literal = spec.settings.tunnel
+                               ? spec.settings.tunnel->LiteralAddresses()
+                               : std::nullopt;
+      if (literal) {
+        // The identity SPEC 2 keeps unique: (domain, source, destination),
+        // for tunnels of literals (zones aside); what names resolve to is
+        // the running daemon's business (SPEC 8).
         auto [first, inserted] = tunnels.emplace(
-            std::pair{spec.settings.domain, spec.settings.tunnel->ToString()},
+            std::pair{spec.settings.domain,
+                      Tunnel{literal->source, literal->destination}.ToString()},
             Seen{spec.name, reader.source_line()});
         if (!inserted) {
           errors.Report(
@@ -517,6 +538,9 @@ std::string RenderConfig(const GlobalSettings& globals,
   }
   if (!globals.control_group.empty()) {
     text += fmt::format("control_group = {}\n", Quote(globals.control_group));
+  }
+  if (globals.resolve_interval != kDefaultResolveInterval) {
+    text += fmt::format("resolve_interval = {}\n", globals.resolve_interval);
   }
   for (const InterfaceView& view : interfaces) {
     const InterfaceSettings& settings = view.settings;

@@ -16,12 +16,18 @@ ReceiveVerdict Drop(ReceiveDrop reason, Counter& counter) {
 // Steps 2-4 of SPEC 3 once the lookup is done (`bucket` null: no tunnel).
 ReceiveVerdict Conclude(const ForwardingTable& table,
                         const TunnelIndex::Bucket* bucket,
-                        std::span<const uint8_t> payload,
+                        std::span<const uint8_t> payload, uint32_t ingress,
                         GlobalCounters& counters) {
   if (bucket == nullptr) {
     return Drop(ReceiveDrop::kNoInterface, counters.noifdrops);
   }
   const ForwardingEntry* entry = table.EntryAt(*bucket);
+  // A zoned (link-local) tunnel is the one on its link only: the same
+  // addresses seen through another interface are someone else.
+  if (entry->tunnel.scope != 0 && ingress != 0 &&
+      ingress != entry->tunnel.scope) {
+    return Drop(ReceiveDrop::kNoInterface, counters.noifdrops);
+  }
   if (!HasValidEtherIpHeader(payload, entry->header) ||
       payload.size() < kEtherIpHeaderSize + kEthernetHeaderSize) {
     return Drop(ReceiveDrop::kMalformed, counters.adrops);
@@ -62,7 +68,7 @@ ReceiveVerdict DecideReceive(const ForwardingTable& table, bool allow,
   const ForwardingKey key =
       KeyOf(arrival_domain, outer.source, outer.destination);
   return Conclude(table, table.index().Find(key, TunnelIndex::Hash(key)),
-                  outer.payload, counters);
+                  outer.payload, outer.ingress, counters);
 }
 
 namespace {
@@ -80,13 +86,14 @@ class LookupPipeline {
   // Queues the packet whose verdict goes to verdicts[position]; its bucket
   // is prefetched now. Flushes when the pipeline is full.
   void Add(size_t position, const ForwardingKey& key,
-           std::span<const uint8_t> payload) {
+           std::span<const uint8_t> payload, uint32_t ingress) {
     if (count_ == kDepth) Flush();
     Pending& pending = pending_[count_++];
     pending.key = key;
     pending.hash = TunnelIndex::Hash(key);
     pending.position = position;
     pending.payload = payload;
+    pending.ingress = ingress;
     table_.index().Prefetch(pending.hash);
   }
 
@@ -101,8 +108,8 @@ class LookupPipeline {
     }
     for (size_t i = 0; i < count_; ++i) {
       const Pending& pending = pending_[i];
-      verdicts_[pending.position] =
-          Conclude(table_, pending.hit, pending.payload, counters_);
+      verdicts_[pending.position] = Conclude(
+          table_, pending.hit, pending.payload, pending.ingress, counters_);
     }
     count_ = 0;
   }
@@ -113,6 +120,7 @@ class LookupPipeline {
     uint64_t hash;
     size_t position;
     std::span<const uint8_t> payload;
+    uint32_t ingress;
     const TunnelIndex::Bucket* hit;
   };
   const ForwardingTable& table_;
@@ -146,7 +154,7 @@ void DecideReceiveBatch(const ForwardingTable& table, bool allow,
     }
     pipeline.Add(
         i, KeyOf(arrival_domain, packets[i].source, packets[i].destination),
-        packets[i].payload);
+        packets[i].payload, packets[i].ingress);
   }
   pipeline.Flush();
 }

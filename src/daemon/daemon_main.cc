@@ -26,6 +26,7 @@
 #include "control/config_file.h"
 #include "daemon/control_server.h"
 #include "daemon/drop_logger.h"
+#include "daemon/endpoint_resolver.h"
 #include "daemon/forwarding_loop.h"
 #include "daemon/interface_manager.h"
 #include "daemon/log_text.h"
@@ -33,6 +34,7 @@
 #include "daemon/request_handler.h"
 #include "daemon/syscall_filter.h"
 #include "io/linux/linux_host.h"
+#include "io/linux/linux_resolver.h"
 #include "io/linux/raised_capabilities.h"
 
 namespace etherip {
@@ -236,10 +238,20 @@ int RunDaemon(const DaemonOptions& options) {
     ReportReady(ready_fd, false);
     return 1;
   }
+  // Host names and zones are looked up on a thread of their own: a lookup
+  // may wait on DNS, and the control and forwarding threads never do.
+  EndpointResolver resolver(std::make_shared<LinuxResolver>());
+  resolver.SetInterval(std::chrono::seconds(config->resolve_interval));
+  if (auto started = resolver.Start(); !started) {
+    spdlog::error("{}", started.error().message);
+    ReportReady(ready_fd, false);
+    return 1;
+  }
   InterfaceManager manager(
       **host, loop, counters, allow,
       InterfaceManager::Options{options.config_path,
-                                LinkGroupFor(options.socket_path), true});
+                                LinkGroupFor(options.socket_path), true,
+                                &resolver});
 
   // A changed control_group applies to connections accepted from then on;
   // a reload refused for any reason leaves the old one.
@@ -283,8 +295,10 @@ int RunDaemon(const DaemonOptions& options) {
     ReportReady(ready_fd, false);
     return 1;
   } else {
-    spdlog::info("system call filter: {} calls allowed, others fail with EPERM",
-                 AllowedSyscalls().size());
+    spdlog::info(
+        "system call filter: {} calls allowed, and socket() for {} address "
+        "families; others fail with EPERM",
+        AllowedSyscalls().size(), AllowedSocketFamilies().size());
   }
   spdlog::info("etheripd started: socket {}, configuration {}, allow {}",
                options.socket_path, options.config_path, allow.load() ? 1 : 0);
@@ -308,6 +322,7 @@ int RunDaemon(const DaemonOptions& options) {
     fds.push_back({loop.failure_fd(), POLLIN, 0});
     fds.push_back({(*host)->link_events_fd(), POLLIN, 0});
     fds.push_back({(*host)->domain_events_fd(), POLLIN, 0});
+    fds.push_back({resolver.fd(), POLLIN, 0});
     (*server)->CollectPollFds(fds);
     const auto until_refresh =
         std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -345,7 +360,11 @@ int RunDaemon(const DaemonOptions& options) {
     }
     if (fds[2].revents & POLLIN) manager.HandleLinkEvents();
     bool refresh = fds[3].revents & POLLIN;
-    (*server)->Dispatch(std::span<const pollfd>(fds).subspan(4), handle_line);
+    // Domains came or went: zones may now name other interface indexes.
+    if (refresh) resolver.ResolveAllNow();
+    if (fds[4].revents & POLLIN)
+      manager.ApplyResolutions(resolver.TakeAnswers());
+    (*server)->Dispatch(std::span<const pollfd>(fds).subspan(5), handle_line);
     (*server)->ExpireIdle(polled_at);
     // Requests keep carriers and sockets right themselves; this catches
     // what changes behind the daemon's back (domains): at once when
@@ -359,6 +378,7 @@ int RunDaemon(const DaemonOptions& options) {
     }
   }
   manager.Shutdown();
+  resolver.Stop();
   loop.Stop();
   close(signal_fd);
   spdlog::info("etheripd stopped");
