@@ -230,6 +230,22 @@ void EndpointResolver::SetInterval(std::chrono::seconds interval) {
   shared_->wake.notify_all();
 }
 
+void EndpointResolver::ResolveZonesNow(std::string_view domain) {
+  std::lock_guard lock(shared_->mutex);
+  const auto now = Clock::now();
+  bool any = false;
+  for (auto& [name, watched] : shared_->watched) {
+    if (watched.domain != domain ||
+        (!watched.tunnel.source.has_named_zone() &&
+         !watched.tunnel.destination.has_named_zone())) {
+      continue;
+    }
+    watched.due = now;
+    any = true;
+  }
+  if (any) shared_->wake.notify_all();
+}
+
 void EndpointResolver::ResolveAllNow() {
   std::lock_guard lock(shared_->mutex);
   const auto now = Clock::now();

@@ -62,6 +62,10 @@ class ResolutionRequests {
   // How long a resolved tunnel waits before it is looked up again; 0:
   // never (only when it is watched anew).
   virtual void SetInterval(std::chrono::seconds interval) = 0;
+  // Links of `domain` came, went or changed: the tunnels there whose zone
+  // names an interface are looked up again soon (a link made again has a
+  // new index).
+  virtual void ResolveZonesNow(std::string_view domain) = 0;
 };
 
 class EndpointResolver : public ResolutionRequests {
@@ -97,6 +101,7 @@ class EndpointResolver : public ResolutionRequests {
              const TunnelConfig& tunnel) override;
   void Unwatch(std::string_view interface) override;
   void SetInterval(std::chrono::seconds interval) override;
+  void ResolveZonesNow(std::string_view domain) override;
   // Looks every watched tunnel up again soon (domains came or went, so
   // zones may have other indexes).
   void ResolveAllNow();

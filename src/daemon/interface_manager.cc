@@ -872,10 +872,18 @@ void InterfaceManager::HandleLinkEvents() {
   bool changed = false;
   // Only the last word on each link counts.
   absl::flat_hash_map<int, const LinkEvent*> last;
+  bool other_links = events->overflowed;
   for (const LinkEvent& event : events->events) {
     if (by_ifindex_.contains(event.link.ifindex)) {
       last[event.link.ifindex] = &event;
+    } else {
+      other_links = true;
     }
+  }
+  // A zone may name one of them (a link of the daemon's own namespace, the
+  // domain "").
+  if (other_links && options_.resolver != nullptr) {
+    options_.resolver->ResolveZonesNow("");
   }
   for (const LinkEvent& event : events->events) {
     auto it = last.find(event.link.ifindex);

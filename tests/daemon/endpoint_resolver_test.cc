@@ -239,6 +239,25 @@ TEST_F(EndpointResolverTest, ResolveAllNowLooksEverythingUpAgain) {
   EXPECT_EQ(answers[0].addresses, Addresses("fe80::a", "fe80::b", 9));
 }
 
+TEST_F(EndpointResolverTest, ResolveZonesNowLooksUpZonesOfThatDomainOnly) {
+  names_->SetInterface("", "veth0", 3);
+  names_->SetInterface("blue", "veth0", 4);
+  names_->SetHost("", "peer.example", {Ip("192.0.2.2")});
+  resolver_.SetInterval(3600s);
+  resolver_.Watch("zoned", "", Config("fe80::a%veth0", "fe80::b"));
+  resolver_.Watch("blue", "blue", Config("fe80::a%veth0", "fe80::b"));
+  resolver_.Watch("named", "", Config("192.0.2.1", "peer.example"));
+  EXPECT_EQ(RunAt(0s).size(), 3u);
+  names_->SetInterface("", "veth0", 13);
+  names_->SetInterface("blue", "veth0", 14);
+  names_->SetHost("", "peer.example", {Ip("192.0.2.3")});
+  resolver_.ResolveZonesNow("");
+  auto answers = RunAt(1s);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].interface, "zoned");
+  EXPECT_EQ(answers[0].addresses, Addresses("fe80::a", "fe80::b", 13));
+}
+
 TEST_F(EndpointResolverTest, ItsThreadAnswersThroughTheEventFd) {
   names_->SetHost("", "peer.example", {Ip("192.0.2.2")});
   ASSERT_TRUE(resolver_.Start());

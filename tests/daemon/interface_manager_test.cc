@@ -717,6 +717,20 @@ TEST_F(NamedTunnelManagerTest, SetAndRenameKeepTheLookupsRight) {
   EXPECT_EQ(names_->lookups(), lookups);
 }
 
+TEST_F(NamedTunnelManagerTest, AZoneIsLookedUpAgainWhenLinksChange) {
+  Create("etherip0", {"tunnel", "fe80::a%veth0", "fe80::b", "up"});
+  Resolve();
+  EXPECT_EQ(View("etherip0").unresolved, "zone veth0: No such device");
+  // The link appears in the daemon's namespace: looked up at once, not
+  // at the next retry.
+  names_->SetInterface("", "veth0", 9);
+  ASSERT_TRUE(host_.KernelAddLink("veth0"));
+  manager_->HandleLinkEvents();
+  Resolve();
+  EXPECT_TRUE(View("etherip0").running);
+  EXPECT_EQ(Published("etherip0")->tunnel.scope, 9u);
+}
+
 TEST_F(NamedTunnelManagerTest, AZonedTunnelRunsOnceItsInterfaceIsFound) {
   host_.AddDomain("underlay");
   Create("etherip0", {"tunnel", "fe80::a%veth0", "fe80::b%veth0", "domain",
