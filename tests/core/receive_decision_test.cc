@@ -303,9 +303,8 @@ TEST_F(ReceiveDecisionTest, Ipv6AddressesWithIpv4BytesDoNotMatchIpv4Tunnels) {
 TEST_F(ReceiveDecisionTest, AZonedTunnelTakesPacketsFromItsLinkOnly) {
   FakeDomains domains{};
   TunnelTable table(SequentialMacs());
-  ASSERT_TRUE(table.Create("zoned",
-                           Options({"up", "tunnel", "fe80::a", "fe80::b%5"}),
-                           domains));
+  ASSERT_TRUE(table.Create(
+      "zoned", Options({"up", "tunnel", "fe80::a", "fe80::b%5"}), domains));
   const ForwardingTable snapshot = table.BuildForwardingTable();
   auto receive = [&](uint32_t ingress) {
     return DecideReceive(
@@ -330,10 +329,10 @@ TEST_F(ReceiveDecisionTest, AZonedTunnelTakesPacketsFromItsLinkOnly) {
   EXPECT_EQ(verdicts[0].drop, ReceiveDrop::kNoInterface);
   EXPECT_EQ(verdicts[1].drop, ReceiveDrop::kNone);
   // Tunnels without a zone do not look at the interface.
-  EXPECT_EQ(DecideReceive(snapshot_, true, 0,
-                          OuterPacket{Ip("2001:db8::2"), Ip("2001:db8::1"),
-                                      payload_, 77},
-                          counters_)
+  EXPECT_EQ(DecideReceive(
+                snapshot_, true, 0,
+                OuterPacket{Ip("2001:db8::2"), Ip("2001:db8::1"), payload_, 77},
+                counters_)
                 .drop,
             ReceiveDrop::kNone);
 }

@@ -22,9 +22,9 @@ TEST(LinuxResolver, LooksUpANameOfTheHostsFile) {
   LinuxResolver resolver;
   auto found = resolver.LookUpHost("", "localhost", Family::kIpv4);
   ASSERT_TRUE(found) << found.error().message;
-  EXPECT_NE(std::find(found->begin(), found->end(),
-                      *IpAddress::Parse("127.0.0.1")),
-            found->end());
+  EXPECT_NE(
+      std::find(found->begin(), found->end(), *IpAddress::Parse("127.0.0.1")),
+      found->end());
   for (const IpAddress& address : *found) {
     EXPECT_EQ(address.family(), Family::kIpv4);
   }
@@ -63,8 +63,8 @@ TEST(LinuxResolver, LooksUpInsideADomain) {
       resolver.LookUpHost(ns.name(), "etherip-test.invalid", Family::kNone);
   ASSERT_FALSE(unknown);
   EXPECT_FALSE(unknown.error().message.empty());
-  auto gone = resolver.LookUpHost("eip-no-such-domain", "localhost",
-                                  Family::kNone);
+  auto gone =
+      resolver.LookUpHost("eip-no-such-domain", "localhost", Family::kNone);
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().message, "domain eip-no-such-domain: no such domain");
 }
