@@ -266,7 +266,8 @@ COMMAND:
   reload                         re-read the daemon's configuration file
 
 OPTION:
-  tunnel SRC DST                 set the tunnel (IPv4 or IPv6 literals)
+  tunnel SRC DST                 set the tunnel: IPv4 or IPv6 literals,
+                                 fe80::1%ZONE, or host names
   -tunnel                        remove the tunnel
   domain NAME | -domain          outer packets in network namespace NAME
   up | down                      administrative state

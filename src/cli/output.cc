@@ -49,14 +49,30 @@ std::string FlagsOf(const control::InterfaceView& view) {
   return "";
 }
 
-std::string TunnelLine(const InterfaceSettings& settings) {
+// An endpoint as configured, followed by the address a host name resolved
+// to: "peer.example (192.0.2.2)".
+std::string EndpointText(const TunnelEndpoint& end, const IpAddress* used) {
+  if (!end.is_name() || used == nullptr) return end.ToString();
+  return fmt::format("{} ({})", end.host, used->ToString());
+}
+
+std::string TunnelLine(const control::InterfaceView& view) {
+  const InterfaceSettings& settings = view.settings;
   std::string line;
-  if (settings.tunnel) {
-    const bool ipv6 = settings.tunnel->source.family() == Family::kIpv6;
-    line = fmt::format("tunnel {} {}", ipv6 ? "inet6" : "inet",
-                       settings.tunnel->ToString());
-  } else {
+  if (!settings.tunnel) {
     line = "tunnel: none";
+  } else if (view.unresolved.empty()) {
+    const Tunnel* used = view.addresses ? &*view.addresses : nullptr;
+    const Family family =
+        used != nullptr ? used->source.family() : settings.tunnel->family();
+    line = fmt::format(
+        "tunnel {} {} -> {}", family == Family::kIpv6 ? "inet6" : "inet",
+        EndpointText(settings.tunnel->source, used ? &used->source : nullptr),
+        EndpointText(settings.tunnel->destination,
+                     used ? &used->destination : nullptr));
+  } else {
+    // Not in use: no family to give until its names resolve.
+    line = fmt::format("tunnel: {}", settings.tunnel->ToString());
   }
   if (!settings.domain.empty())
     line += fmt::format(" domain {}", settings.domain);
@@ -68,6 +84,9 @@ std::string TunnelLine(const InterfaceSettings& settings) {
     if (settings.keepalive != kDefaultKeepalive) {
       line += fmt::format(" keepalive {}", settings.keepalive);
     }
+  }
+  if (settings.tunnel && !view.unresolved.empty()) {
+    line += fmt::format(" (unresolved: {})", view.unresolved);
   }
   return line;
 }
@@ -101,7 +120,7 @@ std::string FormatInterfacesText(
     }
     *out++ = '\n';
     fmt::format_to(out, "\tlladdr {}\n", view.settings.lladdr.ToString());
-    fmt::format_to(out, "\t{}\n", TunnelLine(view.settings));
+    fmt::format_to(out, "\t{}\n", TunnelLine(view));
     fmt::format_to(out, "\tRX packets {} bytes {} drops {}", counters.ipackets,
                    counters.ibytes, counters.idrops);
     if (view.settings.eoip || counters.keepalives != 0) {

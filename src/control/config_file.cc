@@ -286,8 +286,10 @@ class InterfaceReader {
       spec_.settings.tunnel = *tunnel;
       return;
     }
-    auto source = IpAddress::Parse(*source_);
-    const bool source_bad = !source || !EndpointProblem(*source).empty();
+    auto source = TunnelEndpoint::Parse(*source_);
+    const bool source_bad =
+        !source ||
+        (!source->is_name() && !EndpointProblem(source->address).empty());
     Report(source_bad ? source_line_ : destination_line_, tunnel.error().code,
            tunnel.error().message);
   }
@@ -425,6 +427,19 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
       }
       continue;
     }
+    if (name == "resolve_interval") {
+      const auto* value = node.as_integer();
+      if (value == nullptr || value->get() < 0 ||
+          value->get() > kMaxResolveInterval) {
+        errors.Report(line, EINVAL,
+                      fmt::format("resolve_interval: expected seconds, 0 to "
+                                  "{}",
+                                  kMaxResolveInterval));
+      } else {
+        config.resolve_interval = static_cast<uint32_t>(value->get());
+      }
+      continue;
+    }
     if (name == "control_group") {
       auto group = ReadControlGroup(node);
       if (group) {
@@ -488,20 +503,24 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
                                     spec.name, first->second));
         }
       }
-      if (spec.settings.tunnel) {
+      const auto literal = spec.settings.tunnel
+                               ? spec.settings.tunnel->LiteralAddresses()
+                               : std::nullopt;
+      if (literal) {
         // The identity SPEC 2 keeps unique: (domain, source, destination),
-        // and the EoIP ID.
+        // and the EoIP ID, for tunnels of literals (zones aside); what names
+        // resolve to is the running daemon's business (SPEC 8).
         const auto& eoip = spec.settings.eoip;
-        const std::string label =
-            fmt::format("tunnel {}{}", spec.settings.tunnel->ToString(),
-                        eoip ? fmt::format(" eoip {}", *eoip) : std::string());
+        const std::string pair =
+            Tunnel{literal->source, literal->destination}.ToString();
+        const std::string label = fmt::format(
+            "tunnel {}{}", spec.settings.tunnel->ToString(),
+            eoip ? fmt::format(" eoip {}", *eoip) : std::string());
         const Seen seen{spec.name, reader.source_line()};
         auto [first, inserted] = tunnels.emplace(
-            std::tuple{spec.settings.domain, spec.settings.tunnel->ToString(),
-                       eoip ? int{*eoip} : -1},
+            std::tuple{spec.settings.domain, pair, eoip ? int{*eoip} : -1},
             seen);
-        Kinds& kinds = pairs[std::pair{spec.settings.domain,
-                                       spec.settings.tunnel->ToString()}];
+        Kinds& kinds = pairs[std::pair{spec.settings.domain, pair}];
         const std::optional<Seen>& other = eoip ? kinds.standard : kinds.eoip;
         if (!inserted) {
           errors.Report(reader.source_line(), EADDRNOTAVAIL,
@@ -609,6 +628,9 @@ std::string RenderConfig(const GlobalSettings& globals,
   }
   if (!globals.metrics.empty()) {
     text += fmt::format("metrics = {}\n", Quote(globals.metrics));
+  }
+  if (globals.resolve_interval != kDefaultResolveInterval) {
+    text += fmt::format("resolve_interval = {}\n", globals.resolve_interval);
   }
   for (const InterfaceView& view : interfaces) {
     const InterfaceSettings& settings = view.settings;

@@ -16,8 +16,13 @@
 
 namespace etherip::control {
 
+// `resolve_interval`: seconds between lookups of a tunnel's host names and
+// zone once they resolved (0: none after the first); without the line, 60.
+inline constexpr uint32_t kDefaultResolveInterval = 60;
+inline constexpr uint32_t kMaxResolveInterval = 86400;
+
 // The top-level settings of a configuration file (SPEC 6), each off (or
-// empty) when the file has no line for it.
+// empty, or its default) when the file has no line for it.
 struct GlobalSettings {
   bool allow = false;         // accept received EtherIP packets
   bool save = false;          // write every accepted change back to the file
@@ -30,6 +35,7 @@ struct GlobalSettings {
   std::string control_group;  // control_group as written; "": none
   // The metrics listener, HOST:PORT as written; "": none (off).
   std::string metrics;
+  uint32_t resolve_interval = kDefaultResolveInterval;  // seconds
   friend bool operator==(const GlobalSettings&,
                          const GlobalSettings&) = default;
 };
@@ -52,21 +58,28 @@ struct Config {
   std::optional<ControlGroup> control_group;  // no line: root only
   std::string metrics;   // HOST:PORT (ParseListenAddress); no line: ""
   int metrics_line = 0;  // the `metrics` line; 0: none
+  uint32_t resolve_interval = kDefaultResolveInterval;
   std::vector<InterfaceSpec> interfaces;  // in file order
   std::vector<int> lines;                 // line of each [[interface]] header
 
   GlobalSettings globals() const {
-    return {allow,   save,
-            persist, disable_ipv6,
-            user,    control_group ? control_group->name : std::string(),
-            metrics};
+    return {allow,
+            save,
+            persist,
+            disable_ipv6,
+            user,
+            control_group ? control_group->name : std::string(),
+            metrics,
+            resolve_interval};
   }
 };
 
 // `path` only names the file in messages ("PATH:LINE: message"). Checks
 // everything that can be checked without the running state: TOML syntax,
-// known keys and types, interface names, addresses (same family, not
-// unspecified or multicast), MTU range, lladdr, names given twice. A
+// known keys and types, interface names, endpoints (IP literals of one
+// family that can be endpoints, zoned link-local literals or host names:
+// never looked up here), MTU range, lladdr, names given twice, tunnels of
+// literals given twice. A
 // control_group name is looked up in the system's group database (EINVAL
 // when there is no such group); one given in digits is a GID as is.
 Result<Config> ParseConfig(std::string_view text, std::string_view path);
@@ -75,9 +88,11 @@ Result<Config> LoadConfig(const std::string& path);
 
 // A file that recreates `globals` and `interfaces`, every lladdr included,
 // so that a file rewritten from the running state keeps every setting it
-// had. `allow` is always written; the other switches only when true, and
-// `user` and `control_group` only when set, so that the file of a daemon
-// using none reads as before they existed.
+// had. Endpoints are written as given (host names, zones), never as what
+// they resolved to. `allow` is always written; the other switches only
+// when true, `user` and `control_group` only when set, and
+// `resolve_interval` only when not the default, so that the file of a
+// daemon using none reads as before they existed.
 std::string RenderConfig(const GlobalSettings& globals,
                          std::span<const InterfaceView> interfaces);
 

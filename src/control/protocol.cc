@@ -248,6 +248,32 @@ Result<InterfaceView> DecodeInterface(const Json& json, size_t index) {
     view.settings.tunnel = *tunnel;
   }
 
+  // Absent from daemons before host names and zones: the literals are
+  // what the tunnel uses.
+  if (fields.Find("source_address") != nullptr ||
+      fields.Find("destination_address") != nullptr) {
+    auto used_source = fields.String("source_address");
+    if (!used_source) return tl::unexpected(used_source.error());
+    auto used_destination = fields.String("destination_address");
+    if (!used_destination) return tl::unexpected(used_destination.error());
+    if (!used_source->empty() || !used_destination->empty()) {
+      auto from = IpAddress::Parse(*used_source);
+      auto to = IpAddress::Parse(*used_destination);
+      if (!from || !to) {
+        return Malformed(context + ": " +
+                         (!from ? from.error() : to.error()).message);
+      }
+      view.addresses = Tunnel{*from, *to};
+    }
+  } else if (view.settings.tunnel) {
+    view.addresses = view.settings.tunnel->LiteralAddresses();
+  }
+  if (fields.Find("unresolved") != nullptr) {
+    auto unresolved = fields.String("unresolved");
+    if (!unresolved) return tl::unexpected(unresolved.error());
+    view.unresolved = std::move(*unresolved);
+  }
+
   auto domain = fields.String("domain");
   if (!domain) return tl::unexpected(domain.error());
   view.settings.domain = std::move(*domain);
@@ -434,6 +460,11 @@ nlohmann::json InterfaceJson(const InterfaceView& view) {
       {"source", settings.tunnel ? settings.tunnel->source.ToString() : ""},
       {"destination",
        settings.tunnel ? settings.tunnel->destination.ToString() : ""},
+      {"source_address",
+       view.addresses ? view.addresses->source.ToString() : ""},
+      {"destination_address",
+       view.addresses ? view.addresses->destination.ToString() : ""},
+      {"unresolved", view.unresolved},
       {"domain", settings.domain},
       {"up", settings.up},
       {"running", view.running},

@@ -47,9 +47,15 @@ struct Request {
 // An interface as `show` reports it.
 struct InterfaceView {
   std::string name;
-  InterfaceSettings settings;
+  InterfaceSettings settings;  // the tunnel's endpoints as configured
   bool running = false;
   InterfaceCounterValues counters;
+  // The outer addresses the tunnel uses (what its names and zone resolved
+  // to); unset while it is not in use, or when there is no tunnel.
+  std::optional<Tunnel> addresses = std::nullopt;
+  // Why the tunnel is not in use ("" when it is, or there is none): a name
+  // that does not resolve, addresses another interface has, ... (SPEC 8).
+  std::string unresolved = {};
   friend bool operator==(const InterfaceView&, const InterfaceView&) = default;
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <string>
@@ -149,8 +150,9 @@ std::string_view EndpointProblem(const IpAddress& address) {
   return {};
 }
 
-std::string TunnelProblem(const Tunnel& tunnel) {
-  const auto& [source, destination] = tunnel;
+std::string AddressProblem(const Tunnel& addresses) {
+  const auto& source = addresses.source;
+  const auto& destination = addresses.destination;
   for (const IpAddress* address : {&source, &destination}) {
     if (auto why = EndpointProblem(*address); !why.empty()) {
       return address->family() == Family::kNone
@@ -163,7 +165,81 @@ std::string TunnelProblem(const Tunnel& tunnel) {
   return {};
 }
 
-Status CheckTunnel(const Tunnel& tunnel) {
+namespace {
+
+bool SameName(std::string_view a, std::string_view b) {
+  // Host names are compared without case (RFC 4343), and "x." is "x".
+  if (!a.empty() && a.back() == '.') a.remove_suffix(1);
+  if (!b.empty() && b.back() == '.') b.remove_suffix(1);
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string TunnelProblem(const TunnelConfig& tunnel) {
+  for (const TunnelEndpoint* end : {&tunnel.source, &tunnel.destination}) {
+    if (end->is_name()) continue;
+    if (auto why = EndpointProblem(end->address); !why.empty()) {
+      return end->address.family() == Family::kNone
+                 ? std::string(why)
+                 : fmt::format("{} is {}", end->address.ToString(), why);
+    }
+  }
+  if (auto addresses = tunnel.LiteralAddresses()) {
+    if (auto why = AddressProblem(*addresses); !why.empty()) return why;
+  } else if (tunnel.source.is_name() && tunnel.destination.is_name() &&
+             SameName(tunnel.source.host, tunnel.destination.host)) {
+    return "source and destination are the same";
+  }
+  if (!tunnel.source.zone.empty() && !tunnel.destination.zone.empty() &&
+      tunnel.source.zone != tunnel.destination.zone) {
+    return "the zones differ";
+  }
+  return {};
+}
+
+}  // namespace
+
+TunnelConfig::TunnelConfig(const Tunnel& addresses)
+    : source(TunnelEndpoint::Literal(addresses.source)),
+      destination(TunnelEndpoint::Literal(addresses.destination)) {
+  if (addresses.scope == 0) return;
+  for (TunnelEndpoint* end : {&source, &destination}) {
+    if (IsLinkLocal(end->address)) end->zone = std::to_string(addresses.scope);
+  }
+}
+
+Family TunnelConfig::family() const {
+  if (!source.is_name()) return source.address.family();
+  if (!destination.is_name()) return destination.address.family();
+  return Family::kNone;
+}
+
+const std::string& TunnelConfig::zone() const {
+  return destination.zone.empty() ? source.zone : destination.zone;
+}
+
+bool TunnelConfig::needs_lookup() const {
+  return has_names() || source.has_named_zone() || destination.has_named_zone();
+}
+
+std::optional<Tunnel> TunnelConfig::LiteralAddresses() const {
+  if (has_names()) return std::nullopt;
+  const std::string& zone = this->zone();
+  uint32_t scope = 0;
+  if (!zone.empty()) {
+    scope = (destination.zone.empty() ? source : destination).zone_index();
+  }
+  return Tunnel{source.address, destination.address, scope};
+}
+
+std::string TunnelConfig::ToString() const {
+  return fmt::format("{} -> {}", source.ToString(), destination.ToString());
+}
+
+Status CheckTunnel(const TunnelConfig& tunnel) {
   if (auto why = TunnelProblem(tunnel); !why.empty()) {
     return Fail(EINVAL, fmt::format("tunnel {}: invalid argument ({})",
                                     tunnel.ToString(), why));
@@ -171,22 +247,19 @@ Status CheckTunnel(const Tunnel& tunnel) {
   return {};
 }
 
-Result<Tunnel> ParseTunnel(std::string_view source,
-                           std::string_view destination) {
-  // The addresses as given, so that the refusal quotes the request.
+Result<TunnelConfig> ParseTunnel(std::string_view source,
+                                 std::string_view destination) {
+  // The endpoints as given, so that the refusal quotes the request.
   auto invalid = [&](std::string_view why) {
     return Fail(EINVAL, fmt::format("tunnel {} -> {}: invalid argument ({})",
                                     source, destination, why));
   };
-  auto parsed_source = IpAddress::Parse(source);
-  if (!parsed_source) {
-    return invalid(fmt::format("{} is not an IP literal", source));
-  }
-  auto parsed_destination = IpAddress::Parse(destination);
-  if (!parsed_destination) {
-    return invalid(fmt::format("{} is not an IP literal", destination));
-  }
-  Tunnel tunnel{*parsed_source, *parsed_destination};
+  auto parsed_source = TunnelEndpoint::Parse(source);
+  if (!parsed_source) return invalid(parsed_source.error().message);
+  auto parsed_destination = TunnelEndpoint::Parse(destination);
+  if (!parsed_destination) return invalid(parsed_destination.error().message);
+  TunnelConfig tunnel{std::move(*parsed_source),
+                      std::move(*parsed_destination)};
   if (auto why = TunnelProblem(tunnel); !why.empty()) return invalid(why);
   return tunnel;
 }
@@ -288,7 +361,7 @@ Status CheckEoip(const InterfaceSettings& settings) {
                             "header: not with header {})",
                             id, HeaderModeName(settings.header)));
   }
-  if (settings.tunnel && settings.tunnel->source.family() != Family::kIpv6) {
+  if (settings.tunnel && settings.tunnel->family() == Family::kIpv4) {
     return Fail(EINVAL,
                 fmt::format("eoip {}: invalid argument (EoIP tunnels are "
                             "IPv6: tunnel {} is IPv4)",

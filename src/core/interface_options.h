@@ -2,6 +2,10 @@
 // "tunnel SRC DST", "-tunnel", "domain NAME", "-domain", "up", "down",
 // "mtu N", "mtu auto", "lladdr MAC", "header MODE", "master BRIDGE",
 // "-master", "eoip ID", "-eoip", "keepalive SECONDS").
+// A tunnel is configured as two endpoints (TunnelConfig: literals, zoned
+// link-local literals or host names, kept as given); the addresses it then
+// uses (Tunnel) are its literals, or what the daemon resolved its names and
+// zone to.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -16,6 +21,7 @@
 #include "core/etherip_header.h"
 #include "core/ip_address.h"
 #include "core/mac_address.h"
+#include "core/tunnel_endpoint.h"
 
 namespace etherip {
 
@@ -28,15 +34,50 @@ inline constexpr uint32_t kMaxMtu = 65000;
 inline constexpr uint32_t kDefaultKeepalive = 10;
 inline constexpr uint32_t kMaxKeepalive = 3600;
 
+// The outer addresses of a tunnel, as the forwarding path uses them.
 struct Tunnel {
-  IpAddress source;              // local outer address
-  IpAddress destination;         // remote outer address
+  IpAddress source;       // local outer address
+  IpAddress destination;  // remote outer address
+  // The index, in the tunnel's domain, of the interface its link-local
+  // addresses are on (the zone); 0: none. Packets go out there, and
+  // packets that come in anywhere else are not the tunnel's.
+  uint32_t scope = 0;
   std::string ToString() const;  // "192.0.2.1 -> 192.0.2.2"
   friend bool operator==(const Tunnel&, const Tunnel&) = default;
 };
 
+// A tunnel as configured: its two endpoints as given.
+struct TunnelConfig {
+  TunnelEndpoint source;
+  TunnelEndpoint destination;
+
+  TunnelConfig() = default;
+  TunnelConfig(TunnelEndpoint source, TunnelEndpoint destination)
+      : source(std::move(source)), destination(std::move(destination)) {}
+  // The tunnel of these literal addresses (a non-zero scope becomes the
+  // zone of its link-local ends).
+  TunnelConfig(const Tunnel& addresses);  // NOLINT: implicit on purpose
+
+  bool has_names() const { return source.is_name() || destination.is_name(); }
+  // The family of its literal ends; kNone when both ends are names.
+  Family family() const;
+  // The zone of its link-local addresses: the destination's, else the
+  // source's; "" for none.
+  const std::string& zone() const;
+  // Whether the daemon must look something up before the tunnel can be
+  // used: a host name, or a zone that names an interface.
+  bool needs_lookup() const;
+  // The addresses of a tunnel of literals (scope: a zone given as an
+  // index; 0 when there is none, or it names an interface, which only a
+  // lookup turns into an index); nullopt when an end is a host name.
+  std::optional<Tunnel> LiteralAddresses() const;
+  std::string ToString() const;  // "192.0.2.1 -> peer.example"
+
+  friend bool operator==(const TunnelConfig&, const TunnelConfig&) = default;
+};
+
 struct InterfaceSettings {
-  std::optional<Tunnel> tunnel;
+  std::optional<TunnelConfig> tunnel;
   std::string domain;  // network namespace name; "" = the daemon's own
   bool up = false;
   // The link's MTU, as applied. With mtu_auto (`mtu auto`) the daemon keeps
@@ -108,12 +149,13 @@ std::vector<std::string> InterfaceOptionWords(
     std::span<const InterfaceOption> options);
 
 // Applies options in order to `settings`, checking each value on its own
-// (IP literals of one family that can be endpoints (EndpointProblem), source
-// and destination different; MTU range, or "auto", which sets mtu_auto and
-// leaves the value to the caller (a number clears mtu_auto);
-// unicast non-zero MAC; EoIP ID and keepalive ranges), then the result as a
-// whole (CheckEoip; `keepalive` given without `eoip` in the result).
-// Whether the result clashes with other interfaces is
+// (endpoints that are IP literals that can be endpoints (EndpointProblem),
+// zoned link-local literals or host names; literals of one family; source
+// and destination different; the same zone on both ends; MTU range, or
+// "auto", which sets mtu_auto and leaves the value to the caller (a number
+// clears mtu_auto); unicast non-zero MAC; EoIP ID and keepalive ranges),
+// then the result as a whole (CheckEoip; `keepalive` given without `eoip`
+// in the result). Whether the result clashes with other interfaces is
 // the tunnel table's business. On failure `settings` may be half changed:
 // apply to a copy.
 Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
@@ -121,7 +163,11 @@ Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
 
 // The value checks of ApplyInterfaceOptions, for settings built elsewhere
 // (the configuration file).
-Status CheckTunnel(const Tunnel& tunnel);
+Status CheckTunnel(const TunnelConfig& tunnel);
+// Why these addresses (what names resolved to) cannot be a tunnel, ""
+// when they can: EndpointProblem of either, different families, the same
+// address twice.
+std::string AddressProblem(const Tunnel& addresses);
 // Why `address` cannot be a tunnel endpoint, "" when it can: not an
 // address, unspecified, multicast, IPv4 0.0.0.0/8, loopback or the limited
 // broadcast address, IPv6 loopback, IPv4-mapped (::ffff:0:0/96) or
@@ -136,10 +182,13 @@ Status CheckMaster(std::string_view name);
 Result<uint16_t> ParseEoipId(std::string_view text);     // 0..kMaxEoipId
 Result<uint32_t> ParseKeepalive(std::string_view text);  // 0..kMaxKeepalive
 // The EoIP rules of a whole interface (SPEC 8, "EoIP"), EINVAL naming the
-// setting: an ID and keepalive in range; with eoip, no IPv4 tunnel and the
-// standard header mode; without it, the default keepalive.
+// setting: an ID and keepalive in range; with eoip, no IPv4 tunnel (of
+// literals; a name's answer is checked when it comes) and the standard
+// header mode; without it, the default keepalive.
 Status CheckEoip(const InterfaceSettings& settings);
-Result<Tunnel> ParseTunnel(std::string_view source,
-                           std::string_view destination);
+// "tunnel SRC DST": each an IP literal, a link-local IPv6 literal with a
+// zone or a host name (TunnelEndpoint::Parse); EINVAL, quoting both.
+Result<TunnelConfig> ParseTunnel(std::string_view source,
+                                 std::string_view destination);
 
 }  // namespace etherip

@@ -26,6 +26,9 @@ struct OuterPacket {
   IpAddress source;
   IpAddress destination;
   std::span<const uint8_t> payload;  // from the EtherIP header on
+  // The index of the interface it came in through, in the domain it
+  // arrived in; 0: not known. Checked against a zoned tunnel's scope.
+  uint32_t ingress = 0;
 };
 
 // An outer IPv4 packet as views into its bytes: what the receive path

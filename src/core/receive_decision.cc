@@ -16,12 +16,18 @@ ReceiveVerdict Drop(ReceiveDrop reason, Counter& counter) {
 // Steps 2-4 of SPEC 3 once the lookup is done (`bucket` null: no tunnel).
 ReceiveVerdict Conclude(const ForwardingTable& table,
                         const TunnelIndex::Bucket* bucket,
-                        std::span<const uint8_t> payload,
+                        std::span<const uint8_t> payload, uint32_t ingress,
                         GlobalCounters& counters) {
   if (bucket == nullptr) {
     return Drop(ReceiveDrop::kNoInterface, counters.noifdrops);
   }
   const ForwardingEntry* entry = table.EntryAt(*bucket);
+  // A zoned (link-local) tunnel is the one on its link only: the same
+  // addresses seen through another interface are someone else.
+  if (entry->tunnel.scope != 0 && ingress != 0 &&
+      ingress != entry->tunnel.scope) {
+    return Drop(ReceiveDrop::kNoInterface, counters.noifdrops);
+  }
   if (entry->eoip.has_value()) [[unlikely]] {
     // Found by its EoIP key: the header (form and ID) matched already.
     if (payload.size() == kEtherIpHeaderSize) {
@@ -85,7 +91,7 @@ ReceiveVerdict DecideReceive(const ForwardingTable& table, bool allow,
   if (bucket == nullptr && ToEoipKey(key, outer.payload)) {
     bucket = table.index().Find(key, TunnelIndex::Hash(key));
   }
-  return Conclude(table, bucket, outer.payload, counters);
+  return Conclude(table, bucket, outer.payload, outer.ingress, counters);
 }
 
 namespace {
@@ -103,7 +109,7 @@ class LookupPipeline {
   // Queues the packet whose verdict goes to verdicts[position]; its bucket
   // is prefetched now. Flushes when the pipeline is full.
   void Add(size_t position, const ForwardingKey& key,
-           std::span<const uint8_t> payload) {
+           std::span<const uint8_t> payload, uint32_t ingress) {
     if (count_ == kDepth) Flush();
     Pending& pending = pending_[count_++];
     pending.key = key;
@@ -111,6 +117,7 @@ class LookupPipeline {
     pending.position = position;
     pending.payload = payload;
     pending.eoip = false;
+    pending.ingress = ingress;
     table_.index().Prefetch(pending.hash);
   }
 
@@ -136,8 +143,8 @@ class LookupPipeline {
         pending.hit = index.Find(pending.key, pending.hash);
         pending.eoip = false;
       }
-      verdicts_[pending.position] =
-          Conclude(table_, pending.hit, pending.payload, counters_);
+      verdicts_[pending.position] = Conclude(
+          table_, pending.hit, pending.payload, pending.ingress, counters_);
     }
     count_ = 0;
   }
@@ -148,6 +155,7 @@ class LookupPipeline {
     uint64_t hash;
     size_t position;
     std::span<const uint8_t> payload;
+    uint32_t ingress;
     const TunnelIndex::Bucket* hit;
     bool eoip;  // a second lookup, by the EoIP key, is due
   };
@@ -182,7 +190,7 @@ void DecideReceiveBatch(const ForwardingTable& table, bool allow,
     }
     pipeline.Add(
         i, KeyOf(arrival_domain, packets[i].source, packets[i].destination),
-        packets[i].payload);
+        packets[i].payload, packets[i].ingress);
   }
   pipeline.Flush();
 }

@@ -38,6 +38,17 @@ Status CheckDomain(std::string_view domain, bool changed,
   return {};
 }
 
+bool IsLiteral(const InterfaceState& state) {
+  return state.settings.tunnel && !state.settings.tunnel->has_names();
+}
+
+// Whether a change of settings is a new tunnel to resolve and key.
+bool TunnelChanged(const InterfaceSettings& before,
+                   const InterfaceSettings& after) {
+  return before.tunnel != after.tunnel || before.domain != after.domain ||
+         before.eoip != after.eoip;
+}
+
 }  // namespace
 
 Status ValidateDomainName(std::string_view name) {
@@ -63,9 +74,10 @@ TunnelTable::TunnelIdentity TunnelTable::IdentityOf(
 Status TunnelTable::CheckPairKind(const TunnelMap& tunnels,
                                   const EoipPairs& eoip_pairs,
                                   std::string_view name,
-                                  const InterfaceSettings& settings) {
+                                  const InterfaceSettings& settings,
+                                  const Tunnel& addresses) {
   const TunnelIdentity pair =
-      IdentityOf(settings.domain, *settings.tunnel, std::nullopt);
+      IdentityOf(settings.domain, addresses, std::nullopt);
   std::string_view other;  // an interface of the other kind, if any
   if (settings.eoip) {
     auto standard = tunnels.find(pair);
@@ -102,13 +114,18 @@ Status TunnelTable::CheckSettings(std::string_view name,
 
 Status TunnelTable::CheckUniqueTunnel(std::string_view name,
                                       const InterfaceSettings& settings) const {
+  // Only literals are keyed now; a name is keyed when it resolves, and
+  // never refused for what it resolves to.
   if (!settings.tunnel) return {};
-  auto it = by_tunnel_.find(
-      IdentityOf(settings.domain, *settings.tunnel, settings.eoip));
-  if (it != by_tunnel_.end() && it->second != name) {
+  const auto addresses = settings.tunnel->LiteralAddresses();
+  if (!addresses) return {};
+  auto it =
+      by_tunnel_.find(IdentityOf(settings.domain, *addresses, settings.eoip));
+  if (it != by_tunnel_.end() && it->second != name &&
+      IsLiteral(*Find(it->second))) {
     return AddressInUse(settings);
   }
-  return CheckPairKind(by_tunnel_, eoip_pairs_, name, settings);
+  return CheckPairKind(by_tunnel_, eoip_pairs_, name, settings, *addresses);
 }
 
 Result<InterfaceSettings> TunnelTable::PrepareCreate(
@@ -190,17 +207,19 @@ tl::expected<ReplacePlan, SpecError> TunnelTable::PrepareReplace(
       if (auto valid = CheckTunnel(*settings.tunnel); !valid) {
         return refuse(i, valid.error());
       }
-      auto [it, inserted] = tunnels.emplace(
-          IdentityOf(settings.domain, *settings.tunnel, settings.eoip),
-          spec.name);
-      if (!inserted) return refuse(i, AddressInUse(settings).value());
-      if (auto kind = CheckPairKind(tunnels, eoip_pairs, spec.name, settings);
-          !kind) {
-        return refuse(i, kind.error());
-      }
-      if (settings.eoip) {
-        eoip_pairs[IdentityOf(settings.domain, *settings.tunnel, std::nullopt)]
-            .emplace(spec.name);
+      if (auto addresses = settings.tunnel->LiteralAddresses()) {
+        auto [it, inserted] = tunnels.emplace(
+            IdentityOf(settings.domain, *addresses, settings.eoip), spec.name);
+        if (!inserted) return refuse(i, AddressInUse(settings).value());
+        if (auto kind = CheckPairKind(tunnels, eoip_pairs, spec.name, settings,
+                                      *addresses);
+            !kind) {
+          return refuse(i, kind.error());
+        }
+        if (settings.eoip) {
+          eoip_pairs[IdentityOf(settings.domain, *addresses, std::nullopt)]
+              .emplace(spec.name);
+        }
       }
     }
     const bool domain_changed =
@@ -233,37 +252,89 @@ InterfaceId TunnelTable::AllocateId() {
   return next_id_++;
 }
 
-void TunnelTable::IndexTunnel(const InterfaceState& state) {
+InterfaceState& TunnelTable::StateOf(std::string_view name) {
+  return by_name_.find(name)->second;
+}
+
+void TunnelTable::ResetResolution(InterfaceState& state) {
+  state.addresses.reset();
+  state.problem.clear();
+  state.holds_key = false;
   if (!state.settings.tunnel) return;
-  ++endpoint_users_[{state.settings.tunnel->source.family(),
-                     state.settings.domain}];
-  by_tunnel_.insert_or_assign(
-      IdentityOf(state.settings.domain, *state.settings.tunnel,
-                 state.settings.eoip),
-      state.name);
-  if (state.settings.eoip) {
-    eoip_pairs_[IdentityOf(state.settings.domain, *state.settings.tunnel,
-                           std::nullopt)]
-        .emplace(state.name);
+  state.addresses = state.settings.tunnel->LiteralAddresses();
+  if (state.settings.tunnel->needs_lookup()) {
+    state.problem = std::string(kNotResolved);
   }
 }
 
-void TunnelTable::UnindexTunnel(const InterfaceState& state) {
-  if (!state.settings.tunnel) return;
+void TunnelTable::IndexTunnel(InterfaceState& state) {
+  state.holds_key = false;
+  if (!state.settings.tunnel || !state.addresses) return;
+  if (state.settings.eoip) {
+    eoip_pairs_[IdentityOf(state.settings.domain, *state.addresses,
+                           std::nullopt)]
+        .emplace(state.name);
+  }
+  const TunnelIdentity identity = IdentityOf(
+      state.settings.domain, *state.addresses, state.settings.eoip);
+  auto it = by_tunnel_.find(identity);
+  if (it != by_tunnel_.end() && it->second != state.name) {
+    InterfaceState& holder = StateOf(it->second);
+    if (!IsLiteral(state) || IsLiteral(holder)) {
+      waiting_[identity].insert(state.name);
+      return;
+    }
+    // A tunnel of literals takes its key from a named tunnel, which waits.
+    // Both are of the key's (family, domain): its users stay as they are.
+    holder.holds_key = false;
+    waiting_[identity].insert(holder.name);
+    affected_.push_back(holder.name);
+    it->second = state.name;
+    state.holds_key = true;
+    return;
+  }
+  by_tunnel_.insert_or_assign(identity, state.name);
+  state.holds_key = true;
+  ++endpoint_users_[{state.addresses->source.family(), state.settings.domain}];
+}
+
+void TunnelTable::UnindexTunnel(InterfaceState& state) {
+  if (!state.settings.tunnel || !state.addresses) return;
+  if (state.settings.eoip) {
+    auto pair = eoip_pairs_.find(
+        IdentityOf(state.settings.domain, *state.addresses, std::nullopt));
+    if (pair != eoip_pairs_.end()) {
+      pair->second.erase(state.name);
+      if (pair->second.empty()) eoip_pairs_.erase(pair);
+    }
+  }
+  const TunnelIdentity identity = IdentityOf(
+      state.settings.domain, *state.addresses, state.settings.eoip);
+  auto waiting = waiting_.find(identity);
+  if (!state.holds_key) {
+    if (waiting != waiting_.end()) {
+      waiting->second.erase(state.name);
+      if (waiting->second.empty()) waiting_.erase(waiting);
+    }
+    return;
+  }
+  state.holds_key = false;
+  if (waiting != waiting_.end()) {
+    // The first in line takes the key over, users and all.
+    auto first = waiting->second.begin();
+    InterfaceState& next = StateOf(*first);
+    waiting->second.erase(first);
+    if (waiting->second.empty()) waiting_.erase(waiting);
+    by_tunnel_.insert_or_assign(identity, next.name);
+    next.holds_key = true;
+    affected_.push_back(next.name);
+    return;
+  }
+  by_tunnel_.erase(identity);
   auto users = endpoint_users_.find(
-      {state.settings.tunnel->source.family(), state.settings.domain});
+      {state.addresses->source.family(), state.settings.domain});
   if (users != endpoint_users_.end() && --users->second == 0) {
     endpoint_users_.erase(users);
-  }
-  auto it = by_tunnel_.find(IdentityOf(
-      state.settings.domain, *state.settings.tunnel, state.settings.eoip));
-  if (it != by_tunnel_.end() && it->second == state.name) by_tunnel_.erase(it);
-  if (!state.settings.eoip) return;
-  auto pair = eoip_pairs_.find(
-      IdentityOf(state.settings.domain, *state.settings.tunnel, std::nullopt));
-  if (pair != eoip_pairs_.end()) {
-    pair->second.erase(state.name);
-    if (pair->second.empty()) eoip_pairs_.erase(pair);
   }
 }
 
@@ -274,6 +345,7 @@ const InterfaceState& TunnelTable::CommitCreate(
   state.name = std::string(name);
   state.settings = settings;
   state.counters = std::make_shared<InterfaceCounters>();
+  ResetResolution(state);
   DomainIdOf(settings.domain);
   auto [it, inserted] = by_name_.emplace(state.name, std::move(state));
   IndexTunnel(it->second);
@@ -284,10 +356,17 @@ void TunnelTable::CommitSet(std::string_view name,
                             const InterfaceSettings& settings) {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return;
-  UnindexTunnel(it->second);
-  it->second.settings = settings;
+  InterfaceState& state = it->second;
+  // The same tunnel in the same domain keeps what it resolved to.
+  if (!TunnelChanged(state.settings, settings)) {
+    state.settings = settings;
+    return;
+  }
+  UnindexTunnel(state);
+  state.settings = settings;
+  ResetResolution(state);
   DomainIdOf(settings.domain);
-  IndexTunnel(it->second);
+  IndexTunnel(state);
 }
 
 void TunnelTable::CommitDestroy(std::string_view name) {
@@ -302,12 +381,73 @@ void TunnelTable::CommitRename(std::string_view name,
                                std::string_view new_name) {
   auto it = by_name_.find(name);
   if (it == by_name_.end() || by_name_.contains(new_name)) return;
-  UnindexTunnel(it->second);
+  const InterfaceState& state = it->second;
+  // The key (or the place in line for it) goes with the interface: no
+  // other interface gets it in between.
+  if (state.settings.tunnel && state.addresses) {
+    const TunnelIdentity identity =
+        IdentityOf(state.settings.domain, *state.addresses, state.settings.eoip);
+    if (state.holds_key) {
+      by_tunnel_.insert_or_assign(identity, std::string(new_name));
+    } else if (auto waiting = waiting_.find(identity);
+               waiting != waiting_.end()) {
+      if (auto in_line = waiting->second.find(name);
+          in_line != waiting->second.end()) {
+        waiting->second.erase(in_line);
+        waiting->second.insert(std::string(new_name));
+      }
+    }
+  }
   auto node = by_name_.extract(it);
   node.key() = std::string(new_name);
   node.mapped().name = std::string(new_name);
-  auto inserted = by_name_.insert(std::move(node));
-  IndexTunnel(inserted.position->second);
+  by_name_.insert(std::move(node));
+}
+
+bool TunnelTable::CommitResolution(std::string_view name,
+                                   std::string_view domain,
+                                   const TunnelConfig& tunnel,
+                                   const Result<Tunnel>& answer) {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return false;
+  InterfaceState& state = it->second;
+  if (!state.settings.tunnel || *state.settings.tunnel != tunnel ||
+      state.settings.domain != domain) {
+    return false;  // about a tunnel the interface no longer has
+  }
+  std::optional<Tunnel> addresses = tunnel.LiteralAddresses();
+  std::string problem;
+  if (!answer) {
+    problem = answer.error().message;
+  } else if (!AddressProblem(*answer).empty() ||
+             (!tunnel.source.is_name() &&
+              answer->source != tunnel.source.address) ||
+             (!tunnel.destination.is_name() &&
+              answer->destination != tunnel.destination.address)) {
+    return false;  // not a tunnel, or not this one's literals
+  } else if (state.settings.eoip &&
+             answer->source.family() != Family::kIpv6) {
+    // A name resolved to IPv4 only: EoIP is IPv6 (CheckEoip, for literals).
+    problem = fmt::format("eoip {}: EoIP tunnels are IPv6: {} is IPv4",
+                          *state.settings.eoip, answer->ToString());
+    addresses.reset();
+  } else {
+    addresses = *answer;
+  }
+  if (addresses == state.addresses && problem == state.problem) return false;
+  if (addresses && state.addresses &&
+      IdentityOf(domain, *addresses, state.settings.eoip) ==
+          IdentityOf(domain, *state.addresses, state.settings.eoip)) {
+    // Same key (a zone's index found, a problem gone): no one else's turn.
+    state.addresses = addresses;
+    state.problem = std::move(problem);
+    return true;
+  }
+  UnindexTunnel(state);
+  state.addresses = addresses;
+  state.problem = std::move(problem);
+  IndexTunnel(state);
+  return true;
 }
 
 void TunnelTable::CommitReplace(const ReplacePlan& plan) {
@@ -315,14 +455,20 @@ void TunnelTable::CommitReplace(const ReplacePlan& plan) {
   // Changes first drop their old tunnels, so that two interfaces may swap.
   for (const auto& [name, settings] : plan.change) {
     auto it = by_name_.find(name);
-    if (it != by_name_.end()) UnindexTunnel(it->second);
+    if (it != by_name_.end() && TunnelChanged(it->second.settings, settings)) {
+      UnindexTunnel(it->second);
+    }
   }
   for (const auto& [name, settings] : plan.change) {
     auto it = by_name_.find(name);
     if (it == by_name_.end()) continue;
-    it->second.settings = settings;
+    InterfaceState& state = it->second;
+    const bool changed = TunnelChanged(state.settings, settings);
+    state.settings = settings;
+    if (!changed) continue;
+    ResetResolution(state);
     DomainIdOf(settings.domain);
-    IndexTunnel(it->second);
+    IndexTunnel(state);
   }
   for (const auto& [name, settings] : plan.create) CommitCreate(name, settings);
 }
@@ -358,6 +504,7 @@ const InterfaceState* TunnelTable::Find(std::string_view name) const {
 const InterfaceState* TunnelTable::FindByTunnel(
     std::string_view domain, const Tunnel& tunnel,
     std::optional<uint16_t> eoip) const {
+  // The interface that has the key, whoever else waits for it.
   auto it = by_tunnel_.find(IdentityOf(domain, tunnel, eoip));
   return it == by_tunnel_.end() ? nullptr : Find(it->second);
 }
@@ -371,9 +518,20 @@ std::vector<const InterfaceState*> TunnelTable::List() const {
 
 bool TunnelTable::IsRunning(const InterfaceState& state,
                             const DomainCatalog& domains) {
-  return state.settings.up && state.settings.tunnel.has_value() &&
+  return state.settings.up && state.in_use() &&
          (state.settings.domain.empty() ||
           domains.Exists(state.settings.domain));
+}
+
+std::string TunnelTable::Unresolved(const InterfaceState& state) const {
+  if (!state.settings.tunnel) return {};
+  if (!state.problem.empty()) return state.problem;
+  if (!state.addresses || state.holds_key) return {};
+  auto it =
+      by_tunnel_.find(IdentityOf(state.settings.domain, *state.addresses,
+                                 state.settings.eoip));
+  return fmt::format("{} is in use by {}", state.addresses->ToString(),
+                     it == by_tunnel_.end() ? "another interface" : it->second);
 }
 
 ForwardingEntry TunnelTable::EntryOf(const InterfaceState& state) const {
@@ -381,8 +539,8 @@ ForwardingEntry TunnelTable::EntryOf(const InterfaceState& state) const {
   entry.id = state.id;
   auto domain = domain_ids_.find(state.settings.domain);
   entry.domain = domain == domain_ids_.end() ? 0 : domain->second;
-  entry.has_tunnel = state.settings.tunnel.has_value();
-  if (entry.has_tunnel) entry.tunnel = *state.settings.tunnel;
+  entry.has_tunnel = state.in_use();
+  if (entry.has_tunnel) entry.tunnel = *state.addresses;
   entry.up = state.settings.up;
   entry.header = state.settings.header;
   entry.eoip = state.settings.eoip;

@@ -26,6 +26,7 @@
 #include "control/config_file.h"
 #include "daemon/control_server.h"
 #include "daemon/drop_logger.h"
+#include "daemon/endpoint_resolver.h"
 #include "daemon/forwarding_loop.h"
 #include "daemon/interface_manager.h"
 #include "daemon/log_text.h"
@@ -35,6 +36,7 @@
 #include "daemon/service_notifier.h"
 #include "daemon/syscall_filter.h"
 #include "io/linux/linux_host.h"
+#include "io/linux/linux_resolver.h"
 #include "io/linux/raised_capabilities.h"
 
 namespace etherip {
@@ -265,10 +267,20 @@ int RunDaemon(const DaemonOptions& options) {
     ReportReady(ready_fd, false);
     return 1;
   }
+  // Host names and zones are looked up on a thread of their own: a lookup
+  // may wait on DNS, and the control and forwarding threads never do.
+  EndpointResolver resolver(std::make_shared<LinuxResolver>());
+  resolver.SetInterval(std::chrono::seconds(config->resolve_interval));
+  if (auto started = resolver.Start(); !started) {
+    spdlog::error("{}", started.error().message);
+    ReportReady(ready_fd, false);
+    return 1;
+  }
   InterfaceManager manager(
       **host, loop, counters, allow,
       InterfaceManager::Options{options.config_path,
-                                LinkGroupFor(options.socket_path), true});
+                                LinkGroupFor(options.socket_path), true,
+                                &resolver});
 
   ServiceNotifier notifier;
   auto tally = [&] {
@@ -327,8 +339,10 @@ int RunDaemon(const DaemonOptions& options) {
     ReportReady(ready_fd, false);
     return 1;
   } else {
-    spdlog::info("system call filter: {} calls allowed, others fail with EPERM",
-                 AllowedSyscalls().size());
+    spdlog::info(
+        "system call filter: {} calls allowed, and socket() for {} address "
+        "families; others fail with EPERM",
+        AllowedSyscalls().size(), AllowedSocketFamilies().size());
   }
   spdlog::info("etheripd started: socket {}, configuration {}, allow {}",
                options.socket_path, options.config_path, allow.load() ? 1 : 0);
@@ -357,7 +371,7 @@ int RunDaemon(const DaemonOptions& options) {
   constexpr auto kNever = std::chrono::steady_clock::time_point::max();
   auto follow_routes_at = kNever;
   std::chrono::steady_clock::duration last_pass{};
-  constexpr size_t kFixedFds = 5;
+  constexpr size_t kFixedFds = 6;
   for (;;) {
     fds.clear();
     fds.push_back({signal_fd, POLLIN, 0});
@@ -365,6 +379,7 @@ int RunDaemon(const DaemonOptions& options) {
     fds.push_back({(*host)->link_events_fd(), POLLIN, 0});
     fds.push_back({(*host)->domain_events_fd(), POLLIN, 0});
     fds.push_back({(*host)->route_events_fd(), POLLIN, 0});
+    fds.push_back({resolver.fd(), POLLIN, 0});
     (*server)->CollectPollFds(fds);
     const auto before_poll = std::chrono::steady_clock::now();
     auto until_wake =
@@ -410,6 +425,11 @@ int RunDaemon(const DaemonOptions& options) {
     if (fds[2].revents & POLLIN) manager.HandleLinkEvents();
     bool refresh = fds[3].revents & POLLIN;
     if (fds[4].revents & POLLIN) manager.HandleRouteEvents();
+    // Domains came or went: zones may now name other interface indexes.
+    if (refresh) resolver.ResolveAllNow();
+    if (fds[5].revents & POLLIN) {
+      manager.ApplyResolutions(resolver.TakeAnswers());
+    }
     (*server)->Dispatch(std::span<const pollfd>(fds).subspan(kFixedFds),
                         handle_line);
     (*server)->ExpireIdle(polled_at);
@@ -441,6 +461,7 @@ int RunDaemon(const DaemonOptions& options) {
   notifier.Stopping();
   metrics.reset();  // before the counters it reads go
   manager.Shutdown();
+  resolver.Stop();
   loop.Stop();
   close(signal_fd);
   spdlog::info("etheripd stopped");

@@ -15,8 +15,9 @@ const char* Explain(ReceiveDrop reason) {
              "configuration file";
     case ReceiveDrop::kNoInterface:
       return "no interface has a tunnel from the packet's destination to its "
-             "source in this domain, or, between addresses of EoIP tunnels, "
-             "none with the packet's tunnel ID (noifdrops)";
+             "source in this domain (for a zoned, link-local tunnel: through "
+             "the interface it came in on), or, between addresses of EoIP "
+             "tunnels, none with the packet's tunnel ID (noifdrops)";
     case ReceiveDrop::kMalformed:
       return "bad EtherIP header (not version 3, reserved bits set) or an "
              "inner frame shorter than 14 bytes (adrops)";

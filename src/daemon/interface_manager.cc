@@ -32,6 +32,12 @@ std::string Describe(const InterfaceSettings& s) {
   return text;
 }
 
+// Addresses for the log, with the zone's interface index when there is one.
+std::string AddressesText(const Tunnel& tunnel) {
+  if (tunnel.scope == 0) return tunnel.ToString();
+  return fmt::format("{} (zone index {})", tunnel.ToString(), tunnel.scope);
+}
+
 }  // namespace
 
 uint32_t LinkGroupFor(std::string_view socket_path) {
@@ -205,9 +211,10 @@ Status InterfaceManager::EnsureSocket(const SocketKey& key,
 
 Status InterfaceManager::EnsureSocketFor(const InterfaceSettings& settings,
                                          PlaneChanges& changes) {
-  if (!settings.tunnel) return {};
-  return EnsureSocket({settings.tunnel->source.family(), settings.domain},
-                      changes);
+  // A tunnel with host names needs its socket once they resolve (its
+  // family is not known before): SyncSockets opens it then.
+  if (!settings.tunnel || settings.tunnel->has_names()) return {};
+  return EnsureSocket({settings.tunnel->family(), settings.domain}, changes);
 }
 
 void InterfaceManager::SyncSockets(PlaneChanges& changes) {
@@ -292,6 +299,79 @@ void InterfaceManager::PublishInterface(const InterfaceState& state,
   changes.interfaces.push_back(std::move(update));
 }
 
+void InterfaceManager::PublishAffected(PlaneChanges& changes) {
+  for (const std::string& name : table_.TakeAffected()) {
+    const InterfaceState* state = table_.Find(name);
+    if (state == nullptr) continue;  // destroyed by the same commit
+    if (state->in_use()) {
+      spdlog::info("{}: tunnel {}: in use: {}", name,
+                   state->settings.tunnel->ToString(),
+                   state->addresses->ToString());
+    } else {
+      spdlog::warn("{}: tunnel {}: not in use: {}", name,
+                   state->settings.tunnel->ToString(),
+                   table_.Unresolved(*state));
+    }
+    SyncCarrier(*state, host_);
+    PublishInterface(*state, changes);
+  }
+}
+
+void InterfaceManager::Rewatch(std::string_view name,
+                               const InterfaceSettings* before,
+                               const InterfaceSettings* after) {
+  if (options_.resolver == nullptr) return;
+  const bool had =
+      before != nullptr && before->tunnel && before->tunnel->needs_lookup();
+  const bool has =
+      after != nullptr && after->tunnel && after->tunnel->needs_lookup();
+  if (before != nullptr && after != nullptr &&
+      before->tunnel == after->tunnel && before->domain == after->domain) {
+    return;  // the same tunnel keeps what it resolved to
+  }
+  if (had && !has) options_.resolver->Unwatch(name);
+  if (has) options_.resolver->Watch(name, after->domain, *after->tunnel);
+}
+
+void InterfaceManager::ApplyResolutions(
+    std::span<const EndpointResolver::Answer> answers) {
+  PlaneChanges changes;
+  bool changed = false;
+  for (const EndpointResolver::Answer& answer : answers) {
+    const InterfaceState* state = table_.Find(answer.interface);
+    if (state == nullptr) continue;
+    const std::optional<Tunnel> before =
+        state->in_use() ? state->addresses : std::nullopt;
+    const std::string reason_before = table_.Unresolved(*state);
+    if (!table_.CommitResolution(answer.interface, answer.domain, answer.tunnel,
+                                 answer.addresses)) {
+      continue;
+    }
+    changed = true;
+    state = table_.Find(answer.interface);
+    const std::string tunnel = state->settings.tunnel->ToString();
+    if (state->in_use() && before) {
+      spdlog::info("{}: tunnel {}: moved from {} to {}", state->name, tunnel,
+                   AddressesText(*before), AddressesText(*state->addresses));
+    } else if (state->in_use()) {
+      spdlog::info("{}: tunnel {}: resolved to {}", state->name, tunnel,
+                   AddressesText(*state->addresses));
+    } else if (const std::string reason = table_.Unresolved(*state);
+               before || reason != reason_before) {
+      spdlog::warn("{}: tunnel {}: {}unresolved: {}", state->name, tunnel,
+                   before ? fmt::format("was {}, now ", AddressesText(*before))
+                          : std::string(),
+                   reason);
+    }
+    SyncCarrier(*state, host_);
+    PublishInterface(*state, changes);
+  }
+  if (!changed) return;
+  PublishAffected(changes);
+  SyncSockets(changes);
+  Publish(std::move(changes));
+}
+
 void InterfaceManager::Forget(InterfaceId id, PlaneChanges& changes) {
   Runtime& runtime = RuntimeOf(id);
   by_ifindex_.erase(runtime.tap ? runtime.tap->ifindex() : 0);
@@ -309,8 +389,14 @@ void InterfaceManager::Publish(PlaneChanges changes) {
 // --- Saving ----------------------------------------------------------------
 
 control::GlobalSettings InterfaceManager::Globals(bool allow) const {
-  return {allow, save_,          persist_, disable_ipv6_,
-          user_, control_group_, metrics_};
+  return {allow,
+          save_,
+          persist_,
+          disable_ipv6_,
+          user_,
+          control_group_,
+          metrics_,
+          resolve_interval_};
 }
 
 std::string InterfaceManager::Render(
@@ -374,8 +460,10 @@ Status InterfaceManager::Create(std::string_view name,
   RuntimeOf(state.id) = Runtime{std::move(*tap), state.name, false};
   SyncCarrier(state, host_);
   PublishInterface(state, changes);
+  PublishAffected(changes);
   Publish(std::move(changes));
   // An automatic MTU's lookup watches its domain's routes already.
+  Rewatch(name, nullptr, &state.settings);
   spdlog::info("{}: created: {}", name, Describe(*settings));
   return {};
 }
@@ -412,12 +500,14 @@ Status InterfaceManager::Set(std::string_view name,
   }
   table_.CommitSet(name, *settings);
   SyncCarrier(state, host_);
-  SyncSockets(changes);
   PublishInterface(state, changes);
+  PublishAffected(changes);
+  SyncSockets(changes);
   Publish(std::move(changes));
   // (A pass over every interface: only when an automatic MTU may have
   // stopped needing its domain's routes.)
   if (before.mtu_auto) SyncRouteWatches();
+  Rewatch(name, &before, &state.settings);
   spdlog::info("{}: changed: {}", name, Describe(*settings));
   return {};
 }
@@ -433,7 +523,9 @@ Status InterfaceManager::Destroy(std::string_view name) {
   const bool mtu_auto = table_.Find(name)->settings.mtu_auto;
   PlaneChanges changes;
   Forget(id, changes);
+  Rewatch(name, &table_.Find(name)->settings, nullptr);
   table_.CommitDestroy(name);
+  PublishAffected(changes);
   SyncSockets(changes);
   // The data plane lets go of the device first; the reaper then removes
   // the link, under another name: this one is free when `destroy` answers.
@@ -460,6 +552,7 @@ void InterfaceManager::Shutdown() {
   std::vector<std::shared_ptr<TapDevice>> taps;
   for (const InterfaceState* state : table_.List()) {
     Forget(state->id, changes);
+    Rewatch(state->name, &state->settings, nullptr);
     if (auto tap = std::exchange(RuntimeOf(state->id), Runtime{}).tap) {
       taps.push_back(std::move(tap));
     }
@@ -661,13 +754,28 @@ Status InterfaceManager::Replace(const control::Config& config,
   // Commit: nothing below fails.
   save_ = config.save;
   control_group_ = config.globals().control_group;
+  resolve_interval_ = config.resolve_interval;
+  if (options_.resolver != nullptr) {
+    options_.resolver->SetInterval(std::chrono::seconds(resolve_interval_));
+  }
   std::vector<std::shared_ptr<TapDevice>> dropped;
   for (const auto& name : plan->destroy) {
-    const InterfaceId id = table_.Find(name)->id;
-    Forget(id, changes);
-    dropped.push_back(std::exchange(RuntimeOf(id), Runtime{}).tap);
+    const InterfaceState& state = *table_.Find(name);
+    Forget(state.id, changes);
+    Rewatch(name, &state.settings, nullptr);
+    dropped.push_back(std::exchange(RuntimeOf(state.id), Runtime{}).tap);
+  }
+  std::vector<std::pair<std::string, InterfaceSettings>> before_change;
+  for (const auto& [name, settings] : plan->change) {
+    before_change.emplace_back(name, table_.Find(name)->settings);
   }
   table_.CommitReplace(*plan);
+  for (const auto& [name, before] : before_change) {
+    Rewatch(name, &before, &table_.Find(name)->settings);
+  }
+  for (const auto& [name, settings] : plan->create) {
+    Rewatch(name, nullptr, &settings);
+  }
   for (auto& [name, tap] : made) {
     const InterfaceState& state = *table_.Find(name);
     by_ifindex_[tap->ifindex()] = state.id;
@@ -681,6 +789,7 @@ Status InterfaceManager::Replace(const control::Config& config,
       PublishInterface(state, changes);
     }
   }
+  PublishAffected(changes);
   SyncSockets(changes);
   Publish(std::move(changes));
   for (auto& tap : dropped) ReleaseTap(std::move(tap));
@@ -697,9 +806,10 @@ Result<std::vector<control::InterfaceView>> InterfaceManager::Show(
     std::optional<std::string_view> name) const {
   std::vector<control::InterfaceView> views;
   auto view = [&](const InterfaceState& state) {
-    views.push_back(control::InterfaceView{state.name, state.settings,
-                                           TunnelTable::IsRunning(state, host_),
-                                           state.counters->Read()});
+    views.push_back(control::InterfaceView{
+        state.name, state.settings, TunnelTable::IsRunning(state, host_),
+        state.counters->Read(), state.in_use() ? state.addresses : std::nullopt,
+        table_.Unresolved(state)});
   };
   if (name) {
     const InterfaceState* state = table_.Find(*name);
@@ -745,9 +855,13 @@ bool InterfaceManager::FollowLink(const LinkInfo& link, PlaneChanges& changes) {
   if (link.name != runtime->name) {
     spdlog::info("{}: renamed to {} outside etheripd; following", state->name,
                  link.name);
+    const std::string old_name = runtime->name;
     table_.CommitRename(runtime->name, link.name);
     runtime->name = link.name;
     state = table_.Find(link.name);
+    // Answers now come under the new name.
+    Rewatch(old_name, &state->settings, nullptr);
+    Rewatch(link.name, nullptr, &state->settings);
     changed = true;
   }
   InterfaceSettings settings = state->settings;
@@ -789,8 +903,12 @@ void InterfaceManager::ForgetDeletedLink(InterfaceId id,
   const std::string name = RuntimeOf(id).name;
   spdlog::warn("{}: link deleted outside etheripd; removing the interface",
                name);
+  if (const InterfaceState* state = table_.Find(name)) {
+    Rewatch(name, &state->settings, nullptr);
+  }
   table_.CommitDestroy(name);
   Forget(id, changes);
+  PublishAffected(changes);
   ReleaseTap(std::exchange(RuntimeOf(id), Runtime{}).tap, false);
 }
 
@@ -830,10 +948,18 @@ void InterfaceManager::HandleLinkEvents() {
   bool changed = false;
   // Only the last word on each link counts.
   absl::flat_hash_map<int, const LinkEvent*> last;
+  bool other_links = events->overflowed;
   for (const LinkEvent& event : events->events) {
     if (by_ifindex_.contains(event.link.ifindex)) {
       last[event.link.ifindex] = &event;
+    } else {
+      other_links = true;
     }
+  }
+  // A zone may name one of them (a link of the daemon's own namespace, the
+  // domain "").
+  if (other_links && options_.resolver != nullptr) {
+    options_.resolver->ResolveZonesNow("");
   }
   for (const LinkEvent& event : events->events) {
     auto it = last.find(event.link.ifindex);

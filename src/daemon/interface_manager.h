@@ -16,6 +16,10 @@
 // destination (AutoMtu, core/auto_mtu.h) when a request or reload sets it,
 // and again when route events (HandleRouteEvents, FollowRoutes) say that
 // the routes or links of its domain changed.
+// Tunnels with host names or a zone that names an interface are handed to
+// the resolver (ResolutionRequests) whenever they are configured anew; its
+// answers come back through ApplyResolutions, which moves the tunnel in the
+// table and the data plane at once and logs the old and new addresses.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
@@ -38,6 +42,7 @@
 #include "core/tunnel_table.h"
 #include "daemon/counter_source.h"
 #include "daemon/device_reaper.h"
+#include "daemon/endpoint_resolver.h"
 #include "engine/plane_changes.h"
 #include "io/host.h"
 
@@ -54,6 +59,9 @@ class InterfaceManager {
     // Removes dropped TAPs on a thread of their own: the kernel's
     // unregister wait (~15 ms each) is then not paid by a request.
     bool release_in_background = true;
+    // Looks up host names and zones; null: tunnels that need a lookup
+    // never come into use.
+    ResolutionRequests* resolver = nullptr;
   };
 
   InterfaceManager(Host& host, PlanePublisher& plane, GlobalCounters& counters,
@@ -110,6 +118,11 @@ class InterfaceManager {
   // is reopened.
   void HandleFailures(std::span<const InterfaceId> devices,
                       std::span<const Endpoint> sockets);
+  // The resolver's answers: each tunnel they concern comes into use,
+  // moves to its new addresses, or goes out of use, in the table and the
+  // data plane in one change (answers about a tunnel an interface no
+  // longer has are ignored).
+  void ApplyResolutions(std::span<const EndpointResolver::Answer> answers);
 
  private:
   struct Runtime {
@@ -152,6 +165,13 @@ class InterfaceManager {
   void SyncCarrier(const InterfaceState& state, const DomainCatalog& domains);
   void SyncAllCarriers();
   void PublishInterface(const InterfaceState& state, PlaneChanges& changes);
+  // Publishes the interfaces a commit changed besides the one it named
+  // (TunnelTable::TakeAffected), their carriers following.
+  void PublishAffected(PlaneChanges& changes);
+  // Tells the resolver what interface `name` now needs looked up, when its
+  // tunnel or domain changed from `before` to `after` (null: none).
+  void Rewatch(std::string_view name, const InterfaceSettings* before,
+               const InterfaceSettings* after);
   void Forget(InterfaceId id, PlaneChanges& changes);
   void Publish(PlaneChanges changes);
 
@@ -196,6 +216,7 @@ class InterfaceManager {
   std::string control_group_;  // as configured, rendered by showconf/save;
                                // ControlServer applies it
   std::string metrics_;  // the metrics listener (fixed at start), as written
+  uint32_t resolve_interval_ = control::kDefaultResolveInterval;
   TunnelTable table_;
   std::vector<Runtime> runtime_;  // by InterfaceId
   absl::flat_hash_map<int, InterfaceId> by_ifindex_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -61,9 +62,10 @@ constexpr std::string_view kAllowed[] = {
     // around it (capget/capset).
     "setns", "capget", "capset",
     // Sockets: the raw protocol-97 sockets (sendmmsg/recvmmsg), rtnetlink
-    // (libmnl: socket, bind, sendto, recvfrom/recvmsg, setsockopt), the
-    // control socket's connections, syslog (connect to /dev/log).
-    "socket", "bind", "connect", "accept", "accept4", "shutdown",
+    // (libmnl: bind, sendto, recvfrom/recvmsg, setsockopt), the control
+    // socket's connections, syslog (connect to /dev/log). socket() itself
+    // only for the families in kSocketFamilies (see InstallSyscallFilter).
+    "bind", "connect", "accept", "accept4", "shutdown",
     "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg",
     "setsockopt", "getsockopt", "getsockname", "getpeername",
     // The metrics listener (cpp-httplib) waits for connections and data
@@ -73,8 +75,23 @@ constexpr std::string_view kAllowed[] = {
     // identity for log records.
     "getrandom", "getuid", "geteuid", "getgid", "getegid", "prlimit64",
     "getrlimit",
+    // Host-name endpoints (the resolver thread's getaddrinfo): reading
+    // /etc/hosts, /etc/nsswitch.conf, /etc/resolv.conf and /etc/gai.conf
+    // (openat, read, fstat, close above), DNS over UDP and TCP and nscd's
+    // UNIX socket (socket, connect, sendmmsg, recvfrom, poll), the
+    // default search domain from the host name (uname), and NSS modules
+    // loaded on first use (openat, mmap, mprotect above; pread64 of their
+    // ELF notes). Zones: if_nametoindex (socket, ioctl above).
+    "uname", "pread64",
 };
 // clang-format on
+
+// The address families socket() may create: AF_UNIX (syslog, nscd,
+// if_nametoindex's helper socket), AF_INET and AF_INET6 (the raw
+// protocol-97 sockets, DNS, getaddrinfo's address sorting) and AF_NETLINK
+// (rtnetlink, getaddrinfo's look at the local addresses). No packet
+// sockets, no other protocol families.
+constexpr int kSocketFamilies[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
 
 // The verdict of a call outside the list. EPERM rather than killing the
 // process: a rare call the list missed then fails like a refused
@@ -91,6 +108,8 @@ Status Failed(int rc, std::string_view step) {
 }  // namespace
 
 std::span<const std::string_view> AllowedSyscalls() { return kAllowed; }
+
+std::span<const int> AllowedSocketFamilies() { return kSocketFamilies; }
 
 bool SyscallFilterAvailable() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -116,6 +135,13 @@ Status InstallSyscallFilter() {
     if (number == __NR_SCMP_ERROR) continue;  // not on this architecture
     if ((rc = seccomp_rule_add(context.get(), SCMP_ACT_ALLOW, number, 0)) < 0) {
       return Failed(rc, fmt::format("allow {}", name));
+    }
+  }
+  for (int family : kSocketFamilies) {
+    if ((rc = seccomp_rule_add(
+             context.get(), SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+             SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family)))) < 0) {
+      return Failed(rc, fmt::format("allow socket({})", family));
     }
   }
   // clone() for threads only (CLONE_THREAD set): no new process (fork),

@@ -14,6 +14,9 @@ namespace etherip {
 // seccomp_syscall_resolve_name knows them). Names this architecture lacks
 // are skipped.
 std::span<const std::string_view> AllowedSyscalls();
+// socket() is allowed only for these address families (AF_*); it is not
+// in AllowedSyscalls().
+std::span<const int> AllowedSocketFamilies();
 
 // Whether this build installs the filter: not the sanitizer builds, whose
 // run-time makes calls of its own (reading /proc/self/maps, ptrace for the

@@ -48,7 +48,7 @@ PumpResult Forwarder::PumpDevice(const DataPlane& plane, InterfaceId id) {
     entry = verdict.interface;
     outbound_[ready++] =
         OutboundPacket{device_buffers_[i].data(), entry->tunnel.source,
-                       entry->tunnel.destination};
+                       entry->tunnel.destination, entry->tunnel.scope};
   }
   if (ready > 0) SendFrom(plane, *entry, 0, ready);
   return result;
@@ -105,6 +105,7 @@ bool Forwarder::ResumeSend(const DataPlane& plane) {
   for (size_t i = held.begin; i < held.end; ++i) {
     outbound_[i].source = entry->tunnel.source;
     outbound_[i].destination = entry->tunnel.destination;
+    outbound_[i].scope = entry->tunnel.scope;
   }
   SendFrom(plane, *entry, held.begin, held.end);
   return !held_.has_value();
@@ -129,7 +130,8 @@ PumpResult Forwarder::PumpSocket(const DataPlane& plane, Endpoint endpoint,
   // Decide the whole batch first (its table lookups overlap), then deliver.
   for (size_t i = 0; i < n; ++i) {
     outer_[i] = OuterPacket{addresses_[i].source, addresses_[i].destination,
-                            std::as_const(socket_buffers_[i]).data()};
+                            std::as_const(socket_buffers_[i]).data(),
+                            addresses_[i].ingress};
   }
   DecideReceiveBatch(plane.table, allow, endpoint.domain, {outer_.data(), n},
                      verdicts_, counters_);

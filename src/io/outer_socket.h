@@ -21,6 +21,7 @@ namespace etherip {
 struct InboundAddresses {
   IpAddress source;       // the peer
   IpAddress destination;  // ours
+  uint32_t ingress = 0;   // the interface it came in through; 0: not known
 };
 
 // For a socket that reads whole outer packets of `family` (a Linux raw
@@ -40,6 +41,9 @@ struct OutboundPacket {
   std::span<const uint8_t> payload;  // EtherIP header and frame
   IpAddress source;
   IpAddress destination;
+  // The interface (index in the socket's domain) link-local addresses are
+  // on: the packet leaves through it. 0: the route decides.
+  uint32_t scope = 0;
 };
 
 struct SendResult {

@@ -379,13 +379,19 @@ destination = "2001:db8::1"
     const char* why;
   };
   for (const Case& c : {
-           Case{"example.org", "192.0.2.2", 3,
-                "example.org is not an IP literal"},
+           Case{"example..org", "192.0.2.2", 3,
+                "example..org is not an IP literal or host name"},
+           Case{"2001:db8::1%eth0", "2001:db8::2", 3,
+                "2001:db8::1%eth0: a zone is only for IPv6 link-local "
+                "addresses (fe80::/10)"},
+           Case{"fe80::1%eth0", "fe80::2%eth1", 4, "the zones differ"},
+           Case{"peer.example", "Peer.Example", 4,
+                "source and destination are the same"},
            Case{"0.0.0.0", "192.0.2.2", 3, "0.0.0.0 is unspecified"},
            Case{"224.0.0.1", "192.0.2.2", 3, "224.0.0.1 is multicast"},
            Case{"127.0.0.1", "192.0.2.2", 3, "127.0.0.1 is loopback"},
            Case{"192.0.2.1", "198.51.100.300", 4,
-                "198.51.100.300 is not an IP literal"},
+                "198.51.100.300 is not an IP literal or host name"},
            Case{"192.0.2.1", "255.255.255.255", 4,
                 "255.255.255.255 is broadcast"},
            Case{"192.0.2.1", "0.1.2.3", 4, "0.1.2.3 is in 0.0.0.0/8"},
@@ -761,6 +767,95 @@ TEST(RenderConfig, ParsesBackToTheSameState) {
     EXPECT_EQ(config->lines,
               (std::vector<int>{5 + shift, 13 + shift, 22 + shift}));
   }
+}
+
+TEST(ParseConfig, ReadsHostNamesAndZonesAsGiven) {
+  const Config config = ParseOk(R"(
+[[interface]]
+name = "named"
+source = "192.0.2.1"
+destination = "Peer.Example"
+
+[[interface]]
+name = "zoned"
+source = "fe80::a%veth0"
+destination = "FE80::B%veth0"
+
+[[interface]]
+name = "same-name"
+source = "192.0.2.1"
+destination = "Peer.Example"
+)");
+  ASSERT_EQ(config.interfaces.size(), 3u);
+  EXPECT_EQ(config.interfaces[0].settings.tunnel->destination.host,
+            "Peer.Example");
+  EXPECT_EQ(config.interfaces[1].settings.tunnel->ToString(),
+            "fe80::a%veth0 -> fe80::b%veth0");
+  // Names are not looked up here: two interfaces may name the same peer
+  // (the daemon lets the first to resolve have it).
+  EXPECT_EQ(config.interfaces[2].settings.tunnel,
+            config.interfaces[0].settings.tunnel);
+}
+
+TEST(ParseConfig, RefusesLiteralsThatDifferOnlyInTheirZones) {
+  EXPECT_EQ(ErrorOf(R"([[interface]]
+name = "a"
+source = "fe80::a%veth0"
+destination = "fe80::b"
+
+[[interface]]
+name = "b"
+source = "fe80::a%veth1"
+destination = "fe80::b"
+)"),
+            "etheripd.conf:8: interface b: tunnel fe80::a%veth1 -> fe80::b: "
+            "address not available (used by interface a on line 3)");
+}
+
+TEST(ParseConfig, ReadsTheResolveInterval) {
+  EXPECT_EQ(ParseOk("").resolve_interval, 60u);
+  EXPECT_EQ(ParseOk("resolve_interval = 0\n").resolve_interval, 0u);
+  EXPECT_EQ(ParseOk("resolve_interval = 86400\n").globals().resolve_interval,
+            86400u);
+  for (const char* bad :
+       {"resolve_interval = -1\n", "resolve_interval = 86401\n",
+        "resolve_interval = \"60\"\n", "resolve_interval = 1.5\n"}) {
+    EXPECT_EQ(ErrorOf(bad),
+              "etheripd.conf:1: resolve_interval: expected seconds, 0 to "
+              "86400")
+        << bad;
+  }
+}
+
+TEST(RenderConfig, WritesNamesZonesAndTheIntervalSoTheyParseBack) {
+  std::vector<InterfaceView> views(2);
+  views[0].name = "named";
+  views[0].settings.tunnel = *ParseTunnel("peer.test", "Other.Example.");
+  views[0].settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:01");
+  // What the name resolved to is state, not configuration.
+  views[0].addresses =
+      Tunnel{*IpAddress::Parse("192.0.2.1"), *IpAddress::Parse("192.0.2.2")};
+  views[0].unresolved = "";
+  views[1].name = "zoned";
+  views[1].settings.tunnel = *ParseTunnel("fe80::a%veth0", "fe80::b");
+  views[1].settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:02");
+  const GlobalSettings globals{.resolve_interval = 5};
+  const std::string text = RenderConfig(globals, views);
+  EXPECT_THAT(text, HasSubstr("resolve_interval = 5\n"));
+  EXPECT_THAT(text, HasSubstr("source = \"peer.test\"\n"
+                              "destination = \"Other.Example.\"\n"));
+  EXPECT_THAT(text, HasSubstr("source = \"fe80::a%veth0\"\n"
+                              "destination = \"fe80::b\"\n"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("192.0.2")));
+  auto config = ParseConfig(text, "showconf");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->globals(), globals);
+  ASSERT_EQ(config->interfaces.size(), 2u);
+  EXPECT_EQ(config->interfaces[0].settings, views[0].settings);
+  EXPECT_EQ(config->interfaces[1].settings, views[1].settings);
+  // The default interval is not written.
+  EXPECT_THAT(RenderConfig({}, views),
+              ::testing::Not(HasSubstr("resolve_interval")));
 }
 
 TEST(LoadConfig, ReadsAFile) {

@@ -23,6 +23,7 @@ InterfaceView Running() {
   view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:01");
   view.running = true;
   view.counters = {12, 1400, 10, 1200, 0, 2};
+  view.addresses = view.settings.tunnel->LiteralAddresses();
   return view;
 }
 
@@ -113,6 +114,42 @@ TEST(FormatInterfacesText, MarksAnAutomaticMtu) {
   EXPECT_THAT(FormatInterfacesText(std::span(&view, 1)),
               ::testing::StartsWith("etherip0: flags=<UP,RUNNING> mtu 1464 "
                                     "(auto)\n\tlladdr "));
+TEST(FormatInterfacesText, ShowsHostNamesWithWhatTheyResolvedTo) {
+  InterfaceView view = Running();
+  view.settings.tunnel = *ParseTunnel("192.0.2.1", "peer.example");
+  view.addresses =
+      Tunnel{*IpAddress::Parse("192.0.2.1"), *IpAddress::Parse("198.51.100.7")};
+  EXPECT_THAT(FormatInterfacesText(std::span(&view, 1)),
+              ::testing::HasSubstr("\ttunnel inet 192.0.2.1 -> peer.example "
+                                   "(198.51.100.7) domain underlay\n"));
+  view.settings.tunnel = *ParseTunnel("a.example", "b.example");
+  view.addresses = Tunnel{*IpAddress::Parse("2001:db8::1"),
+                          *IpAddress::Parse("2001:db8::2")};
+  EXPECT_THAT(FormatInterfacesText(std::span(&view, 1)),
+              ::testing::HasSubstr("\ttunnel inet6 a.example (2001:db8::1) -> "
+                                   "b.example (2001:db8::2) domain"));
+}
+
+TEST(FormatInterfacesText, SaysWhyATunnelIsUnresolved) {
+  InterfaceView view = Running();
+  view.running = false;
+  view.settings.tunnel = *ParseTunnel("192.0.2.1", "peer.example");
+  view.addresses.reset();
+  view.unresolved = "peer.example: Name or service not known";
+  EXPECT_THAT(FormatInterfacesText(std::span(&view, 1)),
+              ::testing::HasSubstr(
+                  "etherip0: flags=<UP> mtu 1500\n"
+                  "\tlladdr fe:e1:ba:d0:00:01\n"
+                  "\ttunnel: 192.0.2.1 -> peer.example domain underlay "
+                  "(unresolved: peer.example: Name or service not known)\n"));
+}
+
+TEST(FormatInterfacesText, ShowsZones) {
+  InterfaceView view = Ipv6Down();
+  view.settings.tunnel = *ParseTunnel("fe80::a%veth0", "fe80::b%veth0");
+  EXPECT_THAT(
+      FormatInterfacesText(std::span(&view, 1)),
+      ::testing::HasSubstr("\ttunnel inet6 fe80::a%veth0 -> fe80::b%veth0\n"));
 }
 
 TEST(FormatInterfacesText, ShowsADomainWithoutATunnel) {
@@ -142,6 +179,8 @@ TEST(FormatResponse, ShowsInterfacesAsAJsonArray) {
   ASSERT_EQ(json.size(), 2u);
   EXPECT_EQ(json[0], Json::parse(R"({
     "name": "etherip0", "source": "192.0.2.1", "destination": "192.0.2.2",
+    "source_address": "192.0.2.1", "destination_address": "192.0.2.2",
+    "unresolved": "",
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
     "mtu_auto": false, "lladdr": "fe:e1:ba:d0:00:01", "header": "standard",
     "master": "", "eoip": null, "keepalive": null,

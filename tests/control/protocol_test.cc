@@ -25,6 +25,29 @@ InterfaceView Ipv4View() {
   view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:01");
   view.running = true;
   view.counters = {12, 1400, 10, 1200, 3, 4};
+  view.addresses = view.settings.tunnel->LiteralAddresses();
+  return view;
+}
+
+// A tunnel to a host name, in use at what it resolved to.
+InterfaceView NamedView() {
+  InterfaceView view;
+  view.name = "etherip3";
+  view.settings.tunnel = *ParseTunnel("fe80::a%veth0", "peer.example");
+  view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:04");
+  view.addresses =
+      Tunnel{*IpAddress::Parse("fe80::a"), *IpAddress::Parse("2001:db8::7")};
+  return view;
+}
+
+// A tunnel whose name does not resolve.
+InterfaceView UnresolvedView() {
+  InterfaceView view;
+  view.name = "etherip4";
+  view.settings.tunnel = *ParseTunnel("a.example", "b.example");
+  view.settings.up = true;
+  view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:05");
+  view.unresolved = "b.example: Name or service not known";
   return view;
 }
 
@@ -250,6 +273,8 @@ TEST(InterfaceJson, HasTheFieldsOfSpec6) {
   const Json json = InterfaceJson(Ipv4View());
   EXPECT_EQ(json, Json::parse(R"({
     "name": "etherip0", "source": "192.0.2.1", "destination": "192.0.2.2",
+    "source_address": "192.0.2.1", "destination_address": "192.0.2.2",
+    "unresolved": "",
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
     "mtu_auto": false, "lladdr": "fe:e1:ba:d0:00:01", "header": "standard",
     "master": "", "eoip": null, "keepalive": null,
@@ -334,7 +359,8 @@ TEST(Response, EncodesSuccessAsOkAlone) {
 
 TEST(Response, RoundTripsEveryField) {
   Response show;
-  show.interfaces = {Ipv4View(), Ipv6View(), EoipView(), NoTunnelView()};
+  show.interfaces = {Ipv4View(),     Ipv6View(),      EoipView(),
+                     NoTunnelView(), NamedView(), UnresolvedView()};
   Response stats;
   stats.stats = GlobalCounterValues{
       1, 2, 3, 4, 5, 6, 7, UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 2};
@@ -438,7 +464,11 @@ TEST(Response, RefusesMalformedInterfaces) {
   ExpectBadResponse(with("source", ""), "invalid argument");
   ExpectBadResponse(with("destination", ""), "invalid argument");
   ExpectBadResponse(with("destination", "2001:db8::2"), "invalid argument");
-  ExpectBadResponse(with("source", "example.org"), "invalid argument");
+  ExpectBadResponse(with("source", "example..org"), "invalid argument");
+  ExpectBadResponse(with("source_address", "peer.example"),
+                    "not an IP address");
+  ExpectBadResponse(with("destination_address", 7), "destination_address");
+  ExpectBadResponse(with("unresolved", false), "unresolved");
   ExpectBadResponse(with("up", "true"), "up");
   ExpectBadResponse(with("running", 1), "running");
   ExpectBadResponse(with("mtu", -1), "mtu");
@@ -461,6 +491,31 @@ TEST(Response, RefusesMalformedInterfaces) {
     counters["idrops"] = bad;
     ExpectBadResponse(with("counters", counters), "idrops");
   }
+}
+
+TEST(InterfaceJson, GivesEndpointsAsConfiguredAndTheAddressesInUse) {
+  const Json named = InterfaceJson(NamedView());
+  EXPECT_EQ(named["source"], "fe80::a%veth0");
+  EXPECT_EQ(named["destination"], "peer.example");
+  EXPECT_EQ(named["source_address"], "fe80::a");
+  EXPECT_EQ(named["destination_address"], "2001:db8::7");
+  EXPECT_EQ(named["unresolved"], "");
+  const Json unresolved = InterfaceJson(UnresolvedView());
+  EXPECT_EQ(unresolved["destination"], "b.example");
+  EXPECT_EQ(unresolved["destination_address"], "");
+  EXPECT_EQ(unresolved["unresolved"], "b.example: Name or service not known");
+}
+
+TEST(Response, ReadsTheAddressesOfADaemonThatPredatesNames) {
+  Json object = InterfaceJson(Ipv4View());
+  for (const char* key :
+       {"source_address", "destination_address", "unresolved"}) {
+    object.erase(key);
+  }
+  auto decoded = DecodeResponse(
+      Json{{"ok", true}, {"interfaces", Json::array({object})}}.dump());
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->interfaces[0], Ipv4View());
 }
 
 TEST(Response, DecodesIdrops) {

@@ -45,6 +45,13 @@ inline void PrintTo(const IpAddress& address, std::ostream* os) {
 inline void PrintTo(const MacAddress& mac, std::ostream* os) {
   *os << mac.ToString();
 }
+inline void PrintTo(const Tunnel& tunnel, std::ostream* os) {
+  *os << tunnel.ToString();
+  if (tunnel.scope != 0) *os << " scope " << tunnel.scope;
+}
+inline void PrintTo(const TunnelConfig& tunnel, std::ostream* os) {
+  *os << tunnel.ToString();
+}
 
 namespace testing_support {
 

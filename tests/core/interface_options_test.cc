@@ -203,12 +203,60 @@ TEST(ApplyInterfaceOptions, RefusesMixedFamilies) {
   ExpectRefused({"tunnel", "2001:db8::1", "192.0.2.2"}, "invalid argument");
 }
 
-TEST(ApplyInterfaceOptions, RefusesAddressesThatAreNotLiterals) {
-  ExpectRefused({"tunnel", "example.org", "192.0.2.2"}, "invalid argument");
-  ExpectRefused({"tunnel", "192.0.2.1", "localhost"}, "invalid argument");
-  ExpectRefused({"tunnel", "192.0.2.1/24", "192.0.2.2"}, "invalid argument");
-  ExpectRefused({"tunnel", "fe80::1%eth0", "fe80::2"}, "invalid argument");
+TEST(ApplyInterfaceOptions, RefusesEndpointsThatAreNeitherLiteralsNorNames) {
+  ExpectRefused({"tunnel", "192.0.2.1/24", "192.0.2.2"},
+                "invalid argument (192.0.2.1/24 is not an IP literal or host "
+                "name)");
+  ExpectRefused({"tunnel", "192.0.2.1", "192.0.2.300"}, "invalid argument");
   ExpectRefused({"tunnel", "", "192.0.2.2"}, "invalid argument");
+  ExpectRefused({"tunnel", "peer .example", "192.0.2.2"}, "invalid argument");
+  ExpectRefused({"tunnel", "192.0.2.1", "-peer.example"}, "invalid argument");
+  ExpectRefused({"tunnel", "192.0.2.1", "peer..example"}, "invalid argument");
+}
+
+TEST(ApplyInterfaceOptions, AcceptsHostNamesAsGiven) {
+  auto settings = Apply({"tunnel", "192.0.2.1", "Peer.Example"});
+  ASSERT_TRUE(settings);
+  ASSERT_TRUE(settings->tunnel);
+  EXPECT_EQ(settings->tunnel->destination.host, "Peer.Example");
+  EXPECT_EQ(settings->tunnel->ToString(), "192.0.2.1 -> Peer.Example");
+  EXPECT_FALSE(settings->tunnel->LiteralAddresses());
+  EXPECT_TRUE(settings->tunnel->needs_lookup());
+  EXPECT_EQ(settings->tunnel->family(), Family::kIpv4);
+  // Names at both ends, and a name for the source.
+  EXPECT_TRUE(Apply({"tunnel", "a.example", "b.example"}));
+  EXPECT_TRUE(Apply({"tunnel", "router.test.", "2001:db8::2"}));
+  EXPECT_EQ(Apply({"tunnel", "a.example", "b.example"})->tunnel->family(),
+            Family::kNone);
+  // The same name at both ends cannot make a tunnel, whatever its case.
+  ExpectRefused({"tunnel", "peer.example", "PEER.example."},
+                "source and destination are the same");
+}
+
+TEST(ApplyInterfaceOptions, AcceptsZonesOnLinkLocalAddressesOnly) {
+  auto settings = Apply({"tunnel", "fe80::a%eth0", "fe80::b%eth0"});
+  ASSERT_TRUE(settings);
+  EXPECT_EQ(settings->tunnel->ToString(), "fe80::a%eth0 -> fe80::b%eth0");
+  EXPECT_EQ(settings->tunnel->zone(), "eth0");
+  EXPECT_TRUE(settings->tunnel->needs_lookup());  // eth0's index
+  // Only one end may carry it; an index needs no lookup.
+  settings = Apply({"tunnel", "fe80::a", "fe80::b%7"});
+  ASSERT_TRUE(settings);
+  EXPECT_FALSE(settings->tunnel->needs_lookup());
+  EXPECT_EQ(settings->tunnel->LiteralAddresses(),
+            (Tunnel{Ip("fe80::a"), Ip("fe80::b"), 7}));
+  // Without a zone a link-local address is still accepted, as before.
+  EXPECT_TRUE(Apply({"tunnel", "fe80::a", "fe80::b"}));
+  ExpectRefused({"tunnel", "2001:db8::1%eth0", "2001:db8::2"},
+                "2001:db8::1%eth0: a zone is only for IPv6 link-local "
+                "addresses");
+  ExpectRefused({"tunnel", "192.0.2.1%eth0", "192.0.2.2"}, "invalid argument");
+  ExpectRefused({"tunnel", "fe80::a%eth0", "fe80::b%eth1"},
+                "(the zones differ)");
+  for (const char* bad : {"fe80::b%", "fe80::b%0", "fe80::b%eth/0",
+                          "fe80::b%0123456789abcdef", "fe80::b%99999999999"}) {
+    ExpectRefused({"tunnel", "fe80::a", bad}, "not an interface name or index");
+  }
 }
 
 TEST(ApplyInterfaceOptions, RefusalQuotesTheTunnelAsGiven) {
@@ -361,6 +409,40 @@ TEST(ParseTunnel, ParsesBothAddresses) {
   auto tunnel = ParseTunnel("192.0.2.1", "192.0.2.2");
   ASSERT_TRUE(tunnel);
   EXPECT_EQ(*tunnel, MakeTunnel("192.0.2.1", "192.0.2.2"));
+  EXPECT_FALSE(tunnel->needs_lookup());
+  EXPECT_EQ(tunnel->LiteralAddresses(), MakeTunnel("192.0.2.1", "192.0.2.2"));
+}
+
+TEST(ParseTunnel, KeepsNamesAndZonesAsGivenAndLiteralsCanonical) {
+  auto tunnel = ParseTunnel("FE80:0::A%veth0", "peer.example");
+  ASSERT_TRUE(tunnel);
+  EXPECT_EQ(tunnel->ToString(), "fe80::a%veth0 -> peer.example");
+  EXPECT_EQ(tunnel->source.zone, "veth0");
+  EXPECT_EQ(tunnel->family(), Family::kIpv6);
+  // What ToString() prints parses back to the same tunnel.
+  auto again =
+      ParseTunnel(tunnel->source.ToString(), tunnel->destination.ToString());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *tunnel);
+}
+
+TEST(TunnelConfig, OfAddressesIsATunnelOfLiteralsWithTheScopeAsZone) {
+  const TunnelConfig plain = MakeTunnel("192.0.2.1", "192.0.2.2");
+  EXPECT_EQ(plain.ToString(), "192.0.2.1 -> 192.0.2.2");
+  const TunnelConfig zoned = Tunnel{Ip("fe80::a"), Ip("2001:db8::2"), 3};
+  EXPECT_EQ(zoned.ToString(), "fe80::a%3 -> 2001:db8::2");
+  EXPECT_EQ(zoned.LiteralAddresses(),
+            (Tunnel{Ip("fe80::a"), Ip("2001:db8::2"), 3}));
+}
+
+TEST(AddressProblem, ChecksResolvedAddressesAsLiteralsAreChecked) {
+  EXPECT_EQ(AddressProblem(MakeTunnel("192.0.2.1", "192.0.2.2")), "");
+  EXPECT_EQ(AddressProblem(MakeTunnel("192.0.2.1", "127.0.0.1")),
+            "127.0.0.1 is loopback");
+  EXPECT_EQ(AddressProblem(MakeTunnel("192.0.2.1", "2001:db8::1")),
+            "different families");
+  EXPECT_EQ(AddressProblem(MakeTunnel("192.0.2.1", "192.0.2.1")),
+            "source and destination are the same");
 }
 
 TEST(Tunnel, PrintsSourceArrowDestination) {

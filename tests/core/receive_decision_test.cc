@@ -300,6 +300,43 @@ TEST_F(ReceiveDecisionTest, Ipv6AddressesWithIpv4BytesDoNotMatchIpv4Tunnels) {
   EXPECT_EQ(counters_.Read(), (GlobalCounterValues{.noifdrops = 1}));
 }
 
+TEST_F(ReceiveDecisionTest, AZonedTunnelTakesPacketsFromItsLinkOnly) {
+  FakeDomains domains{};
+  TunnelTable table(SequentialMacs());
+  ASSERT_TRUE(table.Create(
+      "zoned", Options({"up", "tunnel", "fe80::a", "fe80::b%5"}), domains));
+  const ForwardingTable snapshot = table.BuildForwardingTable();
+  auto receive = [&](uint32_t ingress) {
+    return DecideReceive(
+        snapshot, true, 0,
+        OuterPacket{Ip("fe80::b"), Ip("fe80::a"), payload_, ingress},
+        counters_);
+  };
+  EXPECT_EQ(receive(5).drop, ReceiveDrop::kNone);
+  // The same addresses through another interface are another host.
+  EXPECT_EQ(receive(6).drop, ReceiveDrop::kNoInterface);
+  // A socket that cannot tell (0) is taken at its word.
+  EXPECT_EQ(receive(0).drop, ReceiveDrop::kNone);
+  EXPECT_EQ(
+      counters_.Read(),
+      (GlobalCounterValues{.ipackets = 2, .ibytes = 120, .noifdrops = 1}));
+  // The batch path decides the same.
+  std::vector<OuterPacket> packets = {
+      OuterPacket{Ip("fe80::b"), Ip("fe80::a"), payload_, 6},
+      OuterPacket{Ip("fe80::b"), Ip("fe80::a"), payload_, 5}};
+  std::vector<ReceiveVerdict> verdicts(packets.size());
+  DecideReceiveBatch(snapshot, true, 0, packets, verdicts, counters_);
+  EXPECT_EQ(verdicts[0].drop, ReceiveDrop::kNoInterface);
+  EXPECT_EQ(verdicts[1].drop, ReceiveDrop::kNone);
+  // Tunnels without a zone do not look at the interface.
+  EXPECT_EQ(DecideReceive(
+                snapshot_, true, 0,
+                OuterPacket{Ip("2001:db8::2"), Ip("2001:db8::1"), payload_, 77},
+                counters_)
+                .drop,
+            ReceiveDrop::kNone);
+}
+
 // --- header and frame checks (SPEC 3.3) ---
 
 TEST_F(ReceiveDecisionTest, WrongVersionIsAdrops) {

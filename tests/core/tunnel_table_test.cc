@@ -774,5 +774,232 @@ TEST_F(TunnelTableTest, ReplaceRefusesANonUnicastLladdr) {
   EXPECT_REPLACE_REFUSED(specs, 0u, EINVAL, "lladdr");
 }
 
+// --- host names and zones (SPEC 8) ---
+
+class NamedTunnelTest : public TunnelTableTest {
+ protected:
+  // The resolver's answer for the interface's tunnel as it is now.
+  bool Answer(std::string_view name, Result<Tunnel> answer) {
+    const InterfaceState* state = table_.Find(name);
+    return table_.CommitResolution(name, state->settings.domain,
+                                   *state->settings.tunnel, answer);
+  }
+  static Result<Tunnel> NotFound() {
+    return Fail(ENOENT, "peer.example: Name or service not known");
+  }
+  bool InUse(std::string_view name) { return table_.Find(name)->in_use(); }
+  const ForwardingEntry* EntryOf(std::string_view name) {
+    forwarding_ = table_.BuildForwardingTable();
+    return forwarding_.FindById(table_.Find(name)->id);
+  }
+  ForwardingTable forwarding_;
+};
+
+TEST_F(NamedTunnelTest, ANameIsAcceptedAndNotInUseUntilItResolves) {
+  const InterfaceState& state =
+      MustCreate("etherip0", {"up", "tunnel", "192.0.2.1", "peer.example"});
+  EXPECT_FALSE(state.in_use());
+  EXPECT_FALSE(state.addresses);
+  EXPECT_EQ(table_.Unresolved(state), kNotResolved);
+  EXPECT_FALSE(TunnelTable::IsRunning(state, domains_));
+  EXPECT_FALSE(EntryOf("etherip0")->has_tunnel);
+  EXPECT_TRUE(table_.endpoint_users().empty());  // no socket needed yet
+
+  EXPECT_TRUE(Answer("etherip0", MakeTunnel("192.0.2.1", "192.0.2.2")));
+  EXPECT_TRUE(state.in_use());
+  EXPECT_EQ(table_.Unresolved(state), "");
+  EXPECT_TRUE(TunnelTable::IsRunning(state, domains_));
+  ASSERT_TRUE(EntryOf("etherip0")->has_tunnel);
+  EXPECT_EQ(EntryOf("etherip0")->tunnel, MakeTunnel("192.0.2.1", "192.0.2.2"));
+  EXPECT_EQ(table_.FindByTunnel("", MakeTunnel("192.0.2.1", "192.0.2.2")),
+            &state);
+  EXPECT_EQ(table_.endpoint_users().size(), 1u);
+  // The configured tunnel is still the name.
+  EXPECT_EQ(state.settings.tunnel->ToString(), "192.0.2.1 -> peer.example");
+  // The same answer again changes nothing.
+  EXPECT_FALSE(Answer("etherip0", MakeTunnel("192.0.2.1", "192.0.2.2")));
+}
+
+TEST_F(NamedTunnelTest, ANewAddressMovesTheTunnelAndItsKey) {
+  const InterfaceState& state =
+      MustCreate("etherip0", {"tunnel", "192.0.2.1", "peer.example"});
+  ASSERT_TRUE(Answer("etherip0", MakeTunnel("192.0.2.1", "192.0.2.2")));
+  ASSERT_TRUE(Answer("etherip0", MakeTunnel("192.0.2.1", "192.0.2.3")));
+  EXPECT_TRUE(state.in_use());
+  EXPECT_EQ(table_.FindByTunnel("", MakeTunnel("192.0.2.1", "192.0.2.2")),
+            nullptr);
+  EXPECT_EQ(table_.FindByTunnel("", MakeTunnel("192.0.2.1", "192.0.2.3")),
+            &state);
+  EXPECT_EQ(EntryOf("etherip0")->tunnel, MakeTunnel("192.0.2.1", "192.0.2.3"));
+}
+
+TEST_F(NamedTunnelTest, ANameThatStopsResolvingTakesTheTunnelOutOfUse) {
+  const InterfaceState& state =
+      MustCreate("etherip0", {"up", "tunnel", "192.0.2.1", "peer.example"});
+  ASSERT_TRUE(Answer("etherip0", MakeTunnel("192.0.2.1", "192.0.2.2")));
+  ASSERT_TRUE(Answer("etherip0", NotFound()));
+  EXPECT_FALSE(state.in_use());
+  EXPECT_FALSE(state.addresses);
+  EXPECT_EQ(table_.Unresolved(state),
+            "peer.example: Name or service not known");
+  EXPECT_FALSE(TunnelTable::IsRunning(state, domains_));
+  EXPECT_FALSE(EntryOf("etherip0")->has_tunnel);
+  EXPECT_EQ(table_.FindByTunnel("", MakeTunnel("192.0.2.1", "192.0.2.2")),
+            nullptr);
+  EXPECT_TRUE(table_.endpoint_users().empty());
+}
+
+TEST_F(NamedTunnelTest, AnswersAboutAnotherTunnelOrDomainAreIgnored) {
+  MustCreate("etherip0", {"tunnel", "192.0.2.1", "peer.example"});
+  const TunnelConfig old = *table_.Find("etherip0")->settings.tunnel;
+  ASSERT_TRUE(Set("etherip0", {"tunnel", "192.0.2.1", "other.example"}));
+  EXPECT_FALSE(table_.CommitResolution("etherip0", "", old,
+                                       MakeTunnel("192.0.2.1", "192.0.2.2")));
+  EXPECT_FALSE(table_.CommitResolution(
+      "etherip0", "blue", *table_.Find("etherip0")->settings.tunnel,
+      MakeTunnel("192.0.2.1", "192.0.2.2")));
+  EXPECT_FALSE(table_.CommitResolution("etherip9", "", old,
+                                       MakeTunnel("192.0.2.1", "192.0.2.2")));
+  EXPECT_EQ(table_.Unresolved(*table_.Find("etherip0")), kNotResolved);
+  // Nor are addresses that cannot be a tunnel, or not its literal's.
+  EXPECT_FALSE(Answer("etherip0", MakeTunnel("192.0.2.1", "127.0.0.1")));
+  EXPECT_FALSE(Answer("etherip0", MakeTunnel("192.0.2.9", "192.0.2.2")));
+}
+
+TEST_F(NamedTunnelTest, SettingsOtherThanTheTunnelKeepWhatItResolvedTo) {
+  const InterfaceState& state =
+      MustCreate("etherip0", {"tunnel", "192.0.2.1", "peer.example"});
+  ASSERT_TRUE(Answer("etherip0", MakeTunnel("192.0.2.1", "192.0.2.2")));
+  ASSERT_TRUE(Set("etherip0", {"mtu", "1400", "up"}));
+  EXPECT_TRUE(state.in_use());
+  // The same tunnel set again is no change either.
+  ASSERT_TRUE(Set("etherip0", {"tunnel", "192.0.2.1", "peer.example"}));
+  EXPECT_TRUE(state.in_use());
+  // Another domain is another lookup.
+  ASSERT_TRUE(Set("etherip0", {"domain", "blue"}));
+  EXPECT_FALSE(state.in_use());
+  EXPECT_EQ(table_.Unresolved(state), kNotResolved);
+}
+
+TEST_F(NamedTunnelTest, ANameResolvingToAnotherTunnelsKeyWaitsForIt) {
+  MustCreate("etherip0", {"up", "tunnel", "192.0.2.1", "192.0.2.9"});
+  const InterfaceState& named =
+      MustCreate("etherip1", {"up", "tunnel", "192.0.2.1", "clash.example"});
+  ASSERT_TRUE(Answer("etherip1", MakeTunnel("192.0.2.1", "192.0.2.9")));
+  EXPECT_FALSE(named.in_use());
+  EXPECT_EQ(table_.Unresolved(named),
+            "192.0.2.1 -> 192.0.2.9 is in use by etherip0");
+  EXPECT_FALSE(TunnelTable::IsRunning(named, domains_));
+  EXPECT_EQ(table_.FindByTunnel("", MakeTunnel("192.0.2.1", "192.0.2.9"))->name,
+            "etherip0");
+  EXPECT_TRUE(table_.TakeAffected().empty());
+  // The key's holder goes: the waiting tunnel takes it.
+  ASSERT_TRUE(table_.Destroy("etherip0"));
+  EXPECT_EQ(table_.TakeAffected(), (NameList{"etherip1"}));
+  EXPECT_TRUE(named.in_use());
+  EXPECT_EQ(EntryOf("etherip1")->tunnel, MakeTunnel("192.0.2.1", "192.0.2.9"));
+  EXPECT_EQ(table_.endpoint_users().size(), 1u);
+}
+
+TEST_F(NamedTunnelTest, ATunnelOfLiteralsTakesItsKeyFromANamedOne) {
+  const InterfaceState& named =
+      MustCreate("etherip1", {"tunnel", "192.0.2.1", "clash.example"});
+  ASSERT_TRUE(Answer("etherip1", MakeTunnel("192.0.2.1", "192.0.2.9")));
+  ASSERT_TRUE(named.in_use());
+  // Never refused for what a name resolved to.
+  const InterfaceState& literal =
+      MustCreate("etherip0", {"tunnel", "192.0.2.1", "192.0.2.9"});
+  EXPECT_TRUE(literal.in_use());
+  EXPECT_FALSE(named.in_use());
+  EXPECT_EQ(table_.TakeAffected(), (NameList{"etherip1"}));
+  EXPECT_EQ(table_.Unresolved(named),
+            "192.0.2.1 -> 192.0.2.9 is in use by etherip0");
+  EXPECT_EQ(table_.endpoint_users().begin()->second, 1u);
+  // The literal moves on: the named one has its key back.
+  ASSERT_TRUE(Set("etherip0", {"tunnel", "192.0.2.1", "192.0.2.8"}));
+  EXPECT_TRUE(named.in_use());
+  EXPECT_EQ(table_.TakeAffected(), (NameList{"etherip1"}));
+  EXPECT_EQ(table_.endpoint_users().begin()->second, 2u);
+}
+
+TEST_F(NamedTunnelTest, OfTwoNamesTheFirstToResolveKeepsTheKey) {
+  const InterfaceState& first =
+      MustCreate("b", {"tunnel", "192.0.2.1", "one.example"});
+  const InterfaceState& second =
+      MustCreate("a", {"tunnel", "192.0.2.1", "two.example"});
+  ASSERT_TRUE(Answer("b", MakeTunnel("192.0.2.1", "192.0.2.9")));
+  ASSERT_TRUE(Answer("a", MakeTunnel("192.0.2.1", "192.0.2.9")));
+  EXPECT_TRUE(first.in_use());
+  EXPECT_FALSE(second.in_use());
+  EXPECT_EQ(table_.Unresolved(second), "192.0.2.1 -> 192.0.2.9 is in use by b");
+  // A rename keeps the key and the line.
+  table_.CommitRename("b", "c");
+  EXPECT_EQ(table_.Unresolved(second), "192.0.2.1 -> 192.0.2.9 is in use by c");
+  EXPECT_TRUE(table_.Find("c")->in_use());
+  table_.CommitRename("a", "d");
+  // The first moves elsewhere: the second gets it.
+  ASSERT_TRUE(Answer("c", MakeTunnel("192.0.2.1", "192.0.2.10")));
+  EXPECT_EQ(table_.TakeAffected(), (NameList{"d"}));
+  EXPECT_TRUE(table_.Find("c")->in_use());
+  EXPECT_TRUE(table_.Find("d")->in_use());
+}
+
+TEST_F(NamedTunnelTest, AZoneNamingAnInterfaceWaitsForItsIndex) {
+  const InterfaceState& state = MustCreate(
+      "etherip0", {"up", "tunnel", "fe80::a%veth0", "fe80::b%veth0"});
+  // Its key is taken at once, as a tunnel of literals: the same addresses
+  // on another zone are refused (the zone is not part of the key).
+  EXPECT_TRUE(state.holds_key);
+  EXPECT_FALSE(state.in_use());
+  EXPECT_EQ(table_.Unresolved(state), kNotResolved);
+  RememberState();
+  ExpectRefusedAndUnchanged(
+      table_.Create("etherip1",
+                    Options({"tunnel", "fe80::a%veth1", "fe80::b%veth1"}),
+                    domains_),
+      EADDRNOTAVAIL, "address not available");
+  ASSERT_TRUE(Answer("etherip0", Fail(ENODEV, "zone veth0: No such device")));
+  EXPECT_EQ(table_.Unresolved(state), "zone veth0: No such device");
+  EXPECT_FALSE(TunnelTable::IsRunning(state, domains_));
+  ASSERT_TRUE(Answer("etherip0", Tunnel{Ip("fe80::a"), Ip("fe80::b"), 5}));
+  EXPECT_TRUE(state.in_use());
+  ASSERT_TRUE(EntryOf("etherip0")->has_tunnel);
+  EXPECT_EQ(EntryOf("etherip0")->tunnel.scope, 5u);
+  // An index as zone needs no lookup.
+  const InterfaceState& indexed =
+      MustCreate("etherip2", {"tunnel", "fe80::c", "fe80::d%7"});
+  EXPECT_TRUE(indexed.in_use());
+  EXPECT_EQ(EntryOf("etherip2")->tunnel.scope, 7u);
+}
+
+TEST_F(NamedTunnelTest, ReplaceKeysOnlyLiteralsAndKeepsResolvedTunnels) {
+  // Two names may be the same in a file: only what they resolve to counts.
+  std::vector<InterfaceSpec> specs = {
+      Spec("a", {"tunnel", "192.0.2.1", "peer.example"}),
+      Spec("b", {"tunnel", "192.0.2.1", "peer.example"}),
+  };
+  auto plan = table_.PrepareReplace(specs, domains_);
+  ASSERT_TRUE(plan);
+  table_.CommitReplace(*plan);
+  ASSERT_TRUE(Answer("a", MakeTunnel("192.0.2.1", "192.0.2.2")));
+  ASSERT_TRUE(Answer("b", MakeTunnel("192.0.2.1", "192.0.2.2")));
+  EXPECT_TRUE(table_.Find("a")->in_use());
+  EXPECT_FALSE(table_.Find("b")->in_use());
+  // The same file with another MTU for "a": it keeps what it resolved to.
+  specs[0].settings.lladdr = table_.Find("a")->settings.lladdr;
+  specs[0].has_lladdr = true;
+  specs[0].settings.mtu = 1400;
+  plan = table_.PrepareReplace(specs, domains_);
+  ASSERT_TRUE(plan);
+  table_.CommitReplace(*plan);
+  EXPECT_TRUE(table_.Find("a")->in_use());
+  // Literals that differ only in their zones are one tunnel.
+  const std::vector<InterfaceSpec> zoned = {
+      Spec("a", {"tunnel", "fe80::a%eth0", "fe80::b"}),
+      Spec("b", {"tunnel", "fe80::a%eth1", "fe80::b"}),
+  };
+  EXPECT_REPLACE_REFUSED(zoned, 1u, EADDRNOTAVAIL, "address not available");
+}
+
 }  // namespace
 }  // namespace etherip

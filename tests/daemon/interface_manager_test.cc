@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "io/memory/memory_host.h"
+#include "io/memory/memory_resolver.h"
 
 namespace etherip {
 namespace {
@@ -785,6 +786,193 @@ TEST_F(InterfaceManagerTest, ADomainThatGoesAndComesBack) {
   EXPECT_TRUE(View("etherip0").running);
   EXPECT_TRUE(host_.carrier("etherip0"));
   EXPECT_EQ(host_.open_sockets(), 2u);
+}
+
+// --- Host names and zones ---------------------------------------------------
+
+class NamedTunnelManagerTest : public InterfaceManagerTest {
+ protected:
+  NamedTunnelManagerTest() {
+    manager_.reset();
+    manager_ = std::make_unique<InterfaceManager>(
+        host_, plane_, counters_, allow_,
+        InterfaceManager::Options{kPath, kGroup, false, &resolver_});
+  }
+  ~NamedTunnelManagerTest() override { manager_.reset(); }
+
+  // The resolver's lookups due `after` from now, applied.
+  void Resolve(std::chrono::seconds after = std::chrono::seconds(0)) {
+    resolver_.RunDue(EndpointResolver::Clock::now() + after);
+    manager_->ApplyResolutions(resolver_.TakeAnswers());
+  }
+  static IpAddress Ip(std::string_view text) {
+    return IpAddress::Parse(text).value();
+  }
+
+  std::shared_ptr<MemoryResolver> names_ = std::make_shared<MemoryResolver>();
+  EndpointResolver resolver_{names_};
+};
+
+TEST_F(NamedTunnelManagerTest, ANameComesIntoUseWhenItResolves) {
+  names_->SetHost("", "peer.example", {Ip("192.0.2.2")});
+  Create("etherip0", {"tunnel", "192.0.2.1", "peer.example", "up"});
+  // Accepted, not running yet, nothing forwarded, no socket.
+  control::InterfaceView view = View("etherip0");
+  EXPECT_FALSE(view.running);
+  EXPECT_EQ(view.unresolved, kNotResolved);
+  EXPECT_FALSE(view.addresses);
+  EXPECT_FALSE(host_.carrier("etherip0"));
+  ASSERT_NE(Published("etherip0"), nullptr);
+  EXPECT_FALSE(Published("etherip0")->has_tunnel);
+  EXPECT_EQ(host_.open_sockets(), 0u);
+
+  Resolve();
+  view = View("etherip0");
+  EXPECT_TRUE(view.running);
+  EXPECT_EQ(view.unresolved, "");
+  EXPECT_EQ(view.addresses, (Tunnel{Ip("192.0.2.1"), Ip("192.0.2.2")}));
+  EXPECT_TRUE(host_.carrier("etherip0"));
+  ASSERT_TRUE(Published("etherip0")->has_tunnel);
+  EXPECT_EQ(Published("etherip0")->tunnel.destination, Ip("192.0.2.2"));
+  EXPECT_EQ(host_.open_sockets(), 1u);
+  // showconf writes the name, not the address.
+  EXPECT_NE(manager_->ShowConf().find("destination = \"peer.example\"\n"),
+            std::string::npos);
+  EXPECT_EQ(manager_->ShowConf().find("192.0.2.2"), std::string::npos);
+}
+
+TEST_F(NamedTunnelManagerTest, ANewAddressMovesTheTunnelInOneChange) {
+  names_->SetHost("", "peer.example", {Ip("192.0.2.2")});
+  ASSERT_TRUE(manager_->Replace(ConfigOf(R"(resolve_interval = 10
+[[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destination = "peer.example"
+up = true
+)"),
+                                kPath));
+  Resolve();
+  ASSERT_TRUE(View("etherip0").running);
+  names_->SetHost("", "peer.example", {Ip("192.0.2.3")});
+  Resolve(std::chrono::seconds(5));  // not due yet
+  EXPECT_EQ(Published("etherip0")->tunnel.destination, Ip("192.0.2.2"));
+  const size_t applied = plane_.applied;
+  Resolve(std::chrono::seconds(11));
+  EXPECT_EQ(plane_.applied, applied + 1);
+  EXPECT_EQ(Published("etherip0")->tunnel.destination, Ip("192.0.2.3"));
+  EXPECT_TRUE(View("etherip0").running);
+  EXPECT_NE(manager_->ShowConf().find("resolve_interval = 10\n"),
+            std::string::npos);
+}
+
+TEST_F(NamedTunnelManagerTest, ANameThatDoesNotResolveIsNotRefused) {
+  // Not at start or reload either.
+  ASSERT_TRUE(manager_->Start(ConfigOf(R"([[interface]]
+name = "etherip0"
+source = "192.0.2.1"
+destination = "nowhere.example"
+up = true
+)"),
+                              kPath));
+  Resolve();
+  control::InterfaceView view = View("etherip0");
+  EXPECT_FALSE(view.running);
+  EXPECT_EQ(view.unresolved, "nowhere.example: Name or service not known");
+  EXPECT_TRUE(host_.Link("etherip0"));
+  // It resolves later: it starts.
+  names_->SetHost("", "nowhere.example", {Ip("192.0.2.9")});
+  Resolve(EndpointResolver::kRetry + std::chrono::seconds(1));
+  EXPECT_TRUE(View("etherip0").running);
+  EXPECT_TRUE(host_.carrier("etherip0"));
+  // And stops when it no longer does.
+  names_->RemoveHost("", "nowhere.example");
+  Resolve(std::chrono::seconds(120));
+  EXPECT_FALSE(View("etherip0").running);
+  EXPECT_FALSE(host_.carrier("etherip0"));
+  EXPECT_FALSE(Published("etherip0")->has_tunnel);
+  EXPECT_EQ(host_.open_sockets(), 0u);
+}
+
+TEST_F(NamedTunnelManagerTest, ANameResolvingToAnotherTunnelsKeyWaits) {
+  names_->SetHost("", "clash.example", {Ip("192.0.2.9")});
+  Create("etherip0", {"tunnel", "192.0.2.1", "192.0.2.9", "up"});
+  Create("etherip1", {"tunnel", "192.0.2.1", "clash.example", "up"});
+  Resolve();
+  control::InterfaceView view = View("etherip1");
+  EXPECT_FALSE(view.running);
+  EXPECT_EQ(view.unresolved, "192.0.2.1 -> 192.0.2.9 is in use by etherip0");
+  EXPECT_FALSE(Published("etherip1")->has_tunnel);
+  // The holder goes: the waiting one takes over.
+  ASSERT_TRUE(manager_->Destroy("etherip0"));
+  EXPECT_TRUE(View("etherip1").running);
+  EXPECT_TRUE(host_.carrier("etherip1"));
+  ASSERT_TRUE(Published("etherip1")->has_tunnel);
+  // A tunnel of literals takes it back.
+  Create("etherip2", {"tunnel", "192.0.2.1", "192.0.2.9", "up"});
+  EXPECT_FALSE(View("etherip1").running);
+  EXPECT_FALSE(host_.carrier("etherip1"));
+  EXPECT_FALSE(Published("etherip1")->has_tunnel);
+  EXPECT_TRUE(Published("etherip2")->has_tunnel);
+}
+
+TEST_F(NamedTunnelManagerTest, SetAndRenameKeepTheLookupsRight) {
+  names_->SetHost("", "a.example", {Ip("192.0.2.2")});
+  names_->SetHost("", "b.example", {Ip("192.0.2.3")});
+  Create("etherip0", {"tunnel", "192.0.2.1", "a.example", "up"});
+  Resolve();
+  // Another setting keeps what it resolved to; another name is looked up.
+  ASSERT_TRUE(manager_->Set("etherip0", Options({"mtu", "1400"})));
+  EXPECT_TRUE(View("etherip0").running);
+  ASSERT_TRUE(
+      manager_->Set("etherip0", Options({"tunnel", "192.0.2.1", "b.example"})));
+  EXPECT_FALSE(View("etherip0").running);
+  Resolve();
+  EXPECT_EQ(View("etherip0").addresses->destination, Ip("192.0.2.3"));
+  // Renamed with `ip link`: its answers follow it.
+  ASSERT_TRUE(host_.KernelRename("etherip0", "tun0"));
+  manager_->HandleLinkEvents();
+  names_->SetHost("", "b.example", {Ip("192.0.2.4")});
+  Resolve(std::chrono::seconds(61));
+  EXPECT_EQ(View("tun0").addresses->destination, Ip("192.0.2.4"));
+  // Literals again: nothing more to look up.
+  ASSERT_TRUE(
+      manager_->Set("tun0", Options({"tunnel", "192.0.2.1", "192.0.2.5"})));
+  EXPECT_TRUE(View("tun0").running);
+  const size_t lookups = names_->lookups();
+  Resolve(std::chrono::seconds(3600));
+  EXPECT_EQ(names_->lookups(), lookups);
+}
+
+TEST_F(NamedTunnelManagerTest, AZoneIsLookedUpAgainWhenLinksChange) {
+  Create("etherip0", {"tunnel", "fe80::a%veth0", "fe80::b", "up"});
+  Resolve();
+  EXPECT_EQ(View("etherip0").unresolved, "zone veth0: No such device");
+  // The link appears in the daemon's namespace: looked up at once, not
+  // at the next retry.
+  names_->SetInterface("", "veth0", 9);
+  ASSERT_TRUE(host_.KernelAddLink("veth0"));
+  manager_->HandleLinkEvents();
+  Resolve();
+  EXPECT_TRUE(View("etherip0").running);
+  EXPECT_EQ(Published("etherip0")->tunnel.scope, 9u);
+}
+
+TEST_F(NamedTunnelManagerTest, AZonedTunnelRunsOnceItsInterfaceIsFound) {
+  host_.AddDomain("underlay");
+  Create("etherip0", {"tunnel", "fe80::a%veth0", "fe80::b%veth0", "domain",
+                      "underlay", "up"});
+  // Its socket is open already (the family is known), but it is not in use.
+  EXPECT_EQ(host_.open_sockets(), 1u);
+  Resolve();
+  EXPECT_FALSE(View("etherip0").running);
+  EXPECT_EQ(View("etherip0").unresolved, "zone veth0: No such device");
+  names_->SetInterface("underlay", "veth0", 6);
+  Resolve(EndpointResolver::kRetry + std::chrono::seconds(1));
+  EXPECT_TRUE(View("etherip0").running);
+  ASSERT_TRUE(Published("etherip0")->has_tunnel);
+  EXPECT_EQ(Published("etherip0")->tunnel.scope, 6u);
+  EXPECT_NE(manager_->ShowConf().find("source = \"fe80::a%veth0\"\n"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -17,6 +19,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <set>
 #include <string_view>
 #include <thread>
 
@@ -37,6 +40,8 @@ enum Verdict : int {
   kPipeRefused,
   kForkNotRefused,
   kThreadRefused,
+  kLookupRefused,
+  kPacketSocketNotRefused,
 };
 
 // Runs in the child: installs the filter, then tries calls on and off the
@@ -84,11 +89,30 @@ enum Verdict : int {
   if (!ran) _exit(kThreadRefused);
   // On the list: they work.
   if (syscall(SYS_getpid) != getpid()) _exit(kGetpidRefused);
-  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) _exit(kSocketRefused);
-  close(fd);
+  for (int family : {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK}) {
+    const int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) _exit(kSocketRefused);
+    close(fd);
+  }
+  // Other families are not (a packet socket could see every frame).
+  errno = 0;
+  if (socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0) != -1 || errno != EPERM) {
+    _exit(kPacketSocketNotRefused);
+  }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) _exit(kPipeRefused);
+  // What the resolver thread does for host names and zones, first done
+  // under the filter (NSS set-up included): localhost is in every hosts
+  // file, so no DNS query leaves.
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo("localhost", nullptr, &hints, &found) != 0) {
+    _exit(kLookupRefused);
+  }
+  freeaddrinfo(found);
+  if (if_nametoindex("lo") == 0) _exit(kLookupRefused);
   _exit(kOk);
 }
 
@@ -106,14 +130,19 @@ TEST(SyscallFilter, ListsTheCallsTheDaemonNeedsAndNotTheDangerousOnes) {
   };
   for (std::string_view needed :
        {"setns", "sendmmsg", "recvmmsg", "ioctl", "futex", "epoll_wait",
-        "capset", "fchown", "rename", "unlink", "getrandom", "exit_group"}) {
+        "capset", "fchown", "rename", "unlink", "getrandom", "exit_group",
+        "uname", "pread64"}) {
     EXPECT_TRUE(has(needed)) << needed;
   }
   for (std::string_view refused :
        {"execve", "execveat", "ptrace", "mount", "unshare", "setuid",
-        "init_module", "bpf", "kexec_load", "clone3"}) {
+        "init_module", "bpf", "kexec_load", "clone3", "socket"}) {
     EXPECT_FALSE(has(refused)) << refused;
   }
+  // socket() has rules of its own, by address family.
+  const auto families = AllowedSocketFamilies();
+  EXPECT_EQ(std::set<int>(families.begin(), families.end()),
+            (std::set<int>{AF_UNIX, AF_INET, AF_INET6, AF_NETLINK}));
 }
 
 }  // namespace

@@ -105,8 +105,11 @@ class LifecycleTest(unittest.TestCase):
             (("create", "etherip0", "tunnel", "0.0.0.0", "192.0.2.1"), 1, None),
             (("create", "etherip0", "tunnel", "192.0.2.1", "224.0.0.1"), 1,
              None),
-            (("create", "etherip0", "tunnel", "a.example", "192.0.2.1"), 1,
-             None),
+            # Neither an IP literal nor a host name (a host name is
+            # accepted: SPEC 8).
+            (("create", "etherip0", "tunnel", "a..example", "192.0.2.1"), 1,
+             "invalid argument (a..example is not an IP literal or host "
+             "name)"),
             # Endpoints that cannot carry EtherIP to a peer (SPEC 6).
             (("create", "etherip0", "tunnel", "192.0.2.1", "127.0.0.1"), 1,
              "invalid argument (127.0.0.1 is loopback)"),

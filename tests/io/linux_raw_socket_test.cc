@@ -151,9 +151,9 @@ struct Batch {
   std::vector<std::vector<uint8_t>> payloads;
   std::vector<OutboundPacket> packets;
   void Add(std::vector<uint8_t> payload, IpAddress source,
-           IpAddress destination) {
+           IpAddress destination, uint32_t scope = 0) {
     payloads.push_back(std::move(payload));
-    packets.push_back({{}, source, destination});
+    packets.push_back({{}, source, destination, scope});
   }
   std::span<const OutboundPacket> span() {
     for (size_t i = 0; i < packets.size(); ++i) {
@@ -198,6 +198,43 @@ TEST_F(RawSocketTest, Ipv4BatchArrivesWithWholeHeader) {
     EXPECT_EQ(header[9], 97);
   }
   EXPECT_EQ(std::count(seen.begin(), seen.end(), true), kCount);
+}
+
+TEST_F(RawSocketTest, LinkLocalPacketsLeaveThroughTheirScope) {
+  // fe80::a on A's end of the veth, fe80::b on B's (SPEC 8, zones).
+  ASSERT_EQ(a_.Ip("addr add fe80::a/64 nodad dev " + veth_a_), 0);
+  ASSERT_EQ(b_.Ip("addr add fe80::b/64 nodad dev " + veth_b_), 0);
+  ASSERT_EQ(a_.Ip(std::string("neigh replace fe80::b lladdr ") + kMacB +
+                  " nud permanent dev " + veth_a_),
+            0);
+  ASSERT_EQ(b_.Ip(std::string("neigh replace fe80::a lladdr ") + kMacA +
+                  " nud permanent dev " + veth_b_),
+            0);
+  const auto index_a = a_.Sysfs(veth_a_, "ifindex");
+  const auto index_b = b_.Sysfs(veth_b_, "ifindex");
+  ASSERT_TRUE(index_a && index_b);
+  const uint32_t scope_a = static_cast<uint32_t>(std::stoul(*index_a));
+  const uint32_t scope_b = static_cast<uint32_t>(std::stoul(*index_b));
+  auto sender = Open(Family::kIpv6, a_);
+  auto receiver = Open(Family::kIpv6, b_);
+  ASSERT_TRUE(sender && receiver);
+
+  constexpr size_t kCount = 3;
+  Batch batch;
+  for (uint16_t i = 0; i < kCount; ++i) {
+    batch.Add(Payload(i), Ip("fe80::a"), Ip("fe80::b"), scope_a);
+  }
+  const SendResult sent = sender->Send(batch.span());
+  EXPECT_EQ(sent.sent, kCount);
+  EXPECT_EQ(sent.error, 0);
+  const auto received = ReceiveAll(*receiver, kCount);
+  ASSERT_EQ(received.size(), kCount);
+  for (const auto& packet : received) {
+    EXPECT_EQ(packet.addresses.source, Ip("fe80::a"));
+    EXPECT_EQ(packet.addresses.destination, Ip("fe80::b"));
+    // The interface it came in through, for the tunnel's zone to match.
+    EXPECT_EQ(packet.addresses.ingress, scope_b);
+  }
 }
 
 TEST_F(RawSocketTest, Ipv6BatchArrivesWithAddresses) {

@@ -153,6 +153,8 @@ InboundAddresses LinuxRawSocket::AddressesOf(size_t i) const {
     std::memcpy(&info, CMSG_DATA(control), sizeof(info));
     where.destination =
         IpAddress::V6(std::span<const uint8_t, 16>(info.ipi6_addr.s6_addr, 16));
+    // The arrival interface, which a zoned tunnel's scope must match.
+    where.ingress = info.ipi6_ifindex;
   }
   return where;
 }
@@ -232,7 +234,8 @@ bool LinuxRawSocket::PrepareSend(size_t i, const OutboundPacket& packet,
   // A batch of one tunnel: every message after the first shares the first
   // one's prepared destination and control message.
   if (previous != nullptr && previous->source == packet.source &&
-      previous->destination == packet.destination) {
+      previous->destination == packet.destination &&
+      previous->scope == packet.scope) {
     const msghdr& before = send_.messages[i - 1].msg_hdr;
     header.msg_name = before.msg_name;
     header.msg_namelen = before.msg_namelen;
@@ -253,6 +256,8 @@ bool LinuxRawSocket::PrepareSend(size_t i, const OutboundPacket& packet,
     name.v6 = {};
     name.v6.sin6_family = AF_INET6;
     std::memcpy(&name.v6.sin6_addr, packet.destination.bytes().data(), 16);
+    // A link-local destination is reachable only through its zone.
+    name.v6.sin6_scope_id = packet.scope;
     header.msg_namelen = sizeof(sockaddr_in6);
   }
   if (!has_source) {
@@ -260,7 +265,8 @@ bool LinuxRawSocket::PrepareSend(size_t i, const OutboundPacket& packet,
     return true;
   }
   // The source, per packet: the kernel uses ipi_spec_dst / ipi6_addr as the
-  // source address; interface index 0 lets the route pick the interface.
+  // source address; interface index 0 lets the route pick the interface,
+  // a zoned (link-local) tunnel's scope names it.
   header.msg_controllen = kControlSize;
   cmsghdr* control = CMSG_FIRSTHDR(&header);
   if (family_ == Family::kIpv4) {
@@ -274,6 +280,7 @@ bool LinuxRawSocket::PrepareSend(size_t i, const OutboundPacket& packet,
   } else {
     in6_pktinfo info{};
     std::memcpy(&info.ipi6_addr, packet.source.bytes().data(), 16);
+    info.ipi6_ifindex = packet.scope;
     control->cmsg_level = IPPROTO_IPV6;
     control->cmsg_type = IPV6_PKTINFO;
     control->cmsg_len = CMSG_LEN(sizeof(info));

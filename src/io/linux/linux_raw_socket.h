@@ -76,7 +76,8 @@ class LinuxRawSocket : public HostSocket {
   // EtherIP header on) and addresses carry the outer source and
   // destination: IPv4 from the IP header the socket hands over (options
   // skipped; one that does not parse is left whole with unset addresses),
-  // IPv6 from the sender's address and IPV6_PKTINFO. An error other than
+  // IPv6 from the sender's address and IPV6_PKTINFO (with the interface it
+  // came in through). An error other than
   // EAGAIN/EINTR is returned unless packets were read before it; then they
   // are returned and the error comes on the next call.
   Result<size_t> Receive(std::span<PacketBuffer> buffers,
@@ -86,7 +87,9 @@ class LinuxRawSocket : public HostSocket {
   // packets[sent]}. Each packet's destination must be of the socket's
   // family and its source of that family too, or unset (the kernel then
   // picks the source by route); otherwise EAFNOSUPPORT, without a system
-  // call for that packet. EAGAIN: the socket buffer is full.
+  // call for that packet. A packet's scope (IPv6) names the interface it
+  // leaves through (sin6_scope_id and the IPV6_PKTINFO index), as a
+  // link-local destination needs. EAGAIN: the socket buffer is full.
   SendResult Send(std::span<const OutboundPacket> packets) override;
 
   // Packets the receive queue dropped since the last call, as learnt from
