@@ -365,6 +365,8 @@ void InterfaceManager::ApplyResolutions(
     }
     SyncCarrier(*state, host_);
     PublishInterface(*state, changes);
+    // Other addresses, maybe another route: an automatic MTU follows.
+    if (state->settings.mtu_auto) route_changes_.insert(state->settings.domain);
   }
   if (!changed) return;
   PublishAffected(changes);
@@ -389,14 +391,8 @@ void InterfaceManager::Publish(PlaneChanges changes) {
 // --- Saving ----------------------------------------------------------------
 
 control::GlobalSettings InterfaceManager::Globals(bool allow) const {
-  return {allow,
-          save_,
-          persist_,
-          disable_ipv6_,
-          user_,
-          control_group_,
-          metrics_,
-          resolve_interval_};
+  return {allow, save_,          persist_, disable_ipv6_,
+          user_, control_group_, metrics_, resolve_interval_};
 }
 
 std::string InterfaceManager::Render(
@@ -999,7 +995,23 @@ bool InterfaceManager::ResolveAutoMtu(std::string_view name,
                                       bool quiet) {
   if (!settings.mtu_auto || !settings.tunnel) return false;
   const auto log_level = quiet ? spdlog::level::debug : spdlog::level::info;
-  const Tunnel& tunnel = *settings.tunnel;
+  // The addresses in use: the literals, or what the names resolved to when
+  // the interface already has this tunnel (a resolution recomputes it).
+  std::optional<Tunnel> addresses = settings.tunnel->LiteralAddresses();
+  if (const InterfaceState* state = table_.Find(name);
+      state != nullptr && state->addresses &&
+      state->settings.tunnel == settings.tunnel &&
+      state->settings.domain == settings.domain) {
+    addresses = state->addresses;
+  }
+  if (!addresses) {
+    spdlog::log(log_level,
+                "{}: mtu auto: keeping {}: the tunnel is not "
+                "resolved yet",
+                name, settings.mtu);
+    return false;
+  }
+  const Tunnel& tunnel = *addresses;
   auto route =
       host_.LookupRouteMtu(settings.domain, tunnel.source, tunnel.destination);
   if (!route) {

@@ -114,6 +114,8 @@ TEST(FormatInterfacesText, MarksAnAutomaticMtu) {
   EXPECT_THAT(FormatInterfacesText(std::span(&view, 1)),
               ::testing::StartsWith("etherip0: flags=<UP,RUNNING> mtu 1464 "
                                     "(auto)\n\tlladdr "));
+}
+
 TEST(FormatInterfacesText, ShowsHostNamesWithWhatTheyResolvedTo) {
   InterfaceView view = Running();
   view.settings.tunnel = *ParseTunnel("192.0.2.1", "peer.example");
