@@ -47,6 +47,9 @@ class StaticCompletionTest(unittest.TestCase):
         self.assertEqual(complete("etherip create x tunnel 192.0.2.1 "), [])
         self.assertIn("-tunnel", complete("etherip set x -"))
         self.assertEqual(complete("etherip allow "), ["0", "1"])
+        self.assertEqual(complete("etherip set x mtu "), ["auto"])
+        self.assertEqual(complete("etherip set x eoip "), [])
+        self.assertIn("keepalive", complete("etherip set x k"))
 
 
 @unittest.skipUnless(is_root(), "needs root: creates network namespaces")
