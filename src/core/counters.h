@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <iterator>
 #include <string_view>
 
 namespace etherip {
@@ -93,7 +94,11 @@ inline constexpr CounterField<GlobalCounterValues> kGlobalCounterFields[] = {
     {"noifdrops", &GlobalCounterValues::noifdrops},
     {"idrops", &GlobalCounterValues::idrops},
     {"qdrops", &GlobalCounterValues::qdrops},
+    {"keepalives", &GlobalCounterValues::keepalives},
 };
+// Every counter is listed: a new one must be added above too.
+static_assert(sizeof(GlobalCounterValues) ==
+              std::size(kGlobalCounterFields) * sizeof(uint64_t));
 inline constexpr CounterField<InterfaceCounterValues>
     kInterfaceCounterFields[] = {
         {"ipackets", &InterfaceCounterValues::ipackets},
@@ -102,6 +107,9 @@ inline constexpr CounterField<InterfaceCounterValues>
         {"obytes", &InterfaceCounterValues::obytes},
         {"oerrors", &InterfaceCounterValues::oerrors},
         {"idrops", &InterfaceCounterValues::idrops},
+        {"keepalives", &InterfaceCounterValues::keepalives},
 };
+static_assert(sizeof(InterfaceCounterValues) ==
+              std::size(kInterfaceCounterFields) * sizeof(uint64_t));
 
 }  // namespace etherip

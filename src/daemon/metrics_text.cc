@@ -27,6 +27,7 @@ std::string_view HelpOf(std::string_view name) {
        "Packets the kernel dropped at the daemon's socket before it read "
        "them."},
       {"oerrors", "Frames not sent: no tunnel, or the send failed."},
+      {"keepalives", "EoIP keepalives received."},
   };
   for (const Help& help : kHelp) {
     if (help.name == name) return help.text;
