@@ -27,7 +27,7 @@ std::string SynopsisOf(Op op) {
     case Op::kSet:
       return "etherip set IFNAME OPTION...  (etherip -h lists OPTIONs)";
     case Op::kShow:
-      return "etherip [-j] show [IFNAME]";
+      return "etherip [-j] show [-r] [IFNAME]";
     case Op::kStats:
       return "etherip [-j] stats";
     case Op::kAllow:
@@ -130,6 +130,11 @@ tl::expected<std::vector<std::string>, UsageError> ParsePositionals(
   const std::string synopsis = SynopsisOf(command_line.request.op);
   std::vector<std::string> positionals;
   for (size_t i = 0; i < words.size();) {
+    if (command_line.request.op == Op::kShow && words[i] == "-r") {
+      command_line.rates = true;
+      ++i;
+      continue;
+    }
     if (LooksLikeOption(words[i])) {
       auto taken = TakeGlobalOption(words, i, command_line, synopsis);
       if (!taken) return tl::unexpected(taken.error());
@@ -259,6 +264,7 @@ COMMAND:
   destroy IFNAME                 remove it
   set IFNAME OPTION...           change an interface
   show [IFNAME]                  interfaces, their tunnels and counters
+  show -r [IFNAME]               packet and bit rates over one second
   stats                          global counters
   allow [0|1]                    print or set the allow switch
   showconf                       print a configuration file that recreates

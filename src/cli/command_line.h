@@ -22,8 +22,13 @@ struct CommandLine {
   bool json = false;
   bool help = false;     // -h or --help: print Usage() and exit 0; no request
   bool version = false;  // --version: print the release and exit 0
+  // show -r: sample the interfaces' counters twice, kRateSeconds apart, and
+  // print packet and bit rates instead.
+  bool rates = false;
   control::Request request;
 };
+
+inline constexpr double kRateSeconds = 1.0;
 
 struct UsageError {
   std::string message;   // what is wrong, e.g. "frob: unknown command"

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -30,6 +33,44 @@ bool Write(int fd, std::string_view text) {
   return true;
 }
 
+// `show -r`: two `show` answers kRateSeconds apart, as rates; the time
+// between them is measured, not assumed.
+int ShowRates(const etherip::cli::CommandLine& command_line) {
+  using namespace etherip;
+  auto sample = [&]() -> Result<control::Response> {
+    auto response =
+        control::Call(command_line.socket_path, command_line.request);
+    if (response && response->error) {
+      return tl::unexpected(
+          Error{response->error->code,
+                cli::FormatFailure(*response->error, response->subject)});
+    }
+    return response;
+  };
+  auto before = sample();
+  const auto first = std::chrono::steady_clock::now();
+  if (before) {
+    std::this_thread::sleep_for(
+        std::chrono::duration<double>(cli::kRateSeconds));
+  }
+  auto after = before ? sample() : before;
+  // Each sample's answer took about as long: the time between the two
+  // answers is the time between the two readings.
+  const std::chrono::duration<double> elapsed =
+      std::chrono::steady_clock::now() - first;
+  if (!after) {
+    const Error& error = after.error();
+    Write(STDERR_FILENO, error.message.starts_with("etherip: ")
+                             ? error.message
+                             : cli::FormatFailure(error));
+    return cli::kExitFailure;
+  }
+  const double seconds = std::max(elapsed.count(), cli::kRateSeconds);
+  const std::string output = cli::FormatRates(
+      before->interfaces, after->interfaces, seconds, command_line.json);
+  return Write(STDOUT_FILENO, output) ? cli::kExitSuccess : cli::kExitFailure;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,6 +91,8 @@ int main(int argc, char** argv) {
     return Write(STDOUT_FILENO, cli::Usage()) ? cli::kExitSuccess
                                               : cli::kExitFailure;
   }
+
+  if (command_line->rates) return ShowRates(*command_line);
 
   auto response =
       control::Call(command_line->socket_path, command_line->request);

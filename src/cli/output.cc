@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cmath>
 #include <iterator>
+#include <map>
 #include <utility>
 
 namespace etherip::cli {
@@ -91,6 +93,18 @@ std::string TunnelLine(const control::InterfaceView& view) {
   return line;
 }
 
+// "960 kbit/s", "1.23 Mbit/s": three significant digits, SI prefixes.
+std::string BitRateText(double bits_per_second) {
+  static constexpr std::string_view kUnits[] = {"bit/s", "kbit/s", "Mbit/s",
+                                                "Gbit/s", "Tbit/s"};
+  size_t unit = 0;
+  while (bits_per_second >= 1000 && unit + 1 < std::size(kUnits)) {
+    bits_per_second /= 1000;
+    ++unit;
+  }
+  return fmt::format("{:.3g} {}", bits_per_second, kUnits[unit]);
+}
+
 tl::unexpected<Error> Missing(std::string_view field, Op op) {
   return Fail(EPROTO, fmt::format("bad response from etheripd: no \"{}\" in "
                                   "the answer to {}",
@@ -131,6 +145,40 @@ std::string FormatInterfacesText(
                    counters.opackets, counters.obytes, counters.oerrors);
   }
   return text;
+}
+
+std::string FormatRates(std::span<const control::InterfaceView> before,
+                        std::span<const control::InterfaceView> after,
+                        double seconds, bool json) {
+  std::map<std::string_view, const InterfaceCounterValues*> earlier;
+  for (const auto& view : before) earlier[view.name] = &view.counters;
+  auto rate = [&](uint64_t from, uint64_t to) {
+    return static_cast<double>(to >= from ? to - from : to) / seconds;
+  };
+  std::string text;
+  Json array = Json::array();
+  for (const auto& view : after) {
+    auto found = earlier.find(view.name);
+    if (found == earlier.end()) continue;
+    const InterfaceCounterValues& from = *found->second;
+    const InterfaceCounterValues& to = view.counters;
+    const double rx_packets = rate(from.ipackets, to.ipackets);
+    const double rx_bits = 8 * rate(from.ibytes, to.ibytes);
+    const double tx_packets = rate(from.opackets, to.opackets);
+    const double tx_bits = 8 * rate(from.obytes, to.obytes);
+    if (json) {
+      array.push_back({{"name", view.name},
+                       {"rx_packets_per_second", std::llround(rx_packets)},
+                       {"rx_bits_per_second", std::llround(rx_bits)},
+                       {"tx_packets_per_second", std::llround(tx_packets)},
+                       {"tx_bits_per_second", std::llround(tx_bits)}});
+    } else {
+      text += fmt::format("{}: RX {} pkt/s {} TX {} pkt/s {}\n", view.name,
+                          std::llround(rx_packets), BitRateText(rx_bits),
+                          std::llround(tx_packets), BitRateText(tx_bits));
+    }
+  }
+  return json ? DumpJson(array) + "\n" : text;
 }
 
 std::string FormatStatsText(const GlobalCounterValues& stats) {

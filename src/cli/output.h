@@ -28,6 +28,17 @@ std::string DumpJson(const nlohmann::json& json);
 // only when a domain is set.
 std::string FormatInterfacesText(
     std::span<const control::InterfaceView> interfaces);
+// `show -r`: each interface of `after` that `before` has too, with its
+// packet and bit rates (bits of the frames, from ibytes and obytes) over
+// `seconds`. Text, one line per interface:
+//   etherip0: RX 120 pkt/s 1.23 Mbit/s TX 100 pkt/s 960 kbit/s
+// or JSON: [{"name": "etherip0", "rx_packets_per_second": 120,
+// "rx_bits_per_second": 1230000, "tx_packets_per_second": 100,
+// "tx_bits_per_second": 960000}]. A counter that went back (the interface
+// was made again) counts from 0.
+std::string FormatRates(std::span<const control::InterfaceView> before,
+                        std::span<const control::InterfaceView> after,
+                        double seconds, bool json);
 // `stats` as text: "NAME VALUE" per line, in SPEC 5 order.
 std::string FormatStatsText(const GlobalCounterValues& stats);
 

@@ -127,6 +127,19 @@ TEST(ParseCommandLine, ReadsVersion) {
   EXPECT_FALSE(plain->version);
 }
 
+TEST(ParseCommandLine, ReadsShowRates) {
+  auto rates = Parse({"show", "-r", "etherip0"});
+  ASSERT_TRUE(rates);
+  EXPECT_TRUE(rates->rates);
+  EXPECT_EQ(rates->request.name, "etherip0");
+  auto json = Parse({"-j", "show", "-r"});
+  ASSERT_TRUE(json);
+  EXPECT_TRUE(json->rates);
+  EXPECT_TRUE(json->json);
+  EXPECT_FALSE(Parse({"show"})->rates);
+  EXPECT_EQ(UsageMessageOf({"stats", "-r"}), "-r: unknown option");
+}
+
 TEST(ParseCommandLine, PassesOptionWordsThrough) {
   // Words that look like options belong to the OPTION list.
   EXPECT_EQ(RequestOf({"create", "e", "-tunnel", "-domain", "-tunneldomain",

@@ -107,6 +107,36 @@ TEST(FormatInterfacesText, ReadsLikeIfconfig) {
   EXPECT_EQ(FormatInterfacesText({}), "");
 }
 
+TEST(FormatRates, RatesOverTheIntervalForInterfacesInBothSamples) {
+  InterfaceView before = Running();
+  before.counters = {
+      .ipackets = 100, .ibytes = 10'000, .opackets = 50, .obytes = 1'000'000};
+  InterfaceView after = before;
+  after.counters.ipackets += 240;
+  after.counters.ibytes += 300'000;  // 1.2 Mbit over 2 s
+  after.counters.opackets += 2;
+  after.counters.obytes += 250;     // 1000 bit over 2 s
+  InterfaceView gone = Ipv6Down();  // only in `before`
+  gone.name = "etherip9";
+  InterfaceView fresh = Ipv6Down();  // only in `after`
+  fresh.name = "etherip7";
+  const std::vector<InterfaceView> first = {before, gone};
+  const std::vector<InterfaceView> second = {after, fresh};
+  EXPECT_EQ(FormatRates(first, second, 2.0, false),
+            "etherip0: RX 120 pkt/s 1.2 Mbit/s TX 1 pkt/s 1 kbit/s\n");
+  const Json json = Json::parse(FormatRates(first, second, 2.0, true));
+  ASSERT_EQ(json.size(), 1u);
+  EXPECT_EQ(json[0], Json::parse(R"({"name": "etherip0",
+      "rx_packets_per_second": 120, "rx_bits_per_second": 1200000,
+      "tx_packets_per_second": 1, "tx_bits_per_second": 1000})"));
+  // Counters that went back (the interface was made again) count from 0.
+  InterfaceView remade = Running();
+  remade.counters = {.ipackets = 10, .ibytes = 1000};
+  EXPECT_EQ(FormatRates(first, std::vector{remade}, 1.0, false),
+            "etherip0: RX 10 pkt/s 8 kbit/s TX 0 pkt/s 0 bit/s\n");
+  EXPECT_EQ(FormatRates({}, {}, 1.0, true), "[]\n");
+}
+
 TEST(FormatInterfacesText, MarksAnAutomaticMtu) {
   InterfaceView view = Running();
   view.settings.mtu = 1464;

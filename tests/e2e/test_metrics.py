@@ -3,9 +3,11 @@
 the text is parsed by an independent parser (prometheus_client's); every
 global and per-interface counter equals what `etherip -j` reports."""
 
+import subprocess
+import time
 import unittest
 
-from netlab import Lab, TwoSites, is_root, run, wait_until
+from netlab import Lab, TwoSites, is_root, run, stop_process, wait_until
 
 PORT = 9797
 
@@ -96,6 +98,30 @@ class MetricsTest(unittest.TestCase):
         refused = sites.daemon_a.cli("reload", check=False)
         self.assertEqual(refused.returncode, 1)
         self.assertIn("needs a restart", refused.stderr)
+
+    def test_show_rates_while_pinging(self):
+        sites = TwoSites(self.lab)
+        self.assertTrue(sites.wait_for_ping(), "no ping")
+        # 50 pings a second for 3 s around a one-second sample.
+        pinger = subprocess.Popen(
+            ["ip", "netns", "exec", sites.host_a, "ping", "-q", "-i", "0.02",
+             "-c", "150", "198.51.100.2"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        self.addCleanup(stop_process, pinger)
+        time.sleep(0.5)
+        text = sites.daemon_a.cli("show", "-r").stdout
+        rates = sites.daemon_a.cli("show", "-r", "etherip0",
+                                   json_output=True)
+        self.assertRegex(text, r"^etherip0: RX \d+ pkt/s [\d.]+ [kMG]?bit/s "
+                               r"TX \d+ pkt/s [\d.]+ [kMG]?bit/s\n$")
+        self.assertEqual(len(rates), 1)
+        # Requests out and replies in during the second (how many depends
+        # on the machine's load: only that there were some), each frame at
+        # least 60 bytes.
+        self.assertGreater(rates[0]["tx_packets_per_second"], 0)
+        self.assertGreater(rates[0]["rx_packets_per_second"], 0)
+        self.assertGreaterEqual(rates[0]["tx_bits_per_second"],
+                                rates[0]["tx_packets_per_second"] * 8 * 60)
 
     def test_a_taken_port_fails_the_start(self):
         ns = self.lab.netns("m")
