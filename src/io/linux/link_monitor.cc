@@ -13,6 +13,7 @@
 #include <climits>
 #include <cstring>
 
+#include "io/linux/kernel_events.h"
 #include "io/linux/system_error.h"
 
 namespace etherip {
@@ -85,40 +86,17 @@ Result<LinkEvents> LinkMonitor::Read() {
   LinkEvents result;
   const int fd = mnl_socket_get_fd(events_.get());
   for (;;) {
-    sockaddr_nl sender{};
-    iovec part{buffer_.data(), buffer_.size()};
-    msghdr header{};
-    header.msg_name = &sender;
-    header.msg_namelen = sizeof(sender);
-    header.msg_iov = &part;
-    header.msg_iovlen = 1;
-    const ssize_t received = ::recvmsg(fd, &header, 0);
-    if (received < 0) {
-      const int error = errno;
-      if (error == EINTR) continue;
-      if (error == EAGAIN) break;
-      // The kernel dropped events because the queue was full; it reports
-      // that once (on the first receive after the drop, with older events
-      // possibly still queued), then the queued datagrams follow.
-      if (error == ENOBUFS) {
-        result.overflowed = true;
-        continue;
-      }
-      return FailSystem(error, "rtnetlink: link events: receive");
-    }
-    // A datagram cut short is an event lost.
-    if (header.msg_flags & MSG_TRUNC) {
+    auto read = ReadKernelEvent(fd, buffer_, "rtnetlink: link events: receive");
+    if (!read) return tl::unexpected(std::move(read.error()));
+    if (read->kind == KernelEventRead::kNone) break;
+    if (read->kind == KernelEventRead::kLost) {
       result.overflowed = true;
       continue;
     }
-    // Only the kernel (port 0) speaks for the links. Another process with
-    // CAP_NET_ADMIN could send to our port; ignore it.
-    if (sender.nl_pid != 0) continue;
     // After a loss, the rest of the queue is read only to be dropped.
     if (result.overflowed) continue;
-    ParseLinkMessages(
-        std::span<const uint8_t>(buffer_.data(), static_cast<size_t>(received)),
-        result.events);
+    ParseLinkMessages(std::span<const uint8_t>(buffer_.data(), read->size),
+                      result.events);
   }
   // Events read before the loss was reported are no better: the caller's
   // dump replaces them all.

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "io/linux/kernel_events.h"
 #include "io/linux/link_message.h"
 #include "io/linux/system_error.h"
 
@@ -148,30 +149,15 @@ Result<bool> RouteWatch::Read() {
   }
   const int fd = route_fd();
   for (;;) {
-    sockaddr_nl sender{};
-    iovec part{buffer_.data(), buffer_.size()};
-    msghdr header{};
-    header.msg_name = &sender;
-    header.msg_namelen = sizeof(sender);
-    header.msg_iov = &part;
-    header.msg_iovlen = 1;
-    const ssize_t received = ::recvmsg(fd, &header, 0);
-    if (received < 0) {
-      const int error = errno;
-      if (error == EINTR) continue;
-      if (error == EAGAIN) break;
-      if (error == ENOBUFS) {  // events were lost: any of them a change
-        changed = true;
-        continue;
-      }
-      return FailSystem(error, "rtnetlink: route events: receive");
-    }
-    if (header.msg_flags & MSG_TRUNC) {
+    auto read =
+        ReadKernelEvent(fd, buffer_, "rtnetlink: route events: receive");
+    if (!read) return tl::unexpected(std::move(read.error()));
+    if (read->kind == KernelEventRead::kNone) break;
+    if (read->kind == KernelEventRead::kLost) {  // any lost event a change
       changed = true;
       continue;
     }
-    if (sender.nl_pid != 0) continue;  // only the kernel speaks for routes
-    int left = static_cast<int>(received);
+    int left = static_cast<int>(read->size);
     for (auto* message = reinterpret_cast<const nlmsghdr*>(buffer_.data());
          mnl_nlmsg_ok(message, left);
          message = mnl_nlmsg_next(message, &left)) {
