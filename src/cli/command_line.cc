@@ -296,6 +296,11 @@ OPTION:
   mtu N | lladdr MAC             link settings
   header standard|reversed|any   EtherIP header form sent and accepted
   master BRIDGE | -master        join BRIDGE (kept on restart) | leave it
+  ttl N                          outer TTL / hop limit, 1-255 (default 64)
+  df | -df                       outer packets not fragmented | fragmented
+  tos N | inherit | -tos         outer TOS / traffic class: N (0-255), the
+                                 inner packet's DSCP, or the default
+  fwmark N | -fwmark             firewall mark of outer packets (0: none)
 
 Exit status: 0 success, 1 refused or failed, 2 usage error.
 )";

@@ -63,6 +63,15 @@ std::string TunnelLine(const InterfaceSettings& settings) {
   if (settings.header != HeaderMode::kStandard) {
     line += fmt::format(" header {}", HeaderModeName(settings.header));
   }
+  // Outer header options that are not the defaults.
+  if (settings.ttl != kOuterTtl) line += fmt::format(" ttl {}", settings.ttl);
+  if (settings.df) line += " df";
+  if (!settings.tos.is_default()) {
+    line += fmt::format(" tos {}", settings.tos.ToString());
+  }
+  if (settings.fwmark != 0) {
+    line += fmt::format(" fwmark {:#x}", settings.fwmark);
+  }
   return line;
 }
 
@@ -97,8 +106,12 @@ std::string FormatInterfacesText(
     fmt::format_to(out, "\t{}\n", TunnelLine(view.settings));
     fmt::format_to(out, "\tRX packets {} bytes {} drops {}\n",
                    counters.ipackets, counters.ibytes, counters.idrops);
-    fmt::format_to(out, "\tTX packets {} bytes {} errors {}\n",
-                   counters.opackets, counters.obytes, counters.oerrors);
+    fmt::format_to(out, "\tTX packets {} bytes {} errors {}", counters.opackets,
+                   counters.obytes, counters.oerrors);
+    if (counters.loopdrops != 0) {
+      fmt::format_to(out, " loopdrops {}", counters.loopdrops);
+    }
+    *out++ = '\n';
   }
   return text;
 }
@@ -106,9 +119,10 @@ std::string FormatInterfacesText(
 std::string FormatStatsText(const GlobalCounterValues& stats) {
   return fmt::format(
       "ipackets {}\nibytes {}\nopackets {}\nobytes {}\nadrops {}\n"
-      "pdrops {}\nnoifdrops {}\nidrops {}\nqdrops {}\n",
+      "pdrops {}\nnoifdrops {}\nidrops {}\nqdrops {}\nloopdrops {}\n",
       stats.ipackets, stats.ibytes, stats.opackets, stats.obytes, stats.adrops,
-      stats.pdrops, stats.noifdrops, stats.idrops, stats.qdrops);
+      stats.pdrops, stats.noifdrops, stats.idrops, stats.qdrops,
+      stats.loopdrops);
 }
 
 Result<std::string> FormatResponse(const control::Request& request,

@@ -190,10 +190,13 @@ Result<InterfaceCounterValues> DecodeInterfaceCounters(const Json& json,
     if (!value) return tl::unexpected(value.error());
     *slot = *value;
   }
-  // Added after the others: a daemon that predates it sends none.
+  // Added after the others: a daemon that predates them sends none.
   auto idrops = fields.OptionalUnsigned("idrops");
   if (!idrops) return tl::unexpected(idrops.error());
   values.idrops = idrops->value_or(0);
+  auto loopdrops = fields.OptionalUnsigned("loopdrops");
+  if (!loopdrops) return tl::unexpected(loopdrops.error());
+  values.loopdrops = loopdrops->value_or(0);
   return values;
 }
 
@@ -219,6 +222,9 @@ Result<GlobalCounterValues> DecodeStats(const Json& json) {
   auto qdrops = fields.OptionalUnsigned("qdrops");
   if (!qdrops) return tl::unexpected(qdrops.error());
   values.qdrops = qdrops->value_or(0);
+  auto loopdrops = fields.OptionalUnsigned("loopdrops");
+  if (!loopdrops) return tl::unexpected(loopdrops.error());
+  values.loopdrops = loopdrops->value_or(0);
   return values;
 }
 
@@ -279,6 +285,35 @@ Result<InterfaceView> DecodeInterface(const Json& json, size_t index) {
     if (!master) return tl::unexpected(master.error());
     view.settings.master = std::move(*master);
   }
+
+  // Outer header options; absent from daemons before them: the defaults.
+  auto ttl = fields.OptionalUnsigned("ttl", 255);
+  if (!ttl) return tl::unexpected(ttl.error());
+  if (*ttl) {
+    auto valid = CheckTtl(static_cast<int64_t>(**ttl));
+    if (!valid) return Malformed(context + ": " + valid.error().message);
+    view.settings.ttl = *valid;
+  }
+  auto df = fields.OptionalBool("df");
+  if (!df) return tl::unexpected(df.error());
+  view.settings.df = df->value_or(false);
+  if (const Json* tos = fields.Find("tos"); tos != nullptr) {
+    if (tos->is_number_unsigned() && tos->get<uint64_t>() <= 255) {
+      view.settings.tos =
+          OuterTos::Value(static_cast<uint8_t>(tos->get<uint64_t>()));
+    } else if (tos->is_string() &&
+               (tos->get_ref<const std::string&>() == "inherit" ||
+                tos->get_ref<const std::string&>() == "default")) {
+      view.settings.tos = *ParseTos(tos->get_ref<const std::string&>());
+    } else {
+      return fields.WrongType("tos",
+                              "an integer from 0 to 255, \"inherit\" or "
+                              "\"default\"");
+    }
+  }
+  auto fwmark = fields.OptionalUnsigned("fwmark", UINT32_MAX);
+  if (!fwmark) return tl::unexpected(fwmark.error());
+  view.settings.fwmark = static_cast<uint32_t>(fwmark->value_or(0));
 
   const Json* counters = fields.Find("counters");
   if (counters == nullptr) return fields.Missing("counters");
@@ -404,6 +439,12 @@ Result<Request> DecodeRequest(std::string_view line) {
 nlohmann::json InterfaceJson(const InterfaceView& view) {
   const auto& settings = view.settings;
   const auto& counters = view.counters;
+  Json tos;
+  if (settings.tos.kind == OuterTos::Kind::kValue) {
+    tos = settings.tos.value;
+  } else {
+    tos = settings.tos.ToString();  // "default" or "inherit"
+  }
   return Json{
       {"name", view.name},
       {"source", settings.tunnel ? settings.tunnel->source.ToString() : ""},
@@ -416,13 +457,18 @@ nlohmann::json InterfaceJson(const InterfaceView& view) {
       {"lladdr", settings.lladdr.ToString()},
       {"header", HeaderModeName(settings.header)},
       {"master", settings.master},
+      {"ttl", settings.ttl},
+      {"df", settings.df},
+      {"tos", std::move(tos)},
+      {"fwmark", settings.fwmark},
       {"counters",
        {{"ipackets", counters.ipackets},
         {"ibytes", counters.ibytes},
         {"opackets", counters.opackets},
         {"obytes", counters.obytes},
         {"oerrors", counters.oerrors},
-        {"idrops", counters.idrops}}},
+        {"idrops", counters.idrops},
+        {"loopdrops", counters.loopdrops}}},
   };
 }
 
@@ -432,7 +478,7 @@ nlohmann::json StatsJson(const GlobalCounterValues& stats) {
       {"opackets", stats.opackets},   {"obytes", stats.obytes},
       {"adrops", stats.adrops},       {"pdrops", stats.pdrops},
       {"noifdrops", stats.noifdrops}, {"idrops", stats.idrops},
-      {"qdrops", stats.qdrops},
+      {"qdrops", stats.qdrops},       {"loopdrops", stats.loopdrops},
   };
 }
 

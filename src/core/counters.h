@@ -36,6 +36,10 @@ struct GlobalCounterValues {
   // full) before the daemon read them: "receive queue drops". Global, as
   // the sockets are shared by tunnels; never seen by the receive decision.
   uint64_t qdrops = 0;
+  // Frames an interface was asked to send that carry its own outer packets
+  // (the tunnel's underlay routed through the interface): dropped, never
+  // looped (SPEC 4). Counted on the send side.
+  uint64_t loopdrops = 0;
   friend bool operator==(const GlobalCounterValues&,
                          const GlobalCounterValues&) = default;
 };
@@ -45,29 +49,30 @@ struct InterfaceCounterValues {
   uint64_t ibytes = 0;
   uint64_t opackets = 0;
   uint64_t obytes = 0;
-  uint64_t oerrors = 0;  // no tunnel, or the send failed
-  uint64_t idrops = 0;   // received while the interface is not up
+  uint64_t oerrors = 0;    // no tunnel, or the send failed
+  uint64_t idrops = 0;     // received while the interface is not up
+  uint64_t loopdrops = 0;  // its own outer packets, not sent (SPEC 4)
   friend bool operator==(const InterfaceCounterValues&,
                          const InterfaceCounterValues&) = default;
 };
 
 struct GlobalCounters {
   Counter ipackets, ibytes, opackets, obytes, adrops, pdrops, noifdrops, idrops,
-      qdrops;
+      qdrops, loopdrops;
 
   GlobalCounterValues Read() const {
-    return {ipackets.Get(),  ibytes.Get(), opackets.Get(),
-            obytes.Get(),    adrops.Get(), pdrops.Get(),
-            noifdrops.Get(), idrops.Get(), qdrops.Get()};
+    return {ipackets.Get(), ibytes.Get(),   opackets.Get(),  obytes.Get(),
+            adrops.Get(),   pdrops.Get(),   noifdrops.Get(), idrops.Get(),
+            qdrops.Get(),   loopdrops.Get()};
   }
 };
 
 struct InterfaceCounters {
-  Counter ipackets, ibytes, opackets, obytes, oerrors, idrops;
+  Counter ipackets, ibytes, opackets, obytes, oerrors, idrops, loopdrops;
 
   InterfaceCounterValues Read() const {
-    return {ipackets.Get(), ibytes.Get(),  opackets.Get(),
-            obytes.Get(),   oerrors.Get(), idrops.Get()};
+    return {ipackets.Get(), ibytes.Get(), opackets.Get(), obytes.Get(),
+            oerrors.Get(),  idrops.Get(), loopdrops.Get()};
   }
 };
 

@@ -40,7 +40,12 @@ struct ForwardingEntry {
   bool has_tunnel = false;
   bool up = false;
   HeaderMode header = HeaderMode::kStandard;  // what is sent and accepted
-  Tunnel tunnel;                              // valid when has_tunnel
+  // The outer header fields of every packet sent (SPEC 8), the TOS unset
+  // for the family's default; with tos_inherit, each packet's TOS comes
+  // from its frame instead (DecideSend).
+  bool tos_inherit = false;
+  OuterFields outer;
+  Tunnel tunnel;  // valid when has_tunnel
   InterfaceCounters* counters = nullptr;
 };
 

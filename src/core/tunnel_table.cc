@@ -316,6 +316,8 @@ ForwardingEntry TunnelTable::EntryOf(const InterfaceState& state) const {
   if (entry.has_tunnel) entry.tunnel = *state.settings.tunnel;
   entry.up = state.settings.up;
   entry.header = state.settings.header;
+  entry.outer = OuterFieldsOf(state.settings);
+  entry.tos_inherit = state.settings.tos.kind == OuterTos::Kind::kInherit;
   entry.counters = state.counters.get();
   return entry;
 }

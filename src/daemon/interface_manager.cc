@@ -19,10 +19,12 @@ TunnelTable::MacGenerator RandomMacs() {
 
 std::string Describe(const InterfaceSettings& s) {
   return fmt::format(
-      "tunnel {} domain {} {} mtu {} lladdr {} header {} master {}",
+      "tunnel {} domain {} {} mtu {} lladdr {} header {} master {} ttl {} "
+      "{} tos {} fwmark {:#x}",
       s.tunnel ? s.tunnel->ToString() : "none", DomainLabel(s.domain),
       s.up ? "up" : "down", s.mtu, s.lladdr.ToString(),
-      HeaderModeName(s.header), s.master.empty() ? "(none)" : s.master);
+      HeaderModeName(s.header), s.master.empty() ? "(none)" : s.master, s.ttl,
+      s.df ? "df" : "-df", s.tos.ToString(), s.fwmark);
 }
 
 }  // namespace

@@ -43,12 +43,13 @@ PumpResult Forwarder::PumpDevice(const DataPlane& plane, InterfaceId id) {
   size_t ready = 0;
   const ForwardingEntry* entry = nullptr;
   for (size_t i = 0; i < *read; ++i) {
-    const SendVerdict verdict = DecideSend(plane.table, id, device_buffers_[i]);
+    const SendVerdict verdict =
+        DecideSend(plane.table, id, device_buffers_[i], counters_);
     if (verdict.interface == nullptr) continue;
     entry = verdict.interface;
     outbound_[ready++] =
         OutboundPacket{device_buffers_[i].data(), entry->tunnel.source,
-                       entry->tunnel.destination};
+                       entry->tunnel.destination, verdict.outer};
   }
   if (ready > 0) SendFrom(plane, *entry, 0, ready);
   return result;
@@ -67,7 +68,7 @@ void Forwarder::SendFrom(const DataPlane& plane, const ForwardingEntry& entry,
     for (size_t i = 0; i < sent.sent; ++i) {
       const size_t frame_size =
           outbound_[done + i].payload.size() - kEtherIpHeaderSize;
-      CountSendResult({&entry, frame_size}, true, counters_);
+      CountSendResult({&entry, frame_size, {}}, true, counters_);
     }
     done += sent.sent;
     if (done == end) break;
@@ -78,7 +79,7 @@ void Forwarder::SendFrom(const DataPlane& plane, const ForwardingEntry& entry,
     }
     // One packet failed (or no progress without an error): count it and go
     // on with the next, never spinning on the same one.
-    CountSendResult({&entry, 0}, false, counters_);
+    CountSendResult({&entry, 0, {}}, false, counters_);
     ++done;
   }
   held_.reset();
@@ -98,13 +99,21 @@ bool Forwarder::ResumeSend(const DataPlane& plane) {
   if (entry == nullptr || entry->counters != held.counters) return true;
   if (!entry->has_tunnel) {
     for (size_t i = held.begin; i < held.end; ++i)
-      CountSendResult({entry, 0}, false, counters_);
+      CountSendResult({entry, 0, {}}, false, counters_);
     return true;
   }
-  // The tunnel may have moved while the packets waited.
+  // The tunnel and its outer header options may have changed while the
+  // packets waited.
   for (size_t i = held.begin; i < held.end; ++i) {
-    outbound_[i].source = entry->tunnel.source;
-    outbound_[i].destination = entry->tunnel.destination;
+    OutboundPacket& packet = outbound_[i];
+    packet.source = entry->tunnel.source;
+    packet.destination = entry->tunnel.destination;
+    packet.outer = entry->outer;
+    if (entry->tos_inherit) {
+      const auto frame = packet.payload.subspan(kEtherIpHeaderSize);
+      if (const auto tos = InnerTos(frame))
+        packet.outer.tos = InheritedTos(*tos);
+    }
   }
   SendFrom(plane, *entry, held.begin, held.end);
   return !held_.has_value();

@@ -30,12 +30,14 @@ inline void PrintTo(const GlobalCounterValues& v, std::ostream* os) {
   *os << "{ipackets=" << v.ipackets << " ibytes=" << v.ibytes
       << " opackets=" << v.opackets << " obytes=" << v.obytes
       << " adrops=" << v.adrops << " pdrops=" << v.pdrops
-      << " noifdrops=" << v.noifdrops << "}";
+      << " noifdrops=" << v.noifdrops << " idrops=" << v.idrops
+      << " qdrops=" << v.qdrops << " loopdrops=" << v.loopdrops << "}";
 }
 inline void PrintTo(const InterfaceCounterValues& v, std::ostream* os) {
   *os << "{ipackets=" << v.ipackets << " ibytes=" << v.ibytes
       << " opackets=" << v.opackets << " obytes=" << v.obytes
-      << " oerrors=" << v.oerrors << "}";
+      << " oerrors=" << v.oerrors << " idrops=" << v.idrops
+      << " loopdrops=" << v.loopdrops << "}";
 }
 inline void PrintTo(const IpAddress& address, std::ostream* os) {
   *os << (address.family() == Family::kNone ? "<none>" : address.ToString());
