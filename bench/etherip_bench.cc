@@ -297,7 +297,7 @@ void BM_Encapsulate(benchmark::State& state) {
   AllocationMeter meter;
   for (auto _ : state) {
     packet.Commit(frame_size);  // a fresh frame, as a TAP read leaves it
-    const SendVerdict verdict = DecideSend(*world.table, 0, packet);
+    const SendVerdict verdict = DecideSend(*world.table, 0, packet, counters);
     CountSendResult(verdict, true, counters);
     benchmark::DoNotOptimize(verdict);
     benchmark::DoNotOptimize(packet.data().data());

@@ -285,6 +285,11 @@ OPTION:
   eoip ID | -eoip                MikroTik EoIPv6 tunnel ID 0-4095 (IPv6
                                  only) | back to a standard tunnel
   keepalive SECONDS              EoIP keepalive interval (default 10, 0 off)
+  ttl N                          outer TTL / hop limit, 1-255 (default 64)
+  df | -df                       outer packets not fragmented | fragmented
+  tos N | inherit | -tos         outer TOS / traffic class: N (0-255), the
+                                 inner packet's DSCP, or the default
+  fwmark N | -fwmark             firewall mark of outer packets (0: none)
 
 Exit status: 0 success, 1 refused or failed, 2 usage error.
 )";

@@ -87,6 +87,15 @@ std::string TunnelLine(const control::InterfaceView& view) {
       line += fmt::format(" keepalive {}", settings.keepalive);
     }
   }
+  // Outer header options that are not the defaults.
+  if (settings.ttl != kOuterTtl) line += fmt::format(" ttl {}", settings.ttl);
+  if (settings.df) line += " df";
+  if (!settings.tos.is_default()) {
+    line += fmt::format(" tos {}", settings.tos.ToString());
+  }
+  if (settings.fwmark != 0) {
+    line += fmt::format(" fwmark {:#x}", settings.fwmark);
+  }
   if (settings.tunnel && !view.unresolved.empty()) {
     line += fmt::format(" (unresolved: {})", view.unresolved);
   }
@@ -141,8 +150,12 @@ std::string FormatInterfacesText(
       fmt::format_to(out, " keepalives {}", counters.keepalives);
     }
     *out++ = '\n';
-    fmt::format_to(out, "\tTX packets {} bytes {} errors {}\n",
-                   counters.opackets, counters.obytes, counters.oerrors);
+    fmt::format_to(out, "\tTX packets {} bytes {} errors {}", counters.opackets,
+                   counters.obytes, counters.oerrors);
+    if (counters.loopdrops != 0) {
+      fmt::format_to(out, " loopdrops {}", counters.loopdrops);
+    }
+    *out++ = '\n';
   }
   return text;
 }
@@ -182,12 +195,12 @@ std::string FormatRates(std::span<const control::InterfaceView> before,
 }
 
 std::string FormatStatsText(const GlobalCounterValues& stats) {
-  return fmt::format(
-      "ipackets {}\nibytes {}\nopackets {}\nobytes {}\nadrops {}\n"
-      "pdrops {}\nnoifdrops {}\nidrops {}\nqdrops {}\nkeepalives {}\n",
-      stats.ipackets, stats.ibytes, stats.opackets, stats.obytes, stats.adrops,
-      stats.pdrops, stats.noifdrops, stats.idrops, stats.qdrops,
-      stats.keepalives);
+  std::string text;
+  for (const auto& field : kGlobalCounterFields) {
+    fmt::format_to(std::back_inserter(text), "{} {}\n", field.name,
+                   stats.*field.value);
+  }
+  return text;
 }
 
 Result<std::string> FormatResponse(const control::Request& request,

@@ -94,6 +94,19 @@ class InterfaceReader {
         ReadEoip(node, line);
       } else if (name == "keepalive") {
         ReadKeepalive(node, line);
+      } else if (name == "ttl") {
+        ReadNumber(node, line, name, CheckTtl, ParseTtl, spec_.settings.ttl);
+      } else if (name == "tos") {
+        ReadTos(node, line);
+      } else if (name == "fwmark") {
+        ReadNumber(node, line, name, CheckFwmark, ParseFwmark,
+                   spec_.settings.fwmark);
+      } else if (name == "df") {
+        if (const auto* df = node.as_boolean()) {
+          spec_.settings.df = df->get();
+        } else {
+          Report(line, EINVAL, "df: expected true or false");
+        }
       } else if (name == "up") {
         if (const auto* up = node.as_boolean()) {
           spec_.settings.up = up->get();
@@ -177,6 +190,46 @@ class InterfaceReader {
       return;
     }
     spec_.settings.mtu = *mtu;
+  }
+
+  // An integer (decimal or TOML's 0x form), or a string the command line
+  // would take.
+  template <class T, class Check, class Parse>
+  void ReadNumber(const toml::node& node, int line, std::string_view key,
+                  Check check, Parse parse, T& out) {
+    Result<T> value = Fail(EINVAL, "");
+    if (const auto* number = node.as_integer()) {
+      value = check(number->get());
+    } else if (const auto* text = node.as_string()) {
+      value = parse(text->get());
+    } else {
+      Report(line, EINVAL, fmt::format("{}: expected an integer", key));
+      return;
+    }
+    if (!value) {
+      Report(line, value.error().code, value.error().message);
+      return;
+    }
+    out = *value;
+  }
+
+  void ReadTos(const toml::node& node, int line) {
+    Result<OuterTos> tos = Fail(EINVAL, "");
+    if (const auto* number = node.as_integer()) {
+      auto value = CheckTos(number->get());
+      tos = value ? Result<OuterTos>(OuterTos::Value(*value))
+                  : tl::unexpected(value.error());
+    } else if (const auto* text = node.as_string()) {
+      tos = ParseTos(text->get());
+    } else {
+      Report(line, EINVAL, "tos: expected an integer or \"inherit\"");
+      return;
+    }
+    if (!tos) {
+      Report(line, tos.error().code, tos.error().message);
+      return;
+    }
+    spec_.settings.tos = *tos;
   }
 
   void ReadHeader(const toml::node& node, int line) {
@@ -662,6 +715,19 @@ std::string RenderConfig(const GlobalSettings& globals,
       if (settings.keepalive != kDefaultKeepalive) {
         text += fmt::format("keepalive = {}\n", settings.keepalive);
       }
+    }
+    // Outer header options: only those that are not the defaults.
+    if (settings.ttl != kOuterTtl) {
+      text += fmt::format("ttl = {}\n", settings.ttl);
+    }
+    if (settings.df) text += "df = true\n";
+    if (settings.tos.kind == OuterTos::Kind::kValue) {
+      text += fmt::format("tos = {}\n", settings.tos.value);
+    } else if (settings.tos.kind == OuterTos::Kind::kInherit) {
+      text += "tos = \"inherit\"\n";
+    }
+    if (settings.fwmark != 0) {
+      text += fmt::format("fwmark = {}\n", settings.fwmark);
     }
     text += fmt::format("up = {}\n", settings.up);
   }

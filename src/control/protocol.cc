@@ -191,12 +191,15 @@ Result<InterfaceCounterValues> DecodeInterfaceCounters(const Json& json,
     *slot = *value;
   }
   // Added after the others: a daemon that predates them sends none.
-  auto idrops = fields.OptionalUnsigned("idrops");
-  if (!idrops) return tl::unexpected(idrops.error());
-  values.idrops = idrops->value_or(0);
-  auto keepalives = fields.OptionalUnsigned("keepalives");
-  if (!keepalives) return tl::unexpected(keepalives.error());
-  values.keepalives = keepalives->value_or(0);
+  const std::pair<std::string_view, uint64_t*> later[] = {
+      {"idrops", &values.idrops},
+      {"keepalives", &values.keepalives},
+      {"loopdrops", &values.loopdrops}};
+  for (const auto& [key, slot] : later) {
+    auto value = fields.OptionalUnsigned(key);
+    if (!value) return tl::unexpected(value.error());
+    *slot = value->value_or(0);
+  }
   return values;
 }
 
@@ -216,15 +219,16 @@ Result<GlobalCounterValues> DecodeStats(const Json& json) {
     *slot = *value;
   }
   // Added after the others: a daemon that predates them sends none.
-  auto idrops = fields.OptionalUnsigned("idrops");
-  if (!idrops) return tl::unexpected(idrops.error());
-  values.idrops = idrops->value_or(0);
-  auto qdrops = fields.OptionalUnsigned("qdrops");
-  if (!qdrops) return tl::unexpected(qdrops.error());
-  values.qdrops = qdrops->value_or(0);
-  auto keepalives = fields.OptionalUnsigned("keepalives");
-  if (!keepalives) return tl::unexpected(keepalives.error());
-  values.keepalives = keepalives->value_or(0);
+  const std::pair<std::string_view, uint64_t*> later[] = {
+      {"idrops", &values.idrops},
+      {"qdrops", &values.qdrops},
+      {"keepalives", &values.keepalives},
+      {"loopdrops", &values.loopdrops}};
+  for (const auto& [key, slot] : later) {
+    auto value = fields.OptionalUnsigned(key);
+    if (!value) return tl::unexpected(value.error());
+    *slot = value->value_or(0);
+  }
   return values;
 }
 
@@ -330,6 +334,34 @@ Result<InterfaceView> DecodeInterface(const Json& json, size_t index) {
       view.settings.keepalive = static_cast<uint32_t>(*seconds);
     }
   }
+  // Outer header options; absent from daemons before them: the defaults.
+  auto ttl = fields.OptionalUnsigned("ttl", 255);
+  if (!ttl) return tl::unexpected(ttl.error());
+  if (*ttl) {
+    auto valid = CheckTtl(static_cast<int64_t>(**ttl));
+    if (!valid) return Malformed(context + ": " + valid.error().message);
+    view.settings.ttl = *valid;
+  }
+  auto df = fields.OptionalBool("df");
+  if (!df) return tl::unexpected(df.error());
+  view.settings.df = df->value_or(false);
+  if (const Json* tos = fields.Find("tos"); tos != nullptr) {
+    if (tos->is_number_unsigned() && tos->get<uint64_t>() <= 255) {
+      view.settings.tos =
+          OuterTos::Value(static_cast<uint8_t>(tos->get<uint64_t>()));
+    } else if (tos->is_string() &&
+               (tos->get_ref<const std::string&>() == "inherit" ||
+                tos->get_ref<const std::string&>() == "default")) {
+      view.settings.tos = *ParseTos(tos->get_ref<const std::string&>());
+    } else {
+      return fields.WrongType("tos",
+                              "an integer from 0 to 255, \"inherit\" or "
+                              "\"default\"");
+    }
+  }
+  auto fwmark = fields.OptionalUnsigned("fwmark", UINT32_MAX);
+  if (!fwmark) return tl::unexpected(fwmark.error());
+  view.settings.fwmark = static_cast<uint32_t>(fwmark->value_or(0));
 
   const Json* counters = fields.Find("counters");
   if (counters == nullptr) return fields.Missing("counters");
@@ -452,9 +484,37 @@ Result<Request> DecodeRequest(std::string_view line) {
   return request;
 }
 
+namespace {
+
+// Every counter of `values` by its SPEC 5 name, in SPEC 5's order.
+template <typename Values, size_t N>
+Json CountersJsonOf(const Values& values,
+                    const CounterField<Values> (&fields)[N]) {
+  Json json = Json::object();
+  for (const auto& field : fields) {
+    json[std::string(field.name)] = values.*field.value;
+  }
+  return json;
+}
+
+Json CountersJson(const InterfaceCounterValues& counters) {
+  return CountersJsonOf(counters, kInterfaceCounterFields);
+}
+Json CountersJson(const GlobalCounterValues& counters) {
+  return CountersJsonOf(counters, kGlobalCounterFields);
+}
+
+}  // namespace
+
 nlohmann::json InterfaceJson(const InterfaceView& view) {
   const auto& settings = view.settings;
   const auto& counters = view.counters;
+  Json tos;
+  if (settings.tos.kind == OuterTos::Kind::kValue) {
+    tos = settings.tos.value;
+  } else {
+    tos = settings.tos.ToString();  // "default" or "inherit"
+  }
   return Json{
       {"name", view.name},
       {"source", settings.tunnel ? settings.tunnel->source.ToString() : ""},
@@ -475,25 +535,16 @@ nlohmann::json InterfaceJson(const InterfaceView& view) {
       {"master", settings.master},
       {"eoip", settings.eoip ? Json(*settings.eoip) : Json(nullptr)},
       {"keepalive", settings.eoip ? Json(settings.keepalive) : Json(nullptr)},
-      {"counters",
-       {{"ipackets", counters.ipackets},
-        {"ibytes", counters.ibytes},
-        {"opackets", counters.opackets},
-        {"obytes", counters.obytes},
-        {"oerrors", counters.oerrors},
-        {"idrops", counters.idrops},
-        {"keepalives", counters.keepalives}}},
+      {"ttl", settings.ttl},
+      {"df", settings.df},
+      {"tos", std::move(tos)},
+      {"fwmark", settings.fwmark},
+      {"counters", CountersJson(counters)},
   };
 }
 
 nlohmann::json StatsJson(const GlobalCounterValues& stats) {
-  return Json{
-      {"ipackets", stats.ipackets},   {"ibytes", stats.ibytes},
-      {"opackets", stats.opackets},   {"obytes", stats.obytes},
-      {"adrops", stats.adrops},       {"pdrops", stats.pdrops},
-      {"noifdrops", stats.noifdrops}, {"idrops", stats.idrops},
-      {"qdrops", stats.qdrops},       {"keepalives", stats.keepalives},
-  };
+  return CountersJson(stats);
 }
 
 std::string EncodeResponse(const Response& response) {

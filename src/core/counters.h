@@ -41,6 +41,10 @@ struct GlobalCounterValues {
   // Keepalives (header-only packets) received on EoIP tunnels: not frames,
   // never delivered (SPEC 8, "EoIP").
   uint64_t keepalives = 0;
+  // Frames an interface was asked to send that carry its own outer packets
+  // (the tunnel's underlay routed through the interface): dropped, never
+  // looped (SPEC 4). Counted on the send side.
+  uint64_t loopdrops = 0;
   friend bool operator==(const GlobalCounterValues&,
                          const GlobalCounterValues&) = default;
 };
@@ -53,27 +57,29 @@ struct InterfaceCounterValues {
   uint64_t oerrors = 0;     // no tunnel, or the send failed
   uint64_t idrops = 0;      // received while the interface is not up
   uint64_t keepalives = 0;  // EoIP keepalives received on it
+  uint64_t loopdrops = 0;   // its own outer packets, not sent (SPEC 4)
   friend bool operator==(const InterfaceCounterValues&,
                          const InterfaceCounterValues&) = default;
 };
 
 struct GlobalCounters {
   Counter ipackets, ibytes, opackets, obytes, adrops, pdrops, noifdrops, idrops,
-      qdrops, keepalives;
+      qdrops, keepalives, loopdrops;
 
   GlobalCounterValues Read() const {
-    return {ipackets.Get(), ibytes.Get(),    opackets.Get(),  obytes.Get(),
-            adrops.Get(),   pdrops.Get(),    noifdrops.Get(), idrops.Get(),
-            qdrops.Get(),   keepalives.Get()};
+    return {ipackets.Get(), ibytes.Get(),     opackets.Get(),  obytes.Get(),
+            adrops.Get(),   pdrops.Get(),     noifdrops.Get(), idrops.Get(),
+            qdrops.Get(),   keepalives.Get(), loopdrops.Get()};
   }
 };
 
 struct InterfaceCounters {
-  Counter ipackets, ibytes, opackets, obytes, oerrors, idrops, keepalives;
+  Counter ipackets, ibytes, opackets, obytes, oerrors, idrops, keepalives,
+      loopdrops;
 
   InterfaceCounterValues Read() const {
-    return {ipackets.Get(), ibytes.Get(), opackets.Get(),  obytes.Get(),
-            oerrors.Get(),  idrops.Get(), keepalives.Get()};
+    return {ipackets.Get(), ibytes.Get(), opackets.Get(),   obytes.Get(),
+            oerrors.Get(),  idrops.Get(), keepalives.Get(), loopdrops.Get()};
   }
 };
 
@@ -95,6 +101,7 @@ inline constexpr CounterField<GlobalCounterValues> kGlobalCounterFields[] = {
     {"idrops", &GlobalCounterValues::idrops},
     {"qdrops", &GlobalCounterValues::qdrops},
     {"keepalives", &GlobalCounterValues::keepalives},
+    {"loopdrops", &GlobalCounterValues::loopdrops},
 };
 // Every counter is listed: a new one must be added above too.
 static_assert(sizeof(GlobalCounterValues) ==
@@ -108,6 +115,7 @@ inline constexpr CounterField<InterfaceCounterValues>
         {"oerrors", &InterfaceCounterValues::oerrors},
         {"idrops", &InterfaceCounterValues::idrops},
         {"keepalives", &InterfaceCounterValues::keepalives},
+        {"loopdrops", &InterfaceCounterValues::loopdrops},
 };
 static_assert(sizeof(InterfaceCounterValues) ==
               std::size(kInterfaceCounterFields) * sizeof(uint64_t));

@@ -48,6 +48,11 @@ struct ForwardingEntry {
   // header mode's), sending a keepalive every `keepalive` seconds (0: none).
   std::optional<uint16_t> eoip;
   uint32_t keepalive = 0;
+  // The outer header fields of every packet sent (SPEC 8), the TOS unset
+  // for the family's default; with tos_inherit, each packet's TOS comes
+  // from its frame instead (DecideSend).
+  bool tos_inherit = false;
+  OuterFields outer;
   Tunnel tunnel;  // valid when has_tunnel
   InterfaceCounters* counters = nullptr;
 };

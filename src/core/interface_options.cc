@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <optional>
 #include <string>
 
 #include "core/interface_name.h"
@@ -72,6 +73,23 @@ Result<std::vector<InterfaceOption>> ParseInterfaceOptions(
     } else if (word == "keepalive") {
       if (!argument(1)) return missing();
       options.push_back(SetKeepalive{words[++i]});
+    } else if (word == "ttl" || word == "tunnelttl") {
+      if (!argument(1)) return missing();
+      options.push_back(SetTtl{words[++i]});
+    } else if (word == "df" || word == "tunneldf") {
+      options.push_back(SetDf{true});
+    } else if (word == "-df" || word == "-tunneldf") {
+      options.push_back(SetDf{false});
+    } else if (word == "tos") {
+      if (!argument(1)) return missing();
+      options.push_back(SetTos{words[++i]});
+    } else if (word == "-tos") {
+      options.push_back(ClearTos{});
+    } else if (word == "fwmark") {
+      if (!argument(1)) return missing();
+      options.push_back(SetFwmark{words[++i]});
+    } else if (word == "-fwmark") {
+      options.push_back(ClearFwmark{});
     } else {
       return Fail(EINVAL, fmt::format("{}: unknown option", word));
     }
@@ -114,6 +132,18 @@ std::vector<std::string> InterfaceOptionWords(
             [&](const SetKeepalive& o) {
               words.insert(words.end(), {"keepalive", o.seconds});
             },
+            [&](const SetTtl& o) {
+              words.insert(words.end(), {"ttl", o.ttl});
+            },
+            [&](const SetDf& o) { words.push_back(o.df ? "df" : "-df"); },
+            [&](const SetTos& o) {
+              words.insert(words.end(), {"tos", o.tos});
+            },
+            [&](const ClearTos&) { words.push_back("-tos"); },
+            [&](const SetFwmark& o) {
+              words.insert(words.end(), {"fwmark", o.fwmark});
+            },
+            [&](const ClearFwmark&) { words.push_back("-fwmark"); },
         },
         option);
   }
@@ -306,13 +336,19 @@ Result<uint32_t> ParseMtu(std::string_view text) {
 
 namespace {
 
-// A decimal number in [0, max], nothing else.
-std::optional<uint32_t> ParseBounded(std::string_view text, uint32_t max) {
-  uint32_t value = 0;
+// Decimal, or hexadecimal after "0x"/"0X"; no sign, no blanks, at most
+// `max`.
+std::optional<uint64_t> ParseNumber(std::string_view text, uint64_t max) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    text.remove_prefix(2);
+    base = 16;
+  }
+  if (text.empty() || text[0] == '+' || text[0] == '-') return std::nullopt;
+  uint64_t value = 0;
   const auto [end, error] =
-      std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() ||
-      end != text.data() + text.size() || value > max) {
+      std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (error != std::errc() || end != text.data() + text.size() || value > max) {
     return std::nullopt;
   }
   return value;
@@ -329,16 +365,32 @@ tl::unexpected<Error> BadKeepalive(std::string_view text) {
                           text, kMaxKeepalive));
 }
 
+tl::unexpected<Error> BadTtl(std::string_view text) {
+  return Fail(EINVAL,
+              fmt::format("ttl {}: invalid argument (range 1-255)", text));
+}
+tl::unexpected<Error> BadTos(std::string_view text) {
+  return Fail(EINVAL,
+              fmt::format("tos {}: invalid argument (0-255, 0x00-0xff or "
+                          "inherit)",
+                          text));
+}
+tl::unexpected<Error> BadFwmark(std::string_view text) {
+  return Fail(
+      EINVAL,
+      fmt::format("fwmark {}: invalid argument (range 0-4294967295)", text));
+}
+
 }  // namespace
 
 Result<uint16_t> ParseEoipId(std::string_view text) {
-  auto id = ParseBounded(text, kMaxEoipId);
+  auto id = ParseNumber(text, kMaxEoipId);
   if (!id) return BadEoipId(text);
   return static_cast<uint16_t>(*id);
 }
 
 Result<uint32_t> ParseKeepalive(std::string_view text) {
-  auto seconds = ParseBounded(text, kMaxKeepalive);
+  auto seconds = ParseNumber(text, kMaxKeepalive);
   if (!seconds) return BadKeepalive(text);
   return *seconds;
 }
@@ -368,6 +420,66 @@ Status CheckEoip(const InterfaceSettings& settings) {
                             id, settings.tunnel->ToString()));
   }
   return {};
+}
+
+std::string OuterTos::ToString() const {
+  switch (kind) {
+    case Kind::kDefault:
+      return "default";
+    case Kind::kInherit:
+      return "inherit";
+    case Kind::kValue:
+      break;
+  }
+  return fmt::format("{:#04x}", value);
+}
+
+Result<uint8_t> ParseTtl(std::string_view text) {
+  const auto value = ParseNumber(text, 255);
+  if (!value || *value == 0) return BadTtl(text);
+  return static_cast<uint8_t>(*value);
+}
+
+Result<OuterTos> ParseTos(std::string_view text) {
+  if (text == "inherit") return OuterTos::Inherit();
+  if (text == "default") return OuterTos{};
+  const auto value = ParseNumber(text, 255);
+  if (!value) return BadTos(text);
+  return OuterTos::Value(static_cast<uint8_t>(*value));
+}
+
+Result<uint32_t> ParseFwmark(std::string_view text) {
+  const auto value = ParseNumber(text, UINT32_MAX);
+  if (!value) return BadFwmark(text);
+  return static_cast<uint32_t>(*value);
+}
+
+Result<uint8_t> CheckTtl(int64_t ttl) {
+  if (ttl < 1 || ttl > 255) return BadTtl(std::to_string(ttl));
+  return static_cast<uint8_t>(ttl);
+}
+
+Result<uint8_t> CheckTos(int64_t tos) {
+  if (tos < 0 || tos > 255) return BadTos(std::to_string(tos));
+  return static_cast<uint8_t>(tos);
+}
+
+Result<uint32_t> CheckFwmark(int64_t fwmark) {
+  if (fwmark < 0 || fwmark > int64_t{UINT32_MAX}) {
+    return BadFwmark(std::to_string(fwmark));
+  }
+  return static_cast<uint32_t>(fwmark);
+}
+
+OuterFields OuterFieldsOf(const InterfaceSettings& settings) {
+  OuterFields fields;
+  fields.ttl = settings.ttl;
+  if (settings.tos.kind == OuterTos::Kind::kValue) {
+    fields.tos = settings.tos.value;
+  }
+  fields.df = settings.df;
+  fields.fwmark = settings.fwmark;
+  return fields;
 }
 
 Result<MacAddress> ParseLladdr(std::string_view text) {
@@ -461,6 +573,39 @@ Status ApplyInterfaceOptions(std::span<const InterfaceOption> options,
                                        return tl::unexpected(seconds.error());
                                      settings.keepalive = *seconds;
                                      keepalive_given = o.seconds;
+                                     return {};
+                                   },
+                                   [&](const SetTtl& o) -> Status {
+                                     auto ttl = ParseTtl(o.ttl);
+                                     if (!ttl)
+                                       return tl::unexpected(ttl.error());
+                                     settings.ttl = *ttl;
+                                     return {};
+                                   },
+                                   [&](const SetDf& o) -> Status {
+                                     settings.df = o.df;
+                                     return {};
+                                   },
+                                   [&](const SetTos& o) -> Status {
+                                     auto tos = ParseTos(o.tos);
+                                     if (!tos)
+                                       return tl::unexpected(tos.error());
+                                     settings.tos = *tos;
+                                     return {};
+                                   },
+                                   [&](const ClearTos&) -> Status {
+                                     settings.tos = OuterTos{};
+                                     return {};
+                                   },
+                                   [&](const SetFwmark& o) -> Status {
+                                     auto fwmark = ParseFwmark(o.fwmark);
+                                     if (!fwmark)
+                                       return tl::unexpected(fwmark.error());
+                                     settings.fwmark = *fwmark;
+                                     return {};
+                                   },
+                                   [&](const ClearFwmark&) -> Status {
+                                     settings.fwmark = 0;
                                      return {};
                                    },
                                },

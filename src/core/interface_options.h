@@ -1,7 +1,9 @@
 // The settings of an interface and the options that change them (SPEC 6:
 // "tunnel SRC DST", "-tunnel", "domain NAME", "-domain", "up", "down",
 // "mtu N", "mtu auto", "lladdr MAC", "header MODE", "master BRIDGE",
-// "-master", "eoip ID", "-eoip", "keepalive SECONDS").
+// "-master", "eoip ID", "-eoip", "keepalive SECONDS", and the outer header
+// options "ttl N", "df", "-df", "tos N|inherit", "-tos", "fwmark N",
+// "-fwmark").
 // A tunnel is configured as two endpoints (TunnelConfig: literals, zoned
 // link-local literals or host names, kept as given); the addresses it then
 // uses (Tunnel) are its literals, or what the daemon resolved its names and
@@ -22,6 +24,7 @@
 #include "core/ip_address.h"
 #include "core/mac_address.h"
 #include "core/tunnel_endpoint.h"
+#include "core/outer_header.h"
 
 namespace etherip {
 
@@ -76,6 +79,21 @@ struct TunnelConfig {
   friend bool operator==(const TunnelConfig&, const TunnelConfig&) = default;
 };
 
+// The outer TOS (IPv4) or traffic class (IPv6) a tunnel sends (SPEC 8):
+// the family's default (SPEC 1: 0x10 over IPv4, 0 over IPv6), a value, or
+// the inner packet's DSCP.
+struct OuterTos {
+  enum class Kind : uint8_t { kDefault, kValue, kInherit };
+  Kind kind = Kind::kDefault;
+  uint8_t value = 0;  // for kValue
+  static OuterTos Value(uint8_t value) { return {Kind::kValue, value}; }
+  static OuterTos Inherit() { return {Kind::kInherit, 0}; }
+  bool is_default() const { return kind == Kind::kDefault; }
+  // "default", "inherit", or the value as "0x10".
+  std::string ToString() const;
+  friend bool operator==(const OuterTos&, const OuterTos&) = default;
+};
+
 struct InterfaceSettings {
   std::optional<TunnelConfig> tunnel;
   std::string domain;  // network namespace name; "" = the daemon's own
@@ -96,6 +114,11 @@ struct InterfaceSettings {
   // Seconds between the keepalives an EoIP tunnel sends (0: none); always
   // kDefaultKeepalive when eoip is unset.
   uint32_t keepalive = kDefaultKeepalive;
+  // Outer header options (SPEC 8).
+  uint8_t ttl = kOuterTtl;  // 1-255
+  bool df = false;
+  OuterTos tos;
+  uint32_t fwmark = 0;  // 0: none
   friend bool operator==(const InterfaceSettings&,
                          const InterfaceSettings&) = default;
 };
@@ -133,10 +156,25 @@ struct ClearEoip {};  // back to a standard tunnel (keepalive to its default)
 struct SetKeepalive {
   std::string seconds;
 };
+struct SetTtl {
+  std::string ttl;
+};
+struct SetDf {
+  bool df;
+};
+struct SetTos {
+  std::string tos;
+};
+struct ClearTos {};
+struct SetFwmark {
+  std::string fwmark;
+};
+struct ClearFwmark {};
 using InterfaceOption =
     std::variant<SetTunnel, ClearTunnel, SetDomain, ClearDomain, SetUp, SetMtu,
                  SetLladdr, SetHeader, SetMaster, ClearMaster, SetEoip,
-                 ClearEoip, SetKeepalive>;
+                 ClearEoip, SetKeepalive, SetTtl, SetDf, SetTos, ClearTos,
+                 SetFwmark, ClearFwmark>;
 
 // Splits command words into options. Fails only on syntax: an unknown
 // keyword or a missing argument (a usage error, exit status 2 in the CLI).
@@ -190,5 +228,20 @@ Status CheckEoip(const InterfaceSettings& settings);
 // zone or a host name (TunnelEndpoint::Parse); EINVAL, quoting both.
 Result<TunnelConfig> ParseTunnel(std::string_view source,
                                  std::string_view destination);
+
+// Outer header options. Numbers are decimal or hexadecimal with 0x.
+// ttl: 1-255. tos: 0-255, "inherit", or "default" (the family's).
+// fwmark: 0-4294967295 (0: none). EINVAL naming the text otherwise.
+Result<uint8_t> ParseTtl(std::string_view text);
+Result<OuterTos> ParseTos(std::string_view text);
+Result<uint32_t> ParseFwmark(std::string_view text);
+// The same ranges for numbers from elsewhere (the configuration file).
+Result<uint8_t> CheckTtl(int64_t ttl);
+Result<uint8_t> CheckTos(int64_t tos);
+Result<uint32_t> CheckFwmark(int64_t fwmark);
+
+// The outer header fields `settings` give every packet of the tunnel (the
+// TOS unset when it is the family's default or inherited).
+OuterFields OuterFieldsOf(const InterfaceSettings& settings);
 
 }  // namespace etherip

@@ -63,13 +63,14 @@ uint16_t InternetChecksum(std::span<const uint8_t> bytes) {
 
 void BuildIpv4Header(std::span<uint8_t, kIpv4HeaderSize> out,
                      const IpAddress& source, const IpAddress& destination,
-                     size_t payload_size, uint16_t identification) {
+                     size_t payload_size, uint16_t identification,
+                     const OuterFields& fields) {
   out[0] = 0x45;  // version 4, IHL 5
-  out[1] = kOuterIpv4Tos;
+  out[1] = OuterTosFor(Family::kIpv4, fields);
   StoreBe16(&out[2], static_cast<uint16_t>(kIpv4HeaderSize + payload_size));
   StoreBe16(&out[4], identification);
-  StoreBe16(&out[6], 0);  // DF clear, no fragment
-  out[8] = kOuterTtl;
+  StoreBe16(&out[6], fields.df ? 0x4000 : 0);  // DF as asked, no fragment
+  out[8] = fields.ttl;
   out[9] = kIpProtocolEtherIp;
   StoreBe16(&out[10], 0);
   std::copy_n(source.bytes().begin(), 4, &out[12]);
@@ -79,14 +80,15 @@ void BuildIpv4Header(std::span<uint8_t, kIpv4HeaderSize> out,
 
 void BuildIpv6Header(std::span<uint8_t, kIpv6HeaderSize> out,
                      const IpAddress& source, const IpAddress& destination,
-                     size_t payload_size) {
-  out[0] = 0x60;  // version 6, traffic class 0, flow label 0
-  out[1] = 0;
+                     size_t payload_size, const OuterFields& fields) {
+  const uint8_t tclass = OuterTosFor(Family::kIpv6, fields);
+  out[0] = static_cast<uint8_t>(0x60 | tclass >> 4);  // version 6
+  out[1] = static_cast<uint8_t>(tclass << 4);         // flow label 0
   out[2] = 0;
   out[3] = 0;
   StoreBe16(&out[4], static_cast<uint16_t>(payload_size));
   out[6] = kIpProtocolEtherIp;
-  out[7] = kOuterTtl;
+  out[7] = fields.ttl;
   std::copy_n(source.bytes().begin(), 16, &out[8]);
   std::copy_n(destination.bytes().begin(), 16, &out[24]);
 }

@@ -20,6 +20,28 @@ inline constexpr size_t kIpv4HeaderSize = 20;  // without options
 inline constexpr size_t kIpv6HeaderSize = 40;
 inline constexpr uint8_t kOuterTtl = 64;
 inline constexpr uint8_t kOuterIpv4Tos = 0x10;  // IPTOS_LOWDELAY
+inline constexpr uint8_t kOuterIpv6Tclass = 0;
+
+// What a tunnel asks of the outer IP header of a packet beyond its
+// addresses (SPEC 8, "Outer header options"). Default-constructed: SPEC 1's
+// header, as the outer sockets send without being told anything.
+struct OuterFields {
+  uint8_t ttl = kOuterTtl;  // TTL (IPv4) or hop limit (IPv6)
+  // TOS (IPv4) or traffic class (IPv6); unset: the family's default
+  // (kOuterIpv4Tos, kOuterIpv6Tclass).
+  std::optional<uint8_t> tos = std::nullopt;
+  // IPv4: DF set; both: the source does not fragment (a packet over the
+  // path MTU fails).
+  bool df = false;
+  uint32_t fwmark = 0;  // firewall mark of the packet; 0: none
+  friend bool operator==(const OuterFields&, const OuterFields&) = default;
+};
+
+// The TOS or traffic class `fields` give a packet of `family`.
+inline uint8_t OuterTosFor(Family family, const OuterFields& fields) {
+  if (fields.tos) return *fields.tos;
+  return family == Family::kIpv4 ? kOuterIpv4Tos : kOuterIpv6Tclass;
+}
 
 // An outer packet reduced to what the receive decision needs.
 struct OuterPacket {
@@ -74,17 +96,19 @@ std::optional<OuterPacket> ParseIpv6Packet(std::span<const uint8_t> packet);
 // Dispatches on the version nibble.
 std::optional<OuterPacket> ParseIpPacket(std::span<const uint8_t> packet);
 
-// Writes a 20-byte IPv4 header as the reference does: TOS low delay, TTL 64,
-// protocol 97, DF clear, the given identification, correct checksum.
+// Writes a 20-byte IPv4 header: protocol 97, the given identification,
+// correct checksum, and TOS, TTL and DF as `fields` say (by default as the
+// reference does: TOS low delay, TTL 64, DF clear).
 void BuildIpv4Header(std::span<uint8_t, kIpv4HeaderSize> out,
                      const IpAddress& source, const IpAddress& destination,
-                     size_t payload_size, uint16_t identification);
+                     size_t payload_size, uint16_t identification,
+                     const OuterFields& fields = {});
 
-// Writes a 40-byte IPv6 header: traffic class 0, flow label 0, next header
-// 97, hop limit 64.
+// Writes a 40-byte IPv6 header: flow label 0, next header 97, and traffic
+// class and hop limit as `fields` say (by default 0 and 64).
 void BuildIpv6Header(std::span<uint8_t, kIpv6HeaderSize> out,
                      const IpAddress& source, const IpAddress& destination,
-                     size_t payload_size);
+                     size_t payload_size, const OuterFields& fields = {});
 
 // The Internet checksum (RFC 1071) of a header.
 uint16_t InternetChecksum(std::span<const uint8_t> bytes);

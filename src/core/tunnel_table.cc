@@ -545,6 +545,8 @@ ForwardingEntry TunnelTable::EntryOf(const InterfaceState& state) const {
   entry.header = state.settings.header;
   entry.eoip = state.settings.eoip;
   entry.keepalive = state.settings.eoip ? state.settings.keepalive : 0;
+  entry.outer = OuterFieldsOf(state.settings);
+  entry.tos_inherit = state.settings.tos.kind == OuterTos::Kind::kInherit;
   entry.counters = state.counters.get();
   return entry;
 }

@@ -21,11 +21,13 @@ TunnelTable::MacGenerator RandomMacs() {
 
 std::string Describe(const InterfaceSettings& s) {
   std::string text = fmt::format(
-      "tunnel {} domain {} {} mtu {}{} lladdr {} header {} master {}",
+      "tunnel {} domain {} {} mtu {}{} lladdr {} header {} master {} ttl {} "
+      "{} tos {} fwmark {:#x}",
       s.tunnel ? s.tunnel->ToString() : "none", DomainLabel(s.domain),
       s.up ? "up" : "down", s.mtu, s.mtu_auto ? " (auto)" : "",
       s.lladdr.ToString(), HeaderModeName(s.header),
-      s.master.empty() ? "(none)" : s.master);
+      s.master.empty() ? "(none)" : s.master, s.ttl, s.df ? "df" : "-df",
+      s.tos.ToString(), s.fwmark);
   if (s.eoip) {
     text += fmt::format(" eoip {} keepalive {}", *s.eoip, s.keepalive);
   }

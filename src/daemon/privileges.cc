@@ -27,7 +27,8 @@ constexpr KeptCapability kKept[] = {
     {CAP_NET_ADMIN, true,
      "create and attach TAP devices (TUNSETIFF, TUNSETPERSIST), change and "
      "delete links over rtnetlink, write net.ipv6.conf.IF.disable_ipv6, "
-     "SO_RCVBUFFORCE/SO_SNDBUFFORCE"},
+     "SO_RCVBUFFORCE/SO_SNDBUFFORCE, the fwmark of outer packets (SO_MARK "
+     "control messages; CAP_NET_RAW also allows them)"},
     {CAP_NET_RAW, true, "open the raw protocol-97 sockets of new domains"},
     {CAP_SYS_ADMIN, false,
      "setns() into a domain to open its sockets, and back (NetnsEnter)"},

@@ -61,10 +61,12 @@ constexpr std::string_view kAllowed[] = {
     // Domains: setns() in and out, with CAP_SYS_ADMIN raised and lowered
     // around it (capget/capset).
     "setns", "capget", "capset",
-    // Sockets: the raw protocol-97 sockets (sendmmsg/recvmmsg), rtnetlink
-    // (libmnl: bind, sendto, recvfrom/recvmsg, setsockopt), the control
-    // socket's connections, syslog (connect to /dev/log). socket() itself
-    // only for the families in kSocketFamilies (see InstallSyscallFilter).
+    // Sockets: the raw protocol-97 sockets (sendmmsg/recvmmsg; setsockopt
+    // IP(V6)_MTU_DISCOVER switches their DF mode for `df` tunnels),
+    // rtnetlink (libmnl: bind, sendto, recvfrom/recvmsg, setsockopt), the
+    // control socket's connections, syslog (connect to /dev/log). socket()
+    // itself only for the families in kSocketFamilies (see
+    // InstallSyscallFilter).
     "bind", "connect", "accept", "accept4", "shutdown",
     "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg",
     "setsockopt", "getsockopt", "getsockname", "getpeername",

@@ -43,12 +43,14 @@ PumpResult Forwarder::PumpDevice(const DataPlane& plane, InterfaceId id) {
   size_t ready = 0;
   const ForwardingEntry* entry = nullptr;
   for (size_t i = 0; i < *read; ++i) {
-    const SendVerdict verdict = DecideSend(plane.table, id, device_buffers_[i]);
+    const SendVerdict verdict =
+        DecideSend(plane.table, id, device_buffers_[i], counters_);
     if (verdict.interface == nullptr) continue;
     entry = verdict.interface;
     outbound_[ready++] =
         OutboundPacket{device_buffers_[i].data(), entry->tunnel.source,
-                       entry->tunnel.destination, entry->tunnel.scope};
+                       entry->tunnel.destination, entry->tunnel.scope,
+                       verdict.outer};
   }
   if (ready > 0) SendFrom(plane, *entry, 0, ready);
   return result;
@@ -67,7 +69,7 @@ void Forwarder::SendFrom(const DataPlane& plane, const ForwardingEntry& entry,
     for (size_t i = 0; i < sent.sent; ++i) {
       const size_t frame_size =
           outbound_[done + i].payload.size() - kEtherIpHeaderSize;
-      CountSendResult({&entry, frame_size}, true, counters_);
+      CountSendResult({&entry, frame_size, {}}, true, counters_);
     }
     done += sent.sent;
     if (done == end) break;
@@ -78,7 +80,7 @@ void Forwarder::SendFrom(const DataPlane& plane, const ForwardingEntry& entry,
     }
     // One packet failed (or no progress without an error): count it and go
     // on with the next, never spinning on the same one.
-    CountSendResult({&entry, 0}, false, counters_);
+    CountSendResult({&entry, 0, {}}, false, counters_);
     ++done;
   }
   held_.reset();
@@ -98,14 +100,22 @@ bool Forwarder::ResumeSend(const DataPlane& plane) {
   if (entry == nullptr || entry->counters != held.counters) return true;
   if (!entry->has_tunnel) {
     for (size_t i = held.begin; i < held.end; ++i)
-      CountSendResult({entry, 0}, false, counters_);
+      CountSendResult({entry, 0, {}}, false, counters_);
     return true;
   }
-  // The tunnel may have moved while the packets waited.
+  // The tunnel and its outer header options may have changed while the
+  // packets waited.
   for (size_t i = held.begin; i < held.end; ++i) {
-    outbound_[i].source = entry->tunnel.source;
-    outbound_[i].destination = entry->tunnel.destination;
-    outbound_[i].scope = entry->tunnel.scope;
+    OutboundPacket& packet = outbound_[i];
+    packet.source = entry->tunnel.source;
+    packet.destination = entry->tunnel.destination;
+    packet.scope = entry->tunnel.scope;
+    packet.outer = entry->outer;
+    if (entry->tos_inherit) {
+      const auto frame = packet.payload.subspan(kEtherIpHeaderSize);
+      if (const auto tos = InnerTos(frame))
+        packet.outer.tos = InheritedTos(*tos);
+    }
   }
   SendFrom(plane, *entry, held.begin, held.end);
   return !held_.has_value();
@@ -160,8 +170,11 @@ bool Forwarder::SendKeepalive(const DataPlane& plane, InterfaceId id) {
   if (socket == nullptr) return false;  // its domain is gone
   std::array<uint8_t, kEtherIpHeaderSize> header;
   EncodeEoipHeader(header, *entry->eoip);
+  // Through the tunnel's zone and with its outer header options, as its
+  // frames (a keepalive has no frame to inherit a TOS from).
   const OutboundPacket packet{header, entry->tunnel.source,
-                              entry->tunnel.destination};
+                              entry->tunnel.destination, entry->tunnel.scope,
+                              entry->outer};
   return socket->Send({&packet, 1}).sent == 1;
 }
 

@@ -44,6 +44,9 @@ struct OutboundPacket {
   // The interface (index in the socket's domain) link-local addresses are
   // on: the packet leaves through it. 0: the route decides.
   uint32_t scope = 0;
+  // TTL, TOS, DF and firewall mark of the outer packet; the default is
+  // SPEC 1's header, which a socket sends at no extra cost.
+  OuterFields outer;
 };
 
 struct SendResult {
@@ -71,8 +74,10 @@ class OuterSocket {
   virtual uint64_t TakeQueueDrops() { return 0; }
 
   // Sends packets in order until one fails; the outer IP header is built
-  // below this interface (by the kernel on Linux). EAGAIN: no room now; the
-  // caller waits until the socket is writable and sends the rest again.
+  // below this interface (by the kernel on Linux), with each packet's
+  // `outer` fields. EAGAIN: no room now; the caller waits until the socket
+  // is writable and sends the rest again. EMSGSIZE: a packet with `df` does
+  // not fit the path MTU.
   virtual SendResult Send(std::span<const OutboundPacket> packets) = 0;
 };
 

@@ -555,6 +555,100 @@ destination = "2001:db8::2"
             "these addresses; EoIP and standard tunnels cannot share them)");
 }
 
+TEST(ParseConfig, ReadsTheOuterHeaderOptions) {
+  const Config config = ParseOk(R"([[interface]]
+name = "a"
+ttl = 9
+df = true
+tos = 0xb8
+fwmark = 42
+
+[[interface]]
+name = "b"
+tos = "inherit"
+fwmark = "0x2a"
+ttl = "0x10"
+df = false
+
+[[interface]]
+name = "c"
+tos = 16
+)");
+  ASSERT_EQ(config.interfaces.size(), 3u);
+  const InterfaceSettings& a = config.interfaces[0].settings;
+  EXPECT_EQ(a.ttl, 9);
+  EXPECT_TRUE(a.df);
+  EXPECT_EQ(a.tos, OuterTos::Value(0xb8));
+  EXPECT_EQ(a.fwmark, 42u);
+  const InterfaceSettings& b = config.interfaces[1].settings;
+  EXPECT_EQ(b.tos, OuterTos::Inherit());
+  EXPECT_EQ(b.fwmark, 42u);
+  EXPECT_EQ(b.ttl, 16);
+  EXPECT_FALSE(b.df);
+  EXPECT_EQ(config.interfaces[2].settings.tos, OuterTos::Value(16));
+  // Left out: the defaults.
+  const InterfaceSettings none =
+      ParseOk("[[interface]]\nname = \"d\"\n").interfaces[0].settings;
+  EXPECT_EQ(none.ttl, 64);
+  EXPECT_FALSE(none.df);
+  EXPECT_TRUE(none.tos.is_default());
+  EXPECT_EQ(none.fwmark, 0u);
+}
+
+TEST(ParseConfig, RefusesBadOuterHeaderOptions) {
+  const auto error = [](std::string_view line) {
+    return ErrorOf(fmt::format("[[interface]]\nname = \"a\"\n{}\n", line));
+  };
+  EXPECT_EQ(error("ttl = 0"),
+            "etheripd.conf:3: interface a: ttl 0: invalid argument "
+            "(range 1-255)");
+  EXPECT_EQ(error("ttl = 256"),
+            "etheripd.conf:3: interface a: ttl 256: invalid argument "
+            "(range 1-255)");
+  EXPECT_EQ(error("ttl = true"),
+            "etheripd.conf:3: interface a: ttl: expected an integer");
+  EXPECT_EQ(error("tos = 256"),
+            "etheripd.conf:3: interface a: tos 256: invalid argument "
+            "(0-255, 0x00-0xff or inherit)");
+  EXPECT_EQ(error("tos = -1"),
+            "etheripd.conf:3: interface a: tos -1: invalid argument "
+            "(0-255, 0x00-0xff or inherit)");
+  EXPECT_EQ(error("tos = \"copy\""),
+            "etheripd.conf:3: interface a: tos copy: invalid argument "
+            "(0-255, 0x00-0xff or inherit)");
+  EXPECT_EQ(error("tos = 1.5"),
+            "etheripd.conf:3: interface a: tos: expected an integer or "
+            "\"inherit\"");
+  EXPECT_EQ(error("fwmark = 4294967296"),
+            "etheripd.conf:3: interface a: fwmark 4294967296: invalid "
+            "argument (range 0-4294967295)");
+  EXPECT_EQ(error("fwmark = -1"),
+            "etheripd.conf:3: interface a: fwmark -1: invalid argument "
+            "(range 0-4294967295)");
+  EXPECT_EQ(error("df = 1"),
+            "etheripd.conf:3: interface a: df: expected true or false");
+}
+
+TEST(RenderConfig, WritesOuterHeaderOptionsOnlyWhenNotTheDefaults) {
+  InterfaceView view;
+  view.name = "a";
+  view.settings.lladdr = *ParseLladdr("02:00:00:00:00:01");
+  const std::string plain = RenderConfig({}, {&view, 1});
+  for (const char* key : {"ttl", "df", "tos", "fwmark"}) {
+    EXPECT_EQ(plain.find(std::string("\n") + key + " ="), std::string::npos)
+        << key;
+  }
+  view.settings.ttl = 9;
+  view.settings.df = true;
+  view.settings.tos = OuterTos::Value(0x10);
+  view.settings.fwmark = 42;
+  EXPECT_THAT(RenderConfig({}, {&view, 1}),
+              HasSubstr("\nttl = 9\ndf = true\ntos = 16\nfwmark = 42\nup = "
+                        "false\n"));
+  view.settings.tos = OuterTos::Inherit();
+  EXPECT_THAT(RenderConfig({}, {&view, 1}), HasSubstr("\ntos = \"inherit\"\n"));
+}
+
 TEST(ParseConfig, RefusesBadValues) {
   EXPECT_EQ(ErrorOf("[[interface]]\nname = \"a\"\nmtu = 67\n"),
             "etheripd.conf:3: interface a: mtu 67: invalid argument "
@@ -651,6 +745,10 @@ std::vector<InterfaceView> SampleViews() {
   bare.settings.lladdr = *ParseLladdr("02:00:00:00:00:01");
   bare.settings.header = HeaderMode::kAny;
   bare.settings.master = "br0";
+  bare.settings.ttl = 1;
+  bare.settings.df = true;
+  bare.settings.tos = OuterTos::Inherit();
+  bare.settings.fwmark = UINT32_MAX;
   return {ipv4, ipv6, bare};
 }
 

@@ -85,6 +85,56 @@ TEST(FormatInterfacesText, ShowsAnEoipTunnelItsKeepaliveAndKeepalives) {
               ::testing::HasSubstr("-> 2001:db8::2 eoip 4095 keepalive 0\n"));
 }
 
+TEST(FormatInterfacesText, NamesOuterOptionsOtherThanTheDefaults) {
+  InterfaceView view = Running();
+  view.settings.ttl = 9;
+  view.settings.df = true;
+  view.settings.tos = OuterTos::Value(0xb8);
+  view.settings.fwmark = 0x2a;
+  EXPECT_THAT(FormatInterfacesText({&view, 1}),
+              ::testing::HasSubstr("\ttunnel inet 192.0.2.1 -> 192.0.2.2 "
+                                   "domain underlay ttl 9 df tos 0xb8 "
+                                   "fwmark 0x2a\n"));
+  view.settings.tos = OuterTos::Inherit();
+  EXPECT_THAT(FormatInterfacesText({&view, 1}),
+              ::testing::HasSubstr(" df tos inherit fwmark 0x2a\n"));
+  // An explicit value equal to the family's default is still named: it
+  // stays when the tunnel changes family.
+  view = Running();
+  view.settings.tos = OuterTos::Value(0x10);
+  EXPECT_THAT(FormatInterfacesText({&view, 1}),
+              ::testing::HasSubstr("domain underlay tos 0x10\n"));
+}
+
+TEST(FormatInterfacesText, NamesLoopdropsWhenThereAreAny) {
+  InterfaceView view = Running();
+  EXPECT_THAT(FormatInterfacesText({&view, 1}),
+              ::testing::HasSubstr("\tTX packets 10 bytes 1200 errors 0\n"));
+  view.counters.loopdrops = 5;
+  EXPECT_THAT(FormatInterfacesText({&view, 1}),
+              ::testing::HasSubstr(
+                  "\tTX packets 10 bytes 1200 errors 0 loopdrops 5\n"));
+}
+
+TEST(FormatResponse, ShowsOuterOptionsAndLoopdropsInJson) {
+  Response response;
+  response.interfaces = {Running(), Running()};
+  auto& options = response.interfaces[0].settings;
+  options.ttl = 9;
+  options.df = true;
+  options.tos = OuterTos::Value(0xb8);
+  options.fwmark = 4294967295u;
+  response.interfaces[0].counters.loopdrops = 3;
+  response.interfaces[1].settings.tos = OuterTos::Inherit();
+  const Json json = Json::parse(Format({.op = Op::kShow}, response, true));
+  EXPECT_EQ(json[0]["ttl"], 9);
+  EXPECT_EQ(json[0]["df"], true);
+  EXPECT_EQ(json[0]["tos"], 0xb8);
+  EXPECT_EQ(json[0]["fwmark"], 4294967295u);
+  EXPECT_EQ(json[0]["counters"]["loopdrops"], 3);
+  EXPECT_EQ(json[1]["tos"], "inherit");
+}
+
 TEST(FormatInterfacesText, ReadsLikeIfconfig) {
   const std::vector<InterfaceView> views = {Running(), Ipv6Down(),
                                             UpWithoutTunnel()};
@@ -216,9 +266,10 @@ TEST(FormatResponse, ShowsInterfacesAsAJsonArray) {
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
     "mtu_auto": false, "lladdr": "fe:e1:ba:d0:00:01", "header": "standard",
     "master": "", "eoip": null, "keepalive": null,
+    "ttl": 64, "df": false, "tos": "default", "fwmark": 0,
     "counters": {"ipackets": 12, "ibytes": 1400, "opackets": 10,
                  "obytes": 1200, "oerrors": 0, "idrops": 2,
-                 "keepalives": 0}})"));
+                 "keepalives": 0, "loopdrops": 0}})"));
   EXPECT_EQ(json[1]["source"], "2001:db8::1");
   EXPECT_EQ(json[1]["domain"], "");
   EXPECT_EQ(json[1]["up"], false);
@@ -237,14 +288,14 @@ TEST(FormatResponse, ShowsInterfacesAsAJsonArray) {
 
 TEST(FormatResponse, ShowsStats) {
   Response response;
-  response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  response.stats = GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
   EXPECT_EQ(Format({.op = Op::kStats}, response, false),
             "ipackets 1\nibytes 2\nopackets 3\nobytes 4\nadrops 5\npdrops 6\n"
-            "noifdrops 7\nidrops 8\nqdrops 9\nkeepalives 10\n");
+            "noifdrops 7\nidrops 8\nqdrops 9\nkeepalives 10\nloopdrops 11\n");
   EXPECT_EQ(Format({.op = Op::kStats}, response, true),
             R"({"adrops": 5, "ibytes": 2, "idrops": 8, "ipackets": 1, )"
-            R"("keepalives": 10, "noifdrops": 7, "obytes": 4, )"
-            R"("opackets": 3, "pdrops": 6, "qdrops": 9})"
+            R"("keepalives": 10, "loopdrops": 11, "noifdrops": 7, )"
+            R"("obytes": 4, "opackets": 3, "pdrops": 6, "qdrops": 9})"
             "\n");
 }
 

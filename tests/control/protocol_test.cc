@@ -57,6 +57,11 @@ InterfaceView Ipv6View() {
   view.settings.tunnel = *ParseTunnel("2001:db8::1", "2001:db8::2");
   view.settings.mtu = 9000;
   view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:02");
+  view.settings.ttl = 9;
+  view.settings.df = true;
+  view.settings.tos = OuterTos::Value(0xb8);
+  view.settings.fwmark = UINT32_MAX;
+  view.counters.loopdrops = 77;
   return view;
 }
 
@@ -75,6 +80,7 @@ InterfaceView NoTunnelView() {
   view.settings.domain = "blue";
   view.settings.up = true;
   view.settings.lladdr = *ParseLladdr("fe:e1:ba:d0:00:03");
+  view.settings.tos = OuterTos::Inherit();
   view.counters.oerrors = UINT64_MAX;
   return view;
 }
@@ -278,9 +284,10 @@ TEST(InterfaceJson, HasTheFieldsOfSpec6) {
     "domain": "underlay", "up": true, "running": true, "mtu": 1500,
     "mtu_auto": false, "lladdr": "fe:e1:ba:d0:00:01", "header": "standard",
     "master": "", "eoip": null, "keepalive": null,
+    "ttl": 64, "df": false, "tos": "default", "fwmark": 0,
     "counters": {"ipackets": 12, "ibytes": 1400, "opackets": 10,
                  "obytes": 1200, "oerrors": 3, "idrops": 4,
-                 "keepalives": 0}})"));
+                 "keepalives": 0, "loopdrops": 0}})"));
 }
 
 TEST(InterfaceJson, HasTheEoipIdAndKeepaliveOfAnEoipTunnel) {
@@ -325,6 +332,16 @@ TEST(InterfaceJson, SaysWhetherTheMtuIsAutomatic) {
   EXPECT_EQ(decoded->interfaces[0], view);
 }
 
+TEST(InterfaceJson, WritesTheOuterOptions) {
+  const Json json = InterfaceJson(Ipv6View());
+  EXPECT_EQ(json["ttl"], 9);
+  EXPECT_EQ(json["df"], true);
+  EXPECT_EQ(json["tos"], 0xb8);
+  EXPECT_EQ(json["fwmark"], UINT32_MAX);
+  EXPECT_EQ(json["counters"]["loopdrops"], 77);
+  EXPECT_EQ(InterfaceJson(NoTunnelView())["tos"], "inherit");
+}
+
 TEST(InterfaceJson, WritesEmptyAddressesWithoutATunnel) {
   const Json json = InterfaceJson(NoTunnelView());
   EXPECT_EQ(json["source"], "");
@@ -335,10 +352,10 @@ TEST(InterfaceJson, WritesEmptyAddressesWithoutATunnel) {
 }
 
 TEST(StatsJson, HasTheCountersOfSpec5) {
-  EXPECT_EQ(StatsJson({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}), Json::parse(R"({
+  EXPECT_EQ(StatsJson({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}), Json::parse(R"({
     "ipackets": 1, "ibytes": 2, "opackets": 3, "obytes": 4,
     "adrops": 5, "pdrops": 6, "noifdrops": 7, "idrops": 8, "qdrops": 9,
-    "keepalives": 10})"));
+    "keepalives": 10, "loopdrops": 11})"));
 }
 
 TEST(Response, EncodesARefusalAsDocumented) {
@@ -363,7 +380,7 @@ TEST(Response, RoundTripsEveryField) {
                      NoTunnelView(), NamedView(), UnresolvedView()};
   Response stats;
   stats.stats = GlobalCounterValues{
-      1, 2, 3, 4, 5, 6, 7, UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 2};
+      1, 2, 3, 4, 5, 6, 7, UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 2, 9};
   Response allow_off;
   allow_off.allow = false;
   Response allow_on;
@@ -485,12 +502,43 @@ TEST(Response, RefusesMalformedInterfaces) {
     counters.erase(counter);
     ExpectBadResponse(with("counters", counters), counter);
   }
-  // idrops may be absent (an older daemon), but not of the wrong type.
-  for (Json bad : {Json(-1), Json("1"), Json(1.5), Json(nullptr)}) {
-    Json counters = good["counters"];
-    counters["idrops"] = bad;
-    ExpectBadResponse(with("counters", counters), "idrops");
+  // idrops and loopdrops may be absent (an older daemon), but not of the
+  // wrong type.
+  for (const char* counter : {"idrops", "loopdrops"}) {
+    for (Json bad : {Json(-1), Json("1"), Json(1.5), Json(nullptr)}) {
+      Json counters = good["counters"];
+      counters[counter] = bad;
+      ExpectBadResponse(with("counters", counters), counter);
+    }
   }
+  // Likewise the outer header options.
+  ExpectBadResponse(with("ttl", 0), "ttl");
+  ExpectBadResponse(with("ttl", 256), "ttl");
+  ExpectBadResponse(with("ttl", "64"), "ttl");
+  ExpectBadResponse(with("df", 1), "df");
+  ExpectBadResponse(with("tos", 256), "tos");
+  ExpectBadResponse(with("tos", -1), "tos");
+  ExpectBadResponse(with("tos", "0x10"), "tos");
+  ExpectBadResponse(with("tos", nullptr), "tos");
+  ExpectBadResponse(with("fwmark", 4294967296), "fwmark");
+  ExpectBadResponse(with("fwmark", "1"), "fwmark");
+}
+
+TEST(Response, DecodesAnInterfaceWithoutOuterOptionsAsTheDefaults) {
+  // What a daemon from before the outer header options sends.
+  auto show = DecodeResponse(
+      R"({"ok":true,"interfaces":[{"name":"etherip0","source":"192.0.2.1",)"
+      R"("destination":"192.0.2.2","domain":"","up":true,"running":true,)"
+      R"("mtu":1500,"lladdr":"fe:e1:ba:d0:00:01","counters":{"ipackets":12,)"
+      R"("ibytes":1400,"opackets":10,"obytes":1200,"oerrors":3}}]})");
+  ASSERT_TRUE(show) << show.error().message;
+  ASSERT_EQ(show->interfaces.size(), 1u);
+  const InterfaceSettings& settings = show->interfaces[0].settings;
+  EXPECT_EQ(settings.ttl, 64);
+  EXPECT_FALSE(settings.df);
+  EXPECT_TRUE(settings.tos.is_default());
+  EXPECT_EQ(settings.fwmark, 0u);
+  EXPECT_EQ(show->interfaces[0].counters.loopdrops, 0u);
 }
 
 TEST(InterfaceJson, GivesEndpointsAsConfiguredAndTheAddressesInUse) {
@@ -545,21 +593,21 @@ TEST(Response, DecodesCountersWithoutIdropsOrQdropsAsZero) {
   ASSERT_TRUE(show) << show.error().message;
   ASSERT_EQ(show->interfaces.size(), 1u);
   EXPECT_EQ(show->interfaces[0].counters,
-            (InterfaceCounterValues{12, 1400, 10, 1200, 3, 0}));
+            (InterfaceCounterValues{12, 1400, 10, 1200, 3, 0, 0, 0}));
   EXPECT_FALSE(show->interfaces[0].settings.mtu_auto);
 
   auto stats = DecodeResponse(
       R"({"ok":true,"stats":{"ipackets":1,"ibytes":2,"opackets":3,)"
       R"("obytes":4,"adrops":5,"pdrops":6,"noifdrops":7}})");
   ASSERT_TRUE(stats) << stats.error().message;
-  EXPECT_EQ(stats->stats, (GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 0, 0}));
+  EXPECT_EQ(stats->stats, (GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 0, 0, 0}));
 
   // What a daemon from before qdrops sends.
   stats = DecodeResponse(
       R"({"ok":true,"stats":{"ipackets":1,"ibytes":2,"opackets":3,)"
       R"("obytes":4,"adrops":5,"pdrops":6,"noifdrops":7,"idrops":8}})");
   ASSERT_TRUE(stats) << stats.error().message;
-  EXPECT_EQ(stats->stats, (GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8, 0}));
+  EXPECT_EQ(stats->stats, (GlobalCounterValues{1, 2, 3, 4, 5, 6, 7, 8, 0, 0}));
 }
 
 TEST(Response, RefusesMalformedStats) {
@@ -573,7 +621,7 @@ TEST(Response, RefusesMalformedStats) {
     stats.erase(counter);
     ExpectBadResponse(Json{{"ok", true}, {"stats", stats}}.dump(), counter);
   }
-  for (const char* counter : {"idrops", "qdrops"}) {
+  for (const char* counter : {"idrops", "qdrops", "loopdrops"}) {
     Json stats = good;
     stats[counter] = "1";
     ExpectBadResponse(Json{{"ok", true}, {"stats", stats}}.dump(), counter);

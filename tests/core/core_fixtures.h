@@ -31,13 +31,15 @@ inline void PrintTo(const GlobalCounterValues& v, std::ostream* os) {
       << " opackets=" << v.opackets << " obytes=" << v.obytes
       << " adrops=" << v.adrops << " pdrops=" << v.pdrops
       << " noifdrops=" << v.noifdrops << " idrops=" << v.idrops
-      << " qdrops=" << v.qdrops << " keepalives=" << v.keepalives << "}";
+      << " qdrops=" << v.qdrops << " keepalives=" << v.keepalives
+      << " loopdrops=" << v.loopdrops << "}";
 }
 inline void PrintTo(const InterfaceCounterValues& v, std::ostream* os) {
   *os << "{ipackets=" << v.ipackets << " ibytes=" << v.ibytes
       << " opackets=" << v.opackets << " obytes=" << v.obytes
       << " oerrors=" << v.oerrors << " idrops=" << v.idrops
-      << " keepalives=" << v.keepalives << "}";
+      << " keepalives=" << v.keepalives << " loopdrops=" << v.loopdrops
+      << "}";
 }
 inline void PrintTo(const IpAddress& address, std::ostream* os) {
   *os << (address.family() == Family::kNone ? "<none>" : address.ToString());

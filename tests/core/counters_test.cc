@@ -33,6 +33,7 @@ TEST(GlobalCounters, ReadReportsEachCounterUnderItsOwnName) {
   counters.noifdrops.Add(7);
   counters.idrops.Add(8);
   counters.qdrops.Add(9);
+  counters.loopdrops.Add(10);
   const GlobalCounterValues v = counters.Read();
   EXPECT_EQ(v.ipackets, 1u);
   EXPECT_EQ(v.ibytes, 2u);
@@ -43,6 +44,7 @@ TEST(GlobalCounters, ReadReportsEachCounterUnderItsOwnName) {
   EXPECT_EQ(v.noifdrops, 7u);
   EXPECT_EQ(v.idrops, 8u);
   EXPECT_EQ(v.qdrops, 9u);
+  EXPECT_EQ(v.loopdrops, 10u);
 }
 
 TEST(InterfaceCounters, ReadReportsEachCounterUnderItsOwnName) {
@@ -53,6 +55,7 @@ TEST(InterfaceCounters, ReadReportsEachCounterUnderItsOwnName) {
   counters.obytes.Add(4);
   counters.oerrors.Add(5);
   counters.idrops.Add(6);
+  counters.loopdrops.Add(7);
   const InterfaceCounterValues v = counters.Read();
   EXPECT_EQ(v.ipackets, 1u);
   EXPECT_EQ(v.ibytes, 2u);
@@ -60,6 +63,7 @@ TEST(InterfaceCounters, ReadReportsEachCounterUnderItsOwnName) {
   EXPECT_EQ(v.obytes, 4u);
   EXPECT_EQ(v.oerrors, 5u);
   EXPECT_EQ(v.idrops, 6u);
+  EXPECT_EQ(v.loopdrops, 7u);
 }
 
 TEST(CounterValues, CompareEveryField) {
@@ -69,6 +73,8 @@ TEST(CounterValues, CompareEveryField) {
   EXPECT_NE(GlobalCounterValues{}, (GlobalCounterValues{.idrops = 1}));
   EXPECT_NE(InterfaceCounterValues{}, (InterfaceCounterValues{.oerrors = 1}));
   EXPECT_NE(InterfaceCounterValues{}, (InterfaceCounterValues{.idrops = 1}));
+  EXPECT_NE(GlobalCounterValues{}, (GlobalCounterValues{.loopdrops = 1}));
+  EXPECT_NE(InterfaceCounterValues{}, (InterfaceCounterValues{.loopdrops = 1}));
 }
 
 }  // namespace

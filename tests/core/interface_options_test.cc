@@ -80,6 +80,39 @@ TEST(ParseInterfaceOptions, AcceptsTheReferenceIfconfigSpellings) {
   EXPECT_TRUE(std::holds_alternative<ClearDomain>((*options)[2]));
 }
 
+TEST(ParseInterfaceOptions, RecognisesTheOuterHeaderOptions) {
+  auto options =
+      Parse({"ttl", "9", "df", "-df", "tos", "inherit", "-tos", "fwmark",
+             "0x2a", "-fwmark", "tunnelttl", "3", "tunneldf", "-tunneldf"});
+  ASSERT_TRUE(options);
+  ASSERT_EQ(options->size(), 10u);
+  const auto& o = *options;
+  ASSERT_TRUE(std::holds_alternative<SetTtl>(o[0]));
+  EXPECT_EQ(std::get<SetTtl>(o[0]).ttl, "9");
+  ASSERT_TRUE(std::holds_alternative<SetDf>(o[1]));
+  EXPECT_TRUE(std::get<SetDf>(o[1]).df);
+  ASSERT_TRUE(std::holds_alternative<SetDf>(o[2]));
+  EXPECT_FALSE(std::get<SetDf>(o[2]).df);
+  ASSERT_TRUE(std::holds_alternative<SetTos>(o[3]));
+  EXPECT_EQ(std::get<SetTos>(o[3]).tos, "inherit");
+  EXPECT_TRUE(std::holds_alternative<ClearTos>(o[4]));
+  ASSERT_TRUE(std::holds_alternative<SetFwmark>(o[5]));
+  EXPECT_EQ(std::get<SetFwmark>(o[5]).fwmark, "0x2a");
+  EXPECT_TRUE(std::holds_alternative<ClearFwmark>(o[6]));
+  // OpenBSD's ifconfig spellings.
+  ASSERT_TRUE(std::holds_alternative<SetTtl>(o[7]));
+  EXPECT_EQ(std::get<SetTtl>(o[7]).ttl, "3");
+  EXPECT_TRUE(std::get<SetDf>(o[8]).df);
+  EXPECT_FALSE(std::get<SetDf>(o[9]).df);
+  for (const Words& words :
+       {Words{"ttl"}, Words{"tos"}, Words{"fwmark"}, Words{"tunnelttl"}}) {
+    auto missing = Parse(words);
+    ASSERT_FALSE(missing) << words.front();
+    EXPECT_NE(missing.error().message.find("missing argument"),
+              std::string::npos);
+  }
+}
+
 TEST(ParseInterfaceOptions, NoWordsIsNoOptions) {
   auto options = Parse({});
   ASSERT_TRUE(options);
@@ -137,7 +170,17 @@ TEST(InterfaceOptionWords, RoundTripsThroughParse) {
                        "lladdr",
                        "02:00:00:00:00:01",
                        "header",
-                       "reversed"};
+                       "reversed",
+                       "ttl",
+                       "0x20",
+                       "df",
+                       "-df",
+                       "tos",
+                       "inherit",
+                       "-tos",
+                       "fwmark",
+                       "7",
+                       "-fwmark"};
   auto options = Parse(words);
   ASSERT_TRUE(options);
   EXPECT_EQ(InterfaceOptionWords(*options), words);
@@ -179,6 +222,88 @@ TEST(ApplyInterfaceOptions, DefaultsAreDownMtu1500NoTunnelOwnDomain) {
   EXPECT_EQ(settings.domain, "");
   EXPECT_EQ(settings.header, HeaderMode::kStandard);
   EXPECT_FALSE(Apply({"header", "netbsd"}));
+}
+
+// --- Outer header options ---
+
+TEST(ApplyInterfaceOptions, OuterOptionsDefaultToSpec1) {
+  InterfaceSettings settings;
+  EXPECT_EQ(settings.ttl, 64);
+  EXPECT_FALSE(settings.df);
+  EXPECT_TRUE(settings.tos.is_default());
+  EXPECT_EQ(settings.fwmark, 0u);
+  EXPECT_EQ(OuterFieldsOf(settings), OuterFields{});
+}
+
+TEST(ApplyInterfaceOptions, SetsTheOuterOptions) {
+  auto settings = Apply({"ttl", "9", "df", "tos", "0xB8", "fwmark", "42"});
+  ASSERT_TRUE(settings);
+  EXPECT_EQ(settings->ttl, 9);
+  EXPECT_TRUE(settings->df);
+  EXPECT_EQ(settings->tos, OuterTos::Value(0xb8));
+  EXPECT_EQ(settings->fwmark, 42u);
+  EXPECT_EQ(OuterFieldsOf(*settings),
+            (OuterFields{.ttl = 9, .tos = 0xb8, .df = true, .fwmark = 42}));
+  // And back.
+  settings = Apply({"-df", "-tos", "-fwmark", "ttl", "64"}, *settings);
+  ASSERT_TRUE(settings);
+  EXPECT_EQ(*settings, InterfaceSettings{});
+}
+
+TEST(ApplyInterfaceOptions, TosInheritIsNoValue) {
+  auto settings = Apply({"tos", "inherit"});
+  ASSERT_TRUE(settings);
+  EXPECT_EQ(settings->tos, OuterTos::Inherit());
+  // The send decision takes the value from each frame.
+  EXPECT_EQ(OuterFieldsOf(*settings).tos, std::nullopt);
+  settings = Apply({"tos", "default"}, *settings);
+  ASSERT_TRUE(settings);
+  EXPECT_TRUE(settings->tos.is_default());
+}
+
+TEST(ApplyInterfaceOptions, AnExplicitTosIsNotTheDefault) {
+  // 0x10 is the IPv4 default, but said explicitly it is 0x10 over IPv6
+  // too.
+  auto settings = Apply({"tos", "16"});
+  ASSERT_TRUE(settings);
+  EXPECT_FALSE(settings->tos.is_default());
+  EXPECT_EQ(OuterFieldsOf(*settings).tos, std::optional<uint8_t>(0x10));
+}
+
+TEST(ApplyInterfaceOptions, AcceptsTheOuterOptionsBoundaries) {
+  EXPECT_EQ(Apply({"ttl", "1"})->ttl, 1);
+  EXPECT_EQ(Apply({"ttl", "255"})->ttl, 255);
+  EXPECT_EQ(Apply({"ttl", "0xff"})->ttl, 255);
+  EXPECT_EQ(Apply({"tos", "0"})->tos, OuterTos::Value(0));
+  EXPECT_EQ(Apply({"tos", "255"})->tos, OuterTos::Value(255));
+  EXPECT_EQ(Apply({"tos", "0x00"})->tos, OuterTos::Value(0));
+  EXPECT_EQ(Apply({"fwmark", "0"})->fwmark, 0u);
+  EXPECT_EQ(Apply({"fwmark", "4294967295"})->fwmark, UINT32_MAX);
+  EXPECT_EQ(Apply({"fwmark", "0XFFFFFFFF"})->fwmark, UINT32_MAX);
+}
+
+TEST(ApplyInterfaceOptions, RefusesOuterOptionsOutOfRange) {
+  for (const char* ttl : {"0", "256", "-1", "+5", "", "0x", "0x100", "64 ",
+                          "1e2", "sixty", "0x-1"}) {
+    ExpectRefused({"ttl", ttl}, "range 1-255");
+  }
+  for (const char* tos :
+       {"256", "-1", "0x100", "", "Inherit", "copy", "0x1g"}) {
+    ExpectRefused({"tos", tos}, "inherit");
+  }
+  for (const char* fwmark : {"4294967296", "-1", "0x100000000", "", "mark"}) {
+    ExpectRefused({"fwmark", fwmark}, "range 0-4294967295");
+  }
+  auto refused = Apply({"ttl", "300"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "ttl 300: invalid argument (range 1-255)");
+}
+
+TEST(OuterTos, PrintsItself) {
+  EXPECT_EQ(OuterTos{}.ToString(), "default");
+  EXPECT_EQ(OuterTos::Inherit().ToString(), "inherit");
+  EXPECT_EQ(OuterTos::Value(0).ToString(), "0x00");
+  EXPECT_EQ(OuterTos::Value(0xb8).ToString(), "0xb8");
 }
 
 TEST(ApplyInterfaceOptions, LaterOptionsOverrideEarlierOnes) {

@@ -107,6 +107,13 @@ class PrivilegesTest(unittest.TestCase):
         shown = near.show("etherip0")[0]
         self.assertEqual(shown["domain"], underlay)
         self.assertTrue(shown["running"])
+        # Outer header options: per-packet control messages (SO_MARK takes
+        # CAP_NET_RAW or CAP_NET_ADMIN) and the DF mode's setsockopt().
+        near.cli("set", "etherip0", "ttl", "9", "df", "tos", "inherit",
+                 "fwmark", "7")
+        run("ping", "-c", "2", "-i", "0.2", "-W", "2", "198.51.100.2",
+            ns=router)
+        self.assertEqual(near.show("etherip0")[0]["counters"]["oerrors"], 0)
         # The disable_ipv6 sysctl of an interface made at run time.
         self.assertEqual(run("cat", "/proc/sys/net/ipv6/conf/etherip0/"
                              "disable_ipv6", ns=router).stdout.strip(), "1")

@@ -101,6 +101,12 @@ class MemoryHost : public DomainCatalog {
   // Linux TAPs do), or none.
   std::optional<MemoryTap::Offloads> tap_offloads;
 
+  // The socket of (family, domain), or null while no tunnel needs it.
+  MemorySocket* Socket(Family family, std::string_view domain = "") {
+    const auto key = std::pair(family, table_.DomainIdOf(domain));
+    return sockets_.contains(key) ? sockets_.at(key).get() : nullptr;
+  }
+
   DataPlane& plane() { return plane_; }
   Forwarder& forwarder() { return forwarder_; }
   TunnelTable& table() { return table_; }

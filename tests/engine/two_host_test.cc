@@ -163,6 +163,104 @@ TEST_P(TwoHosts, OuterPacketsAreEtherIpToThePeer) {
   }
 }
 
+// The options of SPEC 8 in the headers the underlay carries, and the
+// fwmark (which no header shows) as the socket was asked.
+TEST_P(TwoHosts, OuterOptionsReachTheWire) {
+  a_.Set("etherip0", {"ttl", "9", "tos", "0x28", "df", "fwmark", "7"});
+  Send(a_, frames_);
+  EXPECT_EQ(b_.Tap("etherip0").TakeDelivered(), frames_);
+  ASSERT_EQ(network_.wire().size(), frames_.size());
+  const bool v4 = P().outer_header == kIpv4HeaderSize;
+  for (const auto& packet : network_.wire()) {
+    if (v4) {
+      EXPECT_EQ(packet[1], 0x28);
+      EXPECT_EQ(packet[6] & 0x40, 0x40);  // DF set
+      EXPECT_EQ(packet[8], 9);
+    } else {
+      EXPECT_EQ(packet[0], 0x62);  // traffic class 0x28
+      EXPECT_EQ(packet[1], 0x80);
+      EXPECT_EQ(packet[7], 9);
+    }
+  }
+  MemorySocket* socket = a_.Socket(v4 ? Family::kIpv4 : Family::kIpv6);
+  ASSERT_NE(socket, nullptr);
+  ASSERT_EQ(socket->sent_fields().size(), frames_.size());
+  for (const OuterFields& fields : socket->sent_fields()) {
+    EXPECT_EQ(fields,
+              (OuterFields{.ttl = 9, .tos = 0x28, .df = true, .fwmark = 7}));
+  }
+}
+
+TEST_P(TwoHosts, TosInheritCopiesEachFramesDscp) {
+  a_.Set("etherip0", {"tos", "inherit"});
+  Frame ef = MakeFrame(60, 1);
+  ef[14] = 0x45;
+  ef[15] = 0xb8;  // EF
+  Frame af = MakeFrame(60, 2);
+  af[14] = 0x45;
+  af[15] = 0x2b;  // AF11, ECN CE
+  const Frame arp = [] {
+    Frame frame = MakeFrame(60, 3, kBroadcast);
+    frame[12] = 0x08;
+    frame[13] = 0x06;
+    return frame;
+  }();
+  Send(a_, {ef, af, arp});
+  EXPECT_EQ(b_.Tap("etherip0").TakeDelivered(), (Frames{ef, af, arp}));
+  MemorySocket* socket = a_.Socket(
+      P().outer_header == kIpv4HeaderSize ? Family::kIpv4 : Family::kIpv6);
+  ASSERT_NE(socket, nullptr);
+  ASSERT_EQ(socket->sent_fields().size(), 3u);
+  EXPECT_EQ(socket->sent_fields()[0].tos, std::optional<uint8_t>(0xb8));
+  EXPECT_EQ(socket->sent_fields()[1].tos, std::optional<uint8_t>(0x28));
+  EXPECT_EQ(socket->sent_fields()[2].tos, std::nullopt);  // the default
+}
+
+TEST_P(TwoHosts, DfPacketsOverThePathMtuCountOerrors) {
+  a_.Set("etherip0", {"df"});
+  MemorySocket* socket = a_.Socket(
+      P().outer_header == kIpv4HeaderSize ? Family::kIpv4 : Family::kIpv6);
+  ASSERT_NE(socket, nullptr);
+  socket->set_path_mtu(P().outer_header + 2 + 1000);
+  Send(a_, {MakeFrame(1000, 1), MakeFrame(1001, 2), MakeFrame(60, 3)});
+  EXPECT_EQ(b_.Tap("etherip0").TakeDelivered(),
+            (Frames{MakeFrame(1000, 1), MakeFrame(60, 3)}));
+  EXPECT_EQ(
+      a_.CountersOf("etherip0"),
+      (InterfaceCounterValues{.opackets = 2, .obytes = 1060, .oerrors = 1}));
+}
+
+// The tunnel's own outer packet, as the stack hands it to the interface
+// when the underlay route to the peer points into the tunnel itself.
+TEST_P(TwoHosts, TheTunnelsOwnPacketsAreNeverSentThroughIt) {
+  const Frame inner = MakeFrame(60, 1);
+  std::vector<uint8_t> payload = {0x30, 0x00};
+  payload.insert(payload.end(), inner.begin(), inner.end());
+  const bool v4 = P().outer_header == kIpv4HeaderSize;
+  std::vector<uint8_t> packet(P().outer_header);
+  if (v4) {
+    BuildIpv4Header(std::span<uint8_t, kIpv4HeaderSize>(packet.data(), 20),
+                    Addr(P().a), Addr(P().b), payload.size(), 1);
+  } else {
+    BuildIpv6Header(std::span<uint8_t, kIpv6HeaderSize>(packet.data(), 40),
+                    Addr(P().a), Addr(P().b), payload.size());
+  }
+  packet.insert(packet.end(), payload.begin(), payload.end());
+  Frame looped = MakeFrame(14, 2);
+  looped[12] = v4 ? 0x08 : 0x86;
+  looped[13] = v4 ? 0x00 : 0xdd;
+  looped.insert(looped.end(), packet.begin(), packet.end());
+
+  Send(a_, {looped, inner, looped});
+  EXPECT_EQ(b_.Tap("etherip0").TakeDelivered(), Frames{inner});
+  EXPECT_EQ(
+      a_.CountersOf("etherip0"),
+      (InterfaceCounterValues{.opackets = 1, .obytes = 60, .loopdrops = 2}));
+  EXPECT_EQ(a_.Counters(),
+            (GlobalCounterValues{.opackets = 1, .obytes = 60, .loopdrops = 2}));
+  EXPECT_EQ(network_.wire().size(), 1u);
+}
+
 TEST_P(TwoHosts, CountersOnBothSidesFollowSpecFive) {
   Send(a_, frames_);
   const uint64_t bytes = TotalBytes(frames_);

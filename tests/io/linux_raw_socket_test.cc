@@ -151,9 +151,10 @@ struct Batch {
   std::vector<std::vector<uint8_t>> payloads;
   std::vector<OutboundPacket> packets;
   void Add(std::vector<uint8_t> payload, IpAddress source,
-           IpAddress destination, uint32_t scope = 0) {
+           IpAddress destination, uint32_t scope = 0,
+           OuterFields outer = {}) {
     payloads.push_back(std::move(payload));
-    packets.push_back({{}, source, destination, scope});
+    packets.push_back({{}, source, destination, scope, outer});
   }
   std::span<const OutboundPacket> span() {
     for (size_t i = 0; i < packets.size(); ++i) {
@@ -530,6 +531,148 @@ TEST_F(RawSocketTest, OptionsAreSet) {
   // Root: the forced sizes (the kernel reports double the request).
   EXPECT_GE(get(v4->fd(), SOL_SOCKET, SO_RCVBUF), 4 << 20);
   EXPECT_GE(get(v6->fd(), SOL_SOCKET, SO_SNDBUF), 4 << 20);
+}
+
+// --- Outer header options per packet (SPEC 8) ---
+
+// Packets of one batch with different options: each arrives with its own
+// TTL, TOS and DF, whatever came before it (the socket's defaults are never
+// changed for the packets after one with options).
+TEST_F(RawSocketTest, Ipv4OptionsPerPacket) {
+  auto sender = Open(Family::kIpv4, a_);
+  auto receiver = Open(Family::kIpv4, b_);
+  ASSERT_TRUE(sender && receiver);
+  const OuterFields kOptions[] = {
+      {},
+      {.ttl = 9},
+      {.ttl = 9, .tos = 0x28},
+      {.tos = 0xb8, .df = true},
+      {.df = true},
+      {},
+      {.ttl = 255, .tos = 0, .df = true},
+      {.tos = 0x10},  // the default, explicitly
+      {},
+  };
+  constexpr size_t kCount = std::size(kOptions);
+  Batch batch;
+  for (uint16_t i = 0; i < kCount; ++i) {
+    batch.Add(Payload(i), kA4, kB4, kOptions[i]);
+  }
+  const SendResult sent = sender->Send(batch.span());
+  EXPECT_EQ(sent.sent, kCount);
+  EXPECT_EQ(sent.error, 0);
+  const auto received = ReceiveAll(*receiver, kCount);
+  ASSERT_EQ(received.size(), kCount);
+  for (const auto& packet : received) {
+    const uint16_t index = IndexOf(packet.bytes);
+    ASSERT_LT(index, kCount);
+    SCOPED_TRACE(index);
+    const OuterFields& asked = kOptions[index];
+    const auto& header = packet.ipv4_header;
+    ASSERT_EQ(header.size(), 20u);
+    EXPECT_EQ(header[1], asked.tos.value_or(0x10));
+    EXPECT_EQ(header[8], asked.ttl);
+    EXPECT_EQ((header[6] & 0x40) != 0, asked.df);
+  }
+}
+
+// IPv6 sockets do not hand over the header: it is captured on the wire.
+TEST_F(RawSocketTest, Ipv6OptionsPerPacket) {
+  auto sender = Open(Family::kIpv6, a_);
+  ASSERT_TRUE(sender);
+  UniqueFd capture;
+  {
+    auto inside = NetnsEnter::Enter(b_.name());
+    ASSERT_TRUE(inside) << inside.error().message;
+    capture.reset(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                           htons(ETH_P_IPV6)));
+    ASSERT_TRUE(capture.valid());
+  }
+  const OuterFields kOptions[] = {
+      {}, {.ttl = 9}, {.ttl = 9, .tos = 0x28}, {.tos = 0xb8, .df = true}, {},
+  };
+  constexpr size_t kCount = std::size(kOptions);
+  Batch batch;
+  for (uint16_t i = 0; i < kCount; ++i) {
+    batch.Add(Payload(i), kA6, kB6, kOptions[i]);
+  }
+  ASSERT_EQ(sender->Send(batch.span()).sent, kCount);
+  std::vector<uint8_t> packet(2048);
+  size_t found = 0;
+  while (found < kCount) {
+    pollfd entry{capture.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&entry, 1, 2000), 1) << "EtherIP packets missing";
+    const ssize_t n = ::recv(capture.get(), packet.data(), packet.size(), 0);
+    ASSERT_GT(n, 0);
+    if (n < 44 || packet[6] != 97) continue;  // other IPv6 traffic
+    const uint16_t index = IndexOf({packet.data() + 40, 4});
+    ASSERT_LT(index, kCount);
+    SCOPED_TRACE(index);
+    ++found;
+    const uint8_t tclass =
+        static_cast<uint8_t>((packet[0] & 0x0f) << 4 | packet[1] >> 4);
+    EXPECT_EQ(tclass, kOptions[index].tos.value_or(0));
+    EXPECT_EQ(packet[7], kOptions[index].ttl) << "hop limit";
+  }
+}
+
+// DF: IPv4 sets the bit, and neither family fragments a packet with it:
+// one over the path MTU fails with EMSGSIZE, the packets around it go.
+TEST_F(RawSocketTest, DfPacketsAreNotFragmented) {
+  for (Family family : {Family::kIpv4, Family::kIpv6}) {
+    SCOPED_TRACE(FamilyName(family));
+    const bool v4 = family == Family::kIpv4;
+    const IpAddress from = v4 ? kA4 : kA6;
+    const IpAddress to = v4 ? kB4 : kB6;
+    auto sender = Open(family, a_);
+    auto receiver = Open(family, b_);
+    ASSERT_TRUE(sender && receiver);
+    Batch batch;
+    batch.Add(Payload(0, 4000), from, to);                // fragmented
+    batch.Add(Payload(1, 1000), from, to, {.df = true});  // fits
+    batch.Add(Payload(2, 4000), from, to, {.df = true});  // does not
+    batch.Add(Payload(3, 4000), from, to);                // fragmented
+    SendResult sent = sender->Send(batch.span());
+    EXPECT_EQ(sent.sent, 2u);
+    EXPECT_EQ(sent.error, EMSGSIZE);
+    sent = sender->Send(batch.span().subspan(3));
+    EXPECT_EQ(sent.sent, 1u);
+    EXPECT_EQ(sent.error, 0);
+    const auto received = ReceiveAll(*receiver, 3);
+    ASSERT_EQ(received.size(), 3u);
+    for (const auto& packet : received) {
+      const uint16_t index = IndexOf(packet.bytes);
+      EXPECT_NE(index, 2);
+      EXPECT_EQ(packet.bytes.size(), index == 1 ? 1000u : 4000u);
+      if (v4 && index == 1) {
+        EXPECT_NE(packet.ipv4_header[6] & 0x40, 0) << "DF clear";
+      }
+    }
+  }
+}
+
+// The mark is the packet's for the route lookup: a rule that prohibits
+// mark 7 refuses exactly the packets with it (EACCES).
+TEST_F(RawSocketTest, FwmarkReachesTheRouteLookup) {
+  ASSERT_EQ(a_.Ip("-4 rule add fwmark 7 prohibit"), 0);
+  ASSERT_EQ(a_.Ip("-6 rule add fwmark 7 prohibit"), 0);
+  for (Family family : {Family::kIpv4, Family::kIpv6}) {
+    SCOPED_TRACE(FamilyName(family));
+    const bool v4 = family == Family::kIpv4;
+    const IpAddress from = v4 ? kA4 : kA6;
+    const IpAddress to = v4 ? kB4 : kB6;
+    auto sender = Open(family, a_);
+    auto receiver = Open(family, b_);
+    ASSERT_TRUE(sender && receiver);
+    Batch batch;
+    batch.Add(Payload(0), from, to, {.fwmark = 8});
+    batch.Add(Payload(1), from, to);
+    batch.Add(Payload(2), from, to, {.fwmark = 7});
+    const SendResult sent = sender->Send(batch.span());
+    EXPECT_EQ(sent.sent, 2u);
+    EXPECT_EQ(sent.error, EACCES);
+    EXPECT_EQ(ReceiveAll(*receiver, 2).size(), 2u);
+  }
 }
 
 TEST(RawSocketOpenTest, MissingDomainIsRefusedAndThreadStaysHome) {

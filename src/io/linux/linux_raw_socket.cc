@@ -19,8 +19,9 @@ namespace {
 // kernel caps the plain request at that maximum.
 constexpr int kSocketBufferBytes = 4 << 20;
 
-constexpr int kOuterTos = 0x10;  // IPTOS_LOWDELAY, SPEC 1
-constexpr int kOuterHops = 64;   // TTL / hop limit, SPEC 1
+constexpr int kOuterTos = kOuterIpv4Tos;              // IPTOS_LOWDELAY, SPEC 1
+constexpr int kOuterTrafficClass = kOuterIpv6Tclass;  // SPEC 1
+constexpr int kOuterHops = kOuterTtl;                 // TTL / hop limit, SPEC 1
 
 void SetBufferSize(int fd, int force_option, int option) {
   const int bytes = kSocketBufferBytes;
@@ -106,7 +107,7 @@ Status LinuxRawSocket::Configure() {
       {IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT,
        "IPV6_MTU_DISCOVER"},
       {IPPROTO_IPV6, IPV6_UNICAST_HOPS, kOuterHops, "IPV6_UNICAST_HOPS"},
-      {IPPROTO_IPV6, IPV6_TCLASS, 0, "IPV6_TCLASS"},
+      {IPPROTO_IPV6, IPV6_TCLASS, kOuterTrafficClass, "IPV6_TCLASS"},
       // Flow label 0: no label derived from the flow hash.
       {IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, 0, "IPV6_AUTOFLOWLABEL"},
       // The destination of each received packet, to find its tunnel; the
@@ -132,22 +133,38 @@ Status LinuxRawSocket::Configure() {
   return {};
 }
 
-InboundAddresses LinuxRawSocket::AddressesOf(size_t i) const {
+InboundAddresses LinuxRawSocket::ReadControl(size_t i) {
   InboundAddresses where;
   const msghdr& header = receive_.messages[i].msg_hdr;
-  const sockaddr_in6& from = receive_.names[i].v6;
-  if (header.msg_namelen >= sizeof(sockaddr_in6) &&
-      from.sin6_family == AF_INET6) {
-    where.source =
-        IpAddress::V6(std::span<const uint8_t, 16>(from.sin6_addr.s6_addr, 16));
+  if (family_ == Family::kIpv6) {
+    const sockaddr_in6& from = receive_.names[i].v6;
+    if (header.msg_namelen >= sizeof(sockaddr_in6) &&
+        from.sin6_family == AF_INET6) {
+      where.source = IpAddress::V6(
+          std::span<const uint8_t, 16>(from.sin6_addr.s6_addr, 16));
+    }
   }
   for (const cmsghdr* control = CMSG_FIRSTHDR(&header); control != nullptr;
        control = CMSG_NXTHDR(const_cast<msghdr*>(&header),
                              const_cast<cmsghdr*>(control))) {
-    if (control->cmsg_level != IPPROTO_IPV6 ||
-        control->cmsg_type != IPV6_PKTINFO ||
-        control->cmsg_len < CMSG_LEN(sizeof(in6_pktinfo))) {
-      continue;
+    if (control->cmsg_level == SOL_SOCKET &&
+        control->cmsg_type == SO_RXQ_OVFL &&
+        control->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+      uint32_t count;
+      std::memcpy(&count, CMSG_DATA(control), sizeof(count));
+      // The kernel's count only grows, modulo 2^32: the unsigned difference
+      // is the growth, across a wrap too.
+      queue_drops_ += static_cast<uint32_t>(count - drop_count_);
+      drop_count_ = count;
+    } else if (control->cmsg_level == IPPROTO_IPV6 &&
+               control->cmsg_type == IPV6_PKTINFO &&
+               control->cmsg_len >= CMSG_LEN(sizeof(in6_pktinfo))) {
+      in6_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(control), sizeof(info));
+      where.destination = IpAddress::V6(
+          std::span<const uint8_t, 16>(info.ipi6_addr.s6_addr, 16));
+      // The arrival interface, which a zoned tunnel's scope must match.
+      where.ingress = info.ipi6_ifindex;
     }
     in6_pktinfo info;
     std::memcpy(&info, CMSG_DATA(control), sizeof(info));
@@ -157,25 +174,6 @@ InboundAddresses LinuxRawSocket::AddressesOf(size_t i) const {
     where.ingress = info.ipi6_ifindex;
   }
   return where;
-}
-
-void LinuxRawSocket::NoteDropCount(size_t i) {
-  const msghdr& header = receive_.messages[i].msg_hdr;
-  for (const cmsghdr* control = CMSG_FIRSTHDR(&header); control != nullptr;
-       control = CMSG_NXTHDR(const_cast<msghdr*>(&header),
-                             const_cast<cmsghdr*>(control))) {
-    if (control->cmsg_level != SOL_SOCKET ||
-        control->cmsg_type != SO_RXQ_OVFL ||
-        control->cmsg_len < CMSG_LEN(sizeof(uint32_t))) {
-      continue;
-    }
-    uint32_t count;
-    std::memcpy(&count, CMSG_DATA(control), sizeof(count));
-    // The kernel's count only grows, modulo 2^32: the unsigned difference
-    // is the growth, across a wrap too.
-    queue_drops_ += static_cast<uint32_t>(count - drop_count_);
-    drop_count_ = count;
-  }
 }
 
 uint64_t LinuxRawSocket::TakeQueueDrops() {
@@ -210,9 +208,9 @@ Result<size_t> LinuxRawSocket::Receive(std::span<PacketBuffer> buffers,
     for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
       buffers[total + i].Commit(std::min<size_t>(receive_.messages[i].msg_len,
                                                  PacketBuffer::kMaxData));
-      NoteDropCount(i);
+      const InboundAddresses control = ReadControl(i);
       addresses[total + i] = family_ == Family::kIpv6
-                                 ? AddressesOf(i)
+                                 ? control
                                  : TakeOuterHeader(family_, buffers[total + i]);
     }
     total += static_cast<size_t>(n);
@@ -221,21 +219,52 @@ Result<size_t> LinuxRawSocket::Receive(std::span<PacketBuffer> buffers,
   return total;
 }
 
+namespace {
+
+// Appends a control message of `level`, `type` and `value` at `used` bytes
+// into `header`'s control buffer; returns the bytes used after it.
+template <class T>
+size_t AppendControl(msghdr& header, size_t used, int level, int type,
+                     const T& value) {
+  auto* bytes = static_cast<uint8_t*>(header.msg_control);
+  cmsghdr control{};
+  control.cmsg_level = level;
+  control.cmsg_type = type;
+  control.cmsg_len = CMSG_LEN(sizeof(value));
+  std::memcpy(bytes + used, &control, sizeof(control));
+  std::memcpy(CMSG_DATA(reinterpret_cast<cmsghdr*>(bytes + used)), &value,
+              sizeof(value));
+  return used + CMSG_SPACE(sizeof(value));
+}
+
+}  // namespace
+
 bool LinuxRawSocket::PrepareSend(size_t i, const OutboundPacket& packet,
                                  const OutboundPacket* previous) {
   if (packet.destination.family() != family_) return false;
   const bool has_source = packet.source.family() != Family::kNone;
   if (has_source && packet.source.family() != family_) return false;
 
+  static_assert(CMSG_SPACE(sizeof(in6_pktinfo)) + 3 * CMSG_SPACE(sizeof(int)) <=
+                kControlSize);
   msghdr& header = send_.messages[i].msg_hdr;
   // sendmsg() does not write through iov_base; iovec just is not const.
   send_.iov[i] = {const_cast<uint8_t*>(packet.payload.data()),
                   packet.payload.size()};
+  // The options that differ from the socket's defaults (Configure()).
+  const OuterFields& outer = packet.outer;
+  const bool ipv4 = family_ == Family::kIpv4;
+  const bool ttl = outer.ttl != kOuterHops;
+  const bool tos =
+      outer.tos && *outer.tos != (ipv4 ? kOuterTos : kOuterTrafficClass);
+  const bool mark = outer.fwmark != 0;
   // A batch of one tunnel: every message after the first shares the first
-  // one's prepared destination and control message.
+  // one's prepared destination and control messages.
   if (previous != nullptr && previous->source == packet.source &&
       previous->destination == packet.destination &&
-      previous->scope == packet.scope) {
+      previous->scope == packet.scope && previous->outer.ttl == outer.ttl &&
+      previous->outer.tos == outer.tos &&
+      previous->outer.fwmark == outer.fwmark) {
     const msghdr& before = send_.messages[i - 1].msg_hdr;
     header.msg_name = before.msg_name;
     header.msg_namelen = before.msg_namelen;
@@ -246,7 +275,7 @@ bool LinuxRawSocket::PrepareSend(size_t i, const OutboundPacket& packet,
   header.msg_name = &send_.names[i];
   header.msg_control = send_.controls[i].bytes.data();
   SocketAddress& name = send_.names[i];
-  if (family_ == Family::kIpv4) {
+  if (ipv4) {
     name.v4 = {};
     name.v4.sin_family = AF_INET;
     std::memcpy(&name.v4.sin_addr, packet.destination.bytes().data(), 4);
@@ -260,46 +289,74 @@ bool LinuxRawSocket::PrepareSend(size_t i, const OutboundPacket& packet,
     name.v6.sin6_scope_id = packet.scope;
     header.msg_namelen = sizeof(sockaddr_in6);
   }
-  if (!has_source) {
-    header.msg_controllen = 0;
-    return true;
-  }
+  size_t used = 0;
   // The source, per packet: the kernel uses ipi_spec_dst / ipi6_addr as the
   // source address; interface index 0 lets the route pick the interface,
   // a zoned (link-local) tunnel's scope names it.
-  header.msg_controllen = kControlSize;
-  cmsghdr* control = CMSG_FIRSTHDR(&header);
-  if (family_ == Family::kIpv4) {
+  if (has_source && ipv4) {
     in_pktinfo info{};
     std::memcpy(&info.ipi_spec_dst, packet.source.bytes().data(), 4);
-    control->cmsg_level = IPPROTO_IP;
-    control->cmsg_type = IP_PKTINFO;
-    control->cmsg_len = CMSG_LEN(sizeof(info));
-    std::memcpy(CMSG_DATA(control), &info, sizeof(info));
-    header.msg_controllen = CMSG_SPACE(sizeof(info));
-  } else {
+    used = AppendControl(header, used, IPPROTO_IP, IP_PKTINFO, info);
+  } else if (has_source) {
     in6_pktinfo info{};
     std::memcpy(&info.ipi6_addr, packet.source.bytes().data(), 16);
     info.ipi6_ifindex = packet.scope;
-    control->cmsg_level = IPPROTO_IPV6;
-    control->cmsg_type = IPV6_PKTINFO;
-    control->cmsg_len = CMSG_LEN(sizeof(info));
-    std::memcpy(CMSG_DATA(control), &info, sizeof(info));
-    header.msg_controllen = CMSG_SPACE(sizeof(info));
+    used = AppendControl(header, used, IPPROTO_IPV6, IPV6_PKTINFO, info);
   }
+  if (ttl) {
+    const int value = outer.ttl;
+    used =
+        ipv4 ? AppendControl(header, used, IPPROTO_IP, IP_TTL, value)
+             : AppendControl(header, used, IPPROTO_IPV6, IPV6_HOPLIMIT, value);
+  }
+  if (tos) {
+    const int value = *outer.tos;
+    used = ipv4 ? AppendControl(header, used, IPPROTO_IP, IP_TOS, value)
+                : AppendControl(header, used, IPPROTO_IPV6, IPV6_TCLASS, value);
+  }
+  if (mark) {
+    const uint32_t value = outer.fwmark;
+    used = AppendControl(header, used, SOL_SOCKET, SO_MARK, value);
+  }
+  header.msg_controllen = used;
   return true;
+}
+
+int LinuxRawSocket::SetDontFragment(bool df) {
+  if (df == dont_fragment_) return 0;
+  const int value = family_ == Family::kIpv4
+                        ? (df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT)
+                        : (df ? IPV6_PMTUDISC_DO : IPV6_PMTUDISC_DONT);
+  const int rc = family_ == Family::kIpv4
+                     ? ::setsockopt(fd_.get(), IPPROTO_IP, IP_MTU_DISCOVER,
+                                    &value, sizeof(value))
+                     : ::setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_MTU_DISCOVER,
+                                    &value, sizeof(value));
+  if (rc != 0) return errno;
+  dont_fragment_ = df;
+  return 0;
 }
 
 SendResult LinuxRawSocket::Send(std::span<const OutboundPacket> packets) {
   SendResult result;
   while (result.sent < packets.size()) {
-    const size_t chunk = std::min(packets.size() - result.sent, kBatch);
+    // A run: up to kBatch packets with the same DF, sent in one sendmmsg().
+    const bool df = packets[result.sent].outer.df;
+    const size_t limit = std::min(packets.size() - result.sent, kBatch);
+    size_t run = 1;
+    while (run < limit && packets[result.sent + run].outer.df == df) ++run;
     size_t prepared = 0;
-    while (prepared < chunk &&
+    while (prepared < run &&
            PrepareSend(
                prepared, packets[result.sent + prepared],
                prepared > 0 ? &packets[result.sent + prepared - 1] : nullptr)) {
       ++prepared;
+    }
+    if (prepared > 0) {
+      if (const int error = SetDontFragment(df); error != 0) {
+        result.error = error;
+        return result;
+      }
     }
     // sendmmsg() stops at the first failing message and reports only how
     // many went out before it (its errno is lost), so send from the failed
@@ -321,7 +378,7 @@ SendResult LinuxRawSocket::Send(std::span<const OutboundPacket> packets) {
       done += static_cast<size_t>(n);
       result.sent += static_cast<size_t>(n);
     }
-    if (prepared < chunk) {
+    if (prepared < run) {
       result.error = EAFNOSUPPORT;
       return result;
     }

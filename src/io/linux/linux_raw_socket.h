@@ -22,6 +22,23 @@
 // with different local addresses. A source the namespace does not own is
 // refused by the kernel with EINVAL.
 //
+// Per-tunnel outer header options (SPEC 8), per packet: a packet whose
+// fields differ from the socket's defaults above carries control messages
+// for those that differ, and only those: IP_TTL and IP_TOS (IPv4),
+// IPV6_HOPLIMIT and IPV6_TCLASS (IPv6), SO_MARK (both; the kernel takes it
+// with CAP_NET_RAW or CAP_NET_ADMIN). A packet with default fields costs
+// nothing more than before. DF has no per-packet control a protocol-97
+// socket takes: Linux 6.x has none for IPv4, and ignores IPV6_DONTFRAG on
+// raw sockets of protocols other than IPPROTO_RAW (the packet is still
+// fragmented; checked with captures). So the socket's path MTU discovery
+// mode is the DF switch: IP(V6)_PMTUDISC_DONT (SPEC 1: the kernel
+// fragments) or IP(V6)_PMTUDISC_DO (IPv4 DF set; a packet over the path
+// MTU fails with EMSGSIZE, the kernel never fragments it). Send() sends
+// each run of packets with the same `df` with one sendmmsg() and changes
+// the mode (one setsockopt()) only where a run asks for the other one, so
+// sockets whose tunnels agree never change it. Nothing else changes: the
+// same socket, addresses, route lookup and checks.
+//
 // Receive queue drops: SO_RXQ_OVFL makes the kernel attach to each received
 // packet the socket's running count of packets it dropped because the
 // receive queue was full (a 32-bit counter that wraps); Receive() keeps the
@@ -101,10 +118,11 @@ class LinuxRawSocket : public HostSocket {
     sockaddr_in v4;
     sockaddr_in6 v6;
   };
-  // Room for the control messages of one received packet: an IP_PKTINFO or
-  // IPV6_PKTINFO (40 bytes with its header) and SO_RXQ_OVFL (24), rounded
-  // up generously. A packet whose control messages do not fit loses them
-  // (MSG_CTRUNC), never the packet.
+  // Room for the control messages of one packet. Received: an IP_PKTINFO
+  // or IPV6_PKTINFO (40 bytes with its header) and SO_RXQ_OVFL (24); a
+  // packet whose control messages do not fit loses them (MSG_CTRUNC),
+  // never the packet. Sent: the source (40 at most) and up to three
+  // options of 24 bytes each (112).
   static constexpr size_t kControlSize = 128;
   struct alignas(cmsghdr) Control {
     std::array<uint8_t, kControlSize> bytes;
@@ -128,10 +146,13 @@ class LinuxRawSocket : public HostSocket {
   // addresses); false on a family mismatch.
   bool PrepareSend(size_t i, const OutboundPacket& packet,
                    const OutboundPacket* previous);
-  // Outer addresses of received message `i` (IPv6).
-  InboundAddresses AddressesOf(size_t i) const;
-  // Takes the SO_RXQ_OVFL count of received message `i`, if it has one.
-  void NoteDropCount(size_t i);
+  // Walks the control messages of received message `i` once: takes its
+  // SO_RXQ_OVFL count, if it has one, and returns its outer addresses as
+  // the message and its IPV6_PKTINFO give them (IPv6).
+  InboundAddresses ReadControl(size_t i);
+  // Puts the socket in the DF mode `df` (see above) unless it is there;
+  // 0 or the errno of the setsockopt().
+  int SetDontFragment(bool df);
   std::string Describe() const;
 
   UniqueFd fd_;
@@ -139,8 +160,9 @@ class LinuxRawSocket : public HostSocket {
   std::string domain_;
   Batch receive_;
   Batch send_;
-  uint32_t drop_count_ = 0;   // the kernel's count, as last seen
-  uint64_t queue_drops_ = 0;  // grown by since the last TakeQueueDrops()
+  bool dont_fragment_ = false;  // the socket's DF mode
+  uint32_t drop_count_ = 0;     // the kernel's count, as last seen
+  uint64_t queue_drops_ = 0;    // grown by since the last TakeQueueDrops()
 };
 
 }  // namespace etherip

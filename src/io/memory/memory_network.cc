@@ -41,15 +41,21 @@ SendResult MemorySocket::Send(std::span<const OutboundPacket> packets) {
     }
     const size_t header =
         family_ == Family::kIpv4 ? kIpv4HeaderSize : kIpv6HeaderSize;
+    if (packet.outer.df && header + packet.payload.size() > path_mtu_) {
+      result.error = EMSGSIZE;
+      return result;
+    }
     std::vector<uint8_t> wire(header + packet.payload.size());
     if (family_ == Family::kIpv4) {
       BuildIpv4Header(std::span<uint8_t, kIpv4HeaderSize>(wire.data(), header),
                       packet.source, packet.destination, packet.payload.size(),
-                      network_.NextIdentification());
+                      network_.NextIdentification(), packet.outer);
     } else {
       BuildIpv6Header(std::span<uint8_t, kIpv6HeaderSize>(wire.data(), header),
-                      packet.source, packet.destination, packet.payload.size());
+                      packet.source, packet.destination, packet.payload.size(),
+                      packet.outer);
     }
+    sent_fields_.push_back(packet.outer);
     std::copy(packet.payload.begin(), packet.payload.end(),
               wire.begin() + static_cast<ptrdiff_t>(header));
     // Like the kernel: a packet to an address nobody owns is sent and lost.

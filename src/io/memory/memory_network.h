@@ -45,9 +45,18 @@ class MemorySocket : public OuterSocket {
   }
   size_t pending() const { return inbox_.size(); }
 
+  // The outer fields of every packet sent, in order (the fwmark, which no
+  // header shows, included).
+  const std::vector<OuterFields>& sent_fields() const { return sent_fields_; }
+  // Packets with `df` larger than this fail with EMSGSIZE, as a kernel
+  // refuses them over the path MTU. Unlimited by default.
+  void set_path_mtu(size_t mtu) { path_mtu_ = mtu; }
+
  private:
   MemoryNetwork& network_;
   Family family_;
+  std::vector<OuterFields> sent_fields_;
+  size_t path_mtu_ = std::numeric_limits<size_t>::max();
   std::deque<std::vector<uint8_t>> inbox_;
   uint64_t queue_drops_ = 0;
 };
