@@ -566,9 +566,9 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
         const auto& eoip = spec.settings.eoip;
         const std::string pair =
             Tunnel{literal->source, literal->destination}.ToString();
-        const std::string label = fmt::format(
-            "tunnel {}{}", spec.settings.tunnel->ToString(),
-            eoip ? fmt::format(" eoip {}", *eoip) : std::string());
+        const std::string label =
+            fmt::format("tunnel {}{}", spec.settings.tunnel->ToString(),
+                        eoip ? fmt::format(" eoip {}", *eoip) : std::string());
         const Seen seen{spec.name, reader.source_line()};
         auto [first, inserted] = tunnels.emplace(
             std::tuple{spec.settings.domain, pair, eoip ? int{*eoip} : -1},

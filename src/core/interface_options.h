@@ -23,8 +23,8 @@
 #include "core/etherip_header.h"
 #include "core/ip_address.h"
 #include "core/mac_address.h"
-#include "core/tunnel_endpoint.h"
 #include "core/outer_header.h"
+#include "core/tunnel_endpoint.h"
 
 namespace etherip {
 

@@ -275,8 +275,8 @@ void TunnelTable::IndexTunnel(InterfaceState& state) {
                            std::nullopt)]
         .emplace(state.name);
   }
-  const TunnelIdentity identity = IdentityOf(
-      state.settings.domain, *state.addresses, state.settings.eoip);
+  const TunnelIdentity identity =
+      IdentityOf(state.settings.domain, *state.addresses, state.settings.eoip);
   auto it = by_tunnel_.find(identity);
   if (it != by_tunnel_.end() && it->second != state.name) {
     InterfaceState& holder = StateOf(it->second);
@@ -308,8 +308,8 @@ void TunnelTable::UnindexTunnel(InterfaceState& state) {
       if (pair->second.empty()) eoip_pairs_.erase(pair);
     }
   }
-  const TunnelIdentity identity = IdentityOf(
-      state.settings.domain, *state.addresses, state.settings.eoip);
+  const TunnelIdentity identity =
+      IdentityOf(state.settings.domain, *state.addresses, state.settings.eoip);
   auto waiting = waiting_.find(identity);
   if (!state.holds_key) {
     if (waiting != waiting_.end()) {
@@ -385,8 +385,8 @@ void TunnelTable::CommitRename(std::string_view name,
   // The key (or the place in line for it) goes with the interface: no
   // other interface gets it in between.
   if (state.settings.tunnel && state.addresses) {
-    const TunnelIdentity identity =
-        IdentityOf(state.settings.domain, *state.addresses, state.settings.eoip);
+    const TunnelIdentity identity = IdentityOf(
+        state.settings.domain, *state.addresses, state.settings.eoip);
     if (state.holds_key) {
       by_tunnel_.insert_or_assign(identity, std::string(new_name));
     } else if (auto waiting = waiting_.find(identity);
@@ -425,8 +425,7 @@ bool TunnelTable::CommitResolution(std::string_view name,
              (!tunnel.destination.is_name() &&
               answer->destination != tunnel.destination.address)) {
     return false;  // not a tunnel, or not this one's literals
-  } else if (state.settings.eoip &&
-             answer->source.family() != Family::kIpv6) {
+  } else if (state.settings.eoip && answer->source.family() != Family::kIpv6) {
     // A name resolved to IPv4 only: EoIP is IPv6 (CheckEoip, for literals).
     problem = fmt::format("eoip {}: EoIP tunnels are IPv6: {} is IPv4",
                           *state.settings.eoip, answer->ToString());
@@ -527,9 +526,8 @@ std::string TunnelTable::Unresolved(const InterfaceState& state) const {
   if (!state.settings.tunnel) return {};
   if (!state.problem.empty()) return state.problem;
   if (!state.addresses || state.holds_key) return {};
-  auto it =
-      by_tunnel_.find(IdentityOf(state.settings.domain, *state.addresses,
-                                 state.settings.eoip));
+  auto it = by_tunnel_.find(
+      IdentityOf(state.settings.domain, *state.addresses, state.settings.eoip));
   return fmt::format("{} is in use by {}", state.addresses->ToString(),
                      it == by_tunnel_.end() ? "another interface" : it->second);
 }

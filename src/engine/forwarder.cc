@@ -47,10 +47,9 @@ PumpResult Forwarder::PumpDevice(const DataPlane& plane, InterfaceId id) {
         DecideSend(plane.table, id, device_buffers_[i], counters_);
     if (verdict.interface == nullptr) continue;
     entry = verdict.interface;
-    outbound_[ready++] =
-        OutboundPacket{device_buffers_[i].data(), entry->tunnel.source,
-                       entry->tunnel.destination, entry->tunnel.scope,
-                       verdict.outer};
+    outbound_[ready++] = OutboundPacket{
+        device_buffers_[i].data(), entry->tunnel.source,
+        entry->tunnel.destination, entry->tunnel.scope, verdict.outer};
   }
   if (ready > 0) SendFrom(plane, *entry, 0, ready);
   return result;

@@ -376,7 +376,7 @@ TEST(Response, EncodesSuccessAsOkAlone) {
 
 TEST(Response, RoundTripsEveryField) {
   Response show;
-  show.interfaces = {Ipv4View(),     Ipv6View(),      EoipView(),
+  show.interfaces = {Ipv4View(),     Ipv6View(),  EoipView(),
                      NoTunnelView(), NamedView(), UnresolvedView()};
   Response stats;
   stats.stats = GlobalCounterValues{

@@ -38,8 +38,7 @@ inline void PrintTo(const InterfaceCounterValues& v, std::ostream* os) {
   *os << "{ipackets=" << v.ipackets << " ibytes=" << v.ibytes
       << " opackets=" << v.opackets << " obytes=" << v.obytes
       << " oerrors=" << v.oerrors << " idrops=" << v.idrops
-      << " keepalives=" << v.keepalives << " loopdrops=" << v.loopdrops
-      << "}";
+      << " keepalives=" << v.keepalives << " loopdrops=" << v.loopdrops << "}";
 }
 inline void PrintTo(const IpAddress& address, std::ostream* os) {
   *os << (address.family() == Family::kNone ? "<none>" : address.ToString());

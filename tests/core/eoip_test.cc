@@ -104,9 +104,13 @@ TEST(EoipOptions, SetTheIdAndTheKeepalive) {
 }
 
 TEST(EoipOptions, RefuseValuesOutOfRange) {
-  for (const char* id : {"4096", "-1", "65536", "1x", "", "0x10", " 1"}) {
+  for (const char* id : {"4096", "-1", "65536", "1x", "", "0x1000", " 1"}) {
     ExpectInvalid(Apply({"eoip", id}), fmt::format("eoip {}:", id));
   }
+  // Hexadecimal, as the other numeric options take it.
+  auto hex = Apply({"tunnel", "2001:db8::1", "2001:db8::2", "eoip", "0x10"});
+  ASSERT_TRUE(hex) << hex.error().message;
+  EXPECT_EQ(hex->eoip, 16);
   for (const char* seconds : {"3601", "-1", "ten", ""}) {
     ExpectInvalid(Apply({"eoip", "1", "keepalive", seconds}),
                   fmt::format("keepalive {}:", seconds));
@@ -471,7 +475,9 @@ TEST_F(EoipForwardingTest, SendPutsTheIdInTheHeader) {
     auto room = packet.ResetForRead();
     std::copy(frame_.begin(), frame_.end(), room.begin());
     packet.Commit(frame_.size());
-    const SendVerdict verdict = DecideSend(snapshot_, Id(name), packet);
+    GlobalCounters counters;
+    const SendVerdict verdict =
+        DecideSend(snapshot_, Id(name), packet, counters);
     ASSERT_NE(verdict.interface, nullptr) << name;
     const auto data = std::as_const(packet).data();
     ASSERT_EQ(data.size(), frame_.size() + 2);

@@ -70,7 +70,7 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(first_octet & 0x03, 0x02)  # local, unicast
         self.assertEqual(set(entry["counters"]),
                          {"ipackets", "ibytes", "opackets", "obytes",
-                          "oerrors", "idrops", "loopdrops"})
+                          "oerrors", "idrops", "keepalives", "loopdrops"})
         mac = run("cat", "/sys/class/net/etherip1/address", ns=self.ns).stdout
         self.assertEqual(mac.strip(), entry["lladdr"])
         self.cli("destroy", "etherip1")

@@ -151,10 +151,15 @@ struct Batch {
   std::vector<std::vector<uint8_t>> payloads;
   std::vector<OutboundPacket> packets;
   void Add(std::vector<uint8_t> payload, IpAddress source,
-           IpAddress destination, uint32_t scope = 0,
-           OuterFields outer = {}) {
+           IpAddress destination, OuterFields outer = {}) {
     payloads.push_back(std::move(payload));
-    packets.push_back({{}, source, destination, scope, outer});
+    packets.push_back({{}, source, destination, 0, outer});
+  }
+  // Through the zone `scope` (a link-local tunnel's).
+  void Add(std::vector<uint8_t> payload, IpAddress source,
+           IpAddress destination, uint32_t scope) {
+    payloads.push_back(std::move(payload));
+    packets.push_back({{}, source, destination, scope, {}});
   }
   std::span<const OutboundPacket> span() {
     for (size_t i = 0; i < packets.size(); ++i) {
