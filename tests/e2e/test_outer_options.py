@@ -367,11 +367,13 @@ class LoopTest(unittest.TestCase):
             ns=self.router, check=False)
 
     def assert_calm(self, interface):
-        """The daemon answers at once, and nothing keeps circulating: the
-        counters stand still once the traffic stopped."""
+        """The daemon answers, and nothing keeps circulating: the counters
+        stand still once the traffic stopped. (The time limit is generous,
+        as in the soak test: only a daemon that is stuck fails it, not a
+        busy machine.)"""
         start = time.monotonic()
         self.daemon.cli("show")
-        self.assertLess(time.monotonic() - start, 2.0, "show was slow")
+        self.assertLess(time.monotonic() - start, 10.0, "show was stuck")
         first = self.daemon.show(interface)[0]["counters"]
         time.sleep(1.0)
         again = self.daemon.show(interface)[0]["counters"]
