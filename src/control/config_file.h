@@ -63,14 +63,10 @@ struct Config {
   std::vector<int> lines;                 // line of each [[interface]] header
 
   GlobalSettings globals() const {
-    return {allow,
-            save,
-            persist,
-            disable_ipv6,
-            user,
-            control_group ? control_group->name : std::string(),
-            metrics,
-            resolve_interval};
+    return {allow,   save,
+            persist, disable_ipv6,
+            user,    control_group ? control_group->name : std::string(),
+            metrics, resolve_interval};
   }
 };
 
