@@ -147,11 +147,7 @@ SendVerdict DecideSend(const ForwardingTable& table, InterfaceId interface,
     entry->counters->loopdrops.Increment();
     return {};
   }
-  OuterFields outer = entry->outer;
-  if (entry->tos_inherit) {
-    if (const auto tos = InnerTos(frame)) outer.tos = InheritedTos(*tos);
-  }
-  return SendVerdict{entry, frame_size, outer};
+  return SendVerdict{entry, frame_size, OuterFieldsFor(*entry, frame)};
 }
 
 void CountSendResult(const SendVerdict& verdict, bool sent,

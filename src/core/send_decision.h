@@ -82,4 +82,15 @@ std::optional<uint8_t> InnerTos(std::span<const uint8_t> frame);
 // not carry a congestion mark of the outer header into the frame).
 inline uint8_t InheritedTos(uint8_t inner) { return inner & 0xfc; }
 
+// The outer header fields of a packet of `entry`'s tunnel carrying `frame`:
+// the tunnel's, with the TOS taken from the frame under `tos inherit`.
+inline OuterFields OuterFieldsFor(const ForwardingEntry& entry,
+                                  std::span<const uint8_t> frame) {
+  OuterFields outer = entry.outer;
+  if (entry.tos_inherit) [[unlikely]] {
+    if (const auto tos = InnerTos(frame)) outer.tos = InheritedTos(*tos);
+  }
+  return outer;
+}
+
 }  // namespace etherip

@@ -109,12 +109,8 @@ bool Forwarder::ResumeSend(const DataPlane& plane) {
     packet.source = entry->tunnel.source;
     packet.destination = entry->tunnel.destination;
     packet.scope = entry->tunnel.scope;
-    packet.outer = entry->outer;
-    if (entry->tos_inherit) {
-      const auto frame = packet.payload.subspan(kEtherIpHeaderSize);
-      if (const auto tos = InnerTos(frame))
-        packet.outer.tos = InheritedTos(*tos);
-    }
+    packet.outer =
+        OuterFieldsFor(*entry, packet.payload.subspan(kEtherIpHeaderSize));
   }
   SendFrom(plane, *entry, held.begin, held.end);
   return !held_.has_value();
