@@ -14,36 +14,6 @@ namespace {
 using Json = nlohmann::json;
 using control::Op;
 
-std::string DumpScalar(const Json& json) {
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-void AppendJson(const Json& json, std::string& out) {
-  if (json.is_object()) {
-    out += '{';
-    bool first = true;
-    for (const auto& [key, value] : json.items()) {
-      if (!first) out += ", ";
-      first = false;
-      out += DumpScalar(Json(key));
-      out += ": ";
-      AppendJson(value, out);
-    }
-    out += '}';
-  } else if (json.is_array()) {
-    out += '[';
-    bool first = true;
-    for (const Json& value : json) {
-      if (!first) out += ", ";
-      first = false;
-      AppendJson(value, out);
-    }
-    out += ']';
-  } else {
-    out += DumpScalar(json);
-  }
-}
-
 std::string FlagsOf(const control::InterfaceView& view) {
   if (view.settings.up && view.running) return "UP,RUNNING";
   if (view.settings.up) return "UP";
@@ -123,8 +93,20 @@ tl::unexpected<Error> Missing(std::string_view field, Op op) {
 }  // namespace
 
 std::string DumpJson(const nlohmann::json& json) {
+  // nlohmann writes SPEC 6's separators (", " and ": ") only when it indents;
+  // with an indent of 0 every line break is structural (a break inside a
+  // string is escaped), so folding the lines gives the one-line form.
+  const std::string lines =
+      json.dump(0, ' ', false, Json::error_handler_t::replace);
   std::string out;
-  AppendJson(json, out);
+  out.reserve(lines.size());
+  for (const char c : lines) {
+    if (c != '\n') {
+      out += c;
+    } else if (!out.empty() && out.back() == ',') {
+      out += ' ';
+    }
+  }
   return out;
 }
 

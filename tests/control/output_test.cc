@@ -59,6 +59,9 @@ TEST(DumpJson, UsesTheSeparatorsOfSpec6) {
   EXPECT_EQ(DumpJson(Json::parse(R"({"b": [1, {"c": "x\"y"}], "a": null})")),
             R"({"a": null, "b": [1, {"c": "x\"y"}]})");
   EXPECT_EQ(DumpJson(Json("bad \xff")), "\"bad \xef\xbf\xbd\"");
+  EXPECT_EQ(
+      DumpJson(Json{{"a,\nb", "c,\n"}, {"e", Json::array({Json::object()})}}),
+      R"({"a,\nb": "c,\n", "e": [{}]})");
 }
 
 TEST(FormatInterfacesText, NamesAHeaderModeOtherThanStandard) {
