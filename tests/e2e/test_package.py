@@ -1,9 +1,9 @@
-"""End to end: the Debian package (scripts/package). It installs with
-dpkg, puts the configuration file in place without starting the service,
-runs (a daemon in a namespace of its own makes a tunnel), survives a
-reinstall with the administrator's file kept, and purges without leaving a
-file behind. It refuses to run where etherip is already installed: it would
-replace and then purge the machine's own."""
+"""End to end: the Debian package (scripts/package). It passes lintian,
+installs with dpkg, puts the configuration file in place without starting
+the service, runs (a daemon in a namespace of its own makes a tunnel),
+survives a reinstall with the administrator's file kept, and purges without
+leaving a file behind. It refuses to run where etherip is already
+installed: it would replace and then purge the machine's own."""
 
 import os
 import subprocess
@@ -71,6 +71,12 @@ class PackageTest(unittest.TestCase):
                   BUILD, "--out", self.lab.tmp,
                   timeout=600).stdout.strip().splitlines()[-1]
         self.assertTrue(deb.endswith(".deb"), deb)
+        # Debian's own checker: no error or warning (information tags, such
+        # as "no init.d script", are allowed).
+        lintian = run("lintian", "--fail-on", "error,warning", deb,
+                      check=False)
+        self.assertEqual(lintian.returncode, 0,
+                         lintian.stdout + lintian.stderr)
 
         run("dpkg", "-i", deb)
         self.assertTrue(installed())
@@ -78,8 +84,11 @@ class PackageTest(unittest.TestCase):
                  .stdout.splitlines() if os.path.isfile(line)]
         for path in ("/usr/sbin/etheripd", "/usr/bin/etherip",
                      "/usr/lib/systemd/system/etheripd.service",
-                     "/usr/share/man/man8/etheripd.8",
-                     "/usr/share/man/man5/etheripd.conf.5",
+                     "/usr/share/man/man8/etheripd.8.gz",
+                     "/usr/share/man/man8/etherip.8.gz",
+                     "/usr/share/man/man5/etheripd.conf.5.gz",
+                     "/usr/share/doc/etherip/copyright",
+                     "/usr/share/doc/etherip/changelog.gz",
                      "/usr/share/bash-completion/completions/etherip"):
             self.assertIn(path, files)
         with open("/usr/lib/systemd/system/etheripd.service") as unit:
@@ -87,6 +96,8 @@ class PackageTest(unittest.TestCase):
         # The default file, in place and valid; the service enabled, not
         # started.
         self.assertEqual(run("/usr/sbin/etheripd", "-t").returncode, 0)
+        self.assertIn("etheripd.conf",
+                      run("man", "5", "etheripd.conf").stdout)
         self.assertTrue(os.path.islink(EXTRA_PATHS[2]),
                         "the service is not enabled")
         self.assertEqual(packaged_daemons(), [],
