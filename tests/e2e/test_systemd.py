@@ -1,9 +1,11 @@
 """End to end: etheripd as a systemd service. The readiness protocol
 (Type=notify) is checked with a NOTIFY_SOCKET listener of the test's own,
 so it runs where PID 1 is not systemd; the unit passes `systemd-analyze
-verify`; and where PID 1 is systemd, the daemon runs under the unit's
-sandbox (systemd-run) and makes a tunnel in a domain created after it
-started."""
+verify`; and where PID 1 is systemd, the unit file itself runs the daemon
+under its sandbox: it makes a tunnel in a domain created after it started,
+`systemctl reload` succeeds or fails with the file, and `systemctl stop`
+leaves no interface (elsewhere, scripts/systemd-container runs that test
+under a systemd booted in a container)."""
 
 import os
 import shutil
@@ -13,7 +15,8 @@ import subprocess
 import time
 import unittest
 
-from netlab import ETHERIP, ETHERIPD, Lab, is_root, run, stop_process
+from netlab import (ETHERIP, ETHERIPD, Lab, is_root, run, stop_process,
+                    wait_until)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 UNIT_TEMPLATE = os.path.join(ROOT, "contrib", "etheripd.service.in")
@@ -194,75 +197,108 @@ def sanitizer_build():
 @unittest.skipUnless(pid1_is_systemd(),
                      "PID 1 is not systemd here: the unit's sandbox cannot "
                      "be run (the notify protocol and the unit file are "
-                     "still tested)")
+                     "still tested; scripts/systemd-container runs this "
+                     "test under a systemd booted in a container)")
 class SandboxTest(unittest.TestCase):
+    """The unit file itself, as installed, under a name of the test's own;
+    a drop-in only points it at the test's programs, files and namespace,
+    and keeps it off the shared /run/etherip and /etc/etherip."""
 
-    def test_tunnel_in_a_domain_under_the_sandbox(self):
-        lab = Lab()
-        self.addCleanup(lab.close)
-        unit_name = f"etheripd-test-{lab.tag}"
+    def setUp(self):
+        self.lab = Lab()
+        self.addCleanup(self.lab.close)
+        self.unit = f"etheripd-test-{self.lab.tag}.service"
         # /tmp is private to the unit (PrivateTmp) and / read-only
         # (ProtectSystem=strict): the test's files go to a directory of
-        # its own under /run, made writable for the unit like /etc/etherip.
-        home = f"/run/{unit_name}"
-        os.makedirs(home)
-        self.addCleanup(shutil.rmtree, home, ignore_errors=True)
-        # The program too: the build tree may be under /tmp, which the
-        # unit does not see.
-        program_dir = f"/var/lib/{unit_name}"
-        os.makedirs(program_dir)
-        self.addCleanup(shutil.rmtree, program_dir, ignore_errors=True)
-        program = os.path.join(program_dir, "etheripd")
-        shutil.copy(os.path.abspath(ETHERIPD), program)
-        sock = os.path.join(home, "etheripd.sock")
-        config = os.path.join(home, "etheripd.conf")
-        with open(config, "w") as out:
-            out.write("allow = true\n")
-        properties = []
-        for line in unit_text("/", "/").splitlines():
-            key, sep, value = line.partition("=")
-            if sep and key in (
-                    "NoNewPrivileges", "ProtectSystem", "ProtectHome",
-                    "PrivateTmp", "DevicePolicy", "DeviceAllow",
-                    "ProtectKernelModules", "ProtectKernelLogs",
-                    "ProtectControlGroups", "ProtectClock",
-                    "ProtectHostname", "RestrictNamespaces",
-                    "RestrictAddressFamilies", "RestrictRealtime",
-                    "RestrictSUIDSGID", "LockPersonality",
-                    "MemoryDenyWriteExecute", "SystemCallArchitectures",
-                    "CapabilityBoundingSet", "LimitNOFILE", "NotifyAccess"):
-                properties += ["-p", f"{key}={value}"]
+        # its own under /run, made writable for the unit as /etc/etherip
+        # is; the programs too, since the build tree may be under /tmp.
+        self.home = f"/run/etheripd-test-{self.lab.tag}"
+        os.makedirs(self.home)
+        self.addCleanup(shutil.rmtree, self.home, ignore_errors=True)
+        for program in (ETHERIPD, ETHERIP):
+            shutil.copy(os.path.abspath(program), self.home)
+        self.sock = os.path.join(self.home, "etheripd.sock")
+        self.config = os.path.join(self.home, "etheripd.conf")
+        self.write_config("allow = true\n")
         # The daemon itself lives in a namespace of the test's, so its
-        # interface is there too.
-        home_ns = lab.netns("h")
-        self.addCleanup(run, "systemctl", "reset-failed", unit_name,
+        # interfaces are there too.
+        self.home_ns = self.lab.netns("h")
+        unit_path = os.path.join("/run/systemd/system", self.unit)
+        with open(unit_path, "w") as out:
+            out.write(unit_text(self.home, self.home))
+        self.addCleanup(os.remove, unit_path)
+        dropin = unit_path + ".d"
+        os.makedirs(dropin)
+        self.addCleanup(shutil.rmtree, dropin, ignore_errors=True)
+        etheripd = os.path.join(self.home, "etheripd")
+        etherip = os.path.join(self.home, "etherip")
+        with open(os.path.join(dropin, "test.conf"), "w") as out:
+            out.write(f"""[Service]
+ExecStart=
+ExecStart={etheripd} -f -s {self.sock} -c {self.config}
+ExecReload=
+ExecReload={etherip} -s {self.sock} reload
+NetworkNamespacePath=/run/netns/{self.home_ns}
+ReadWritePaths=
+ReadWritePaths={self.home}
+RuntimeDirectory=
+ConfigurationDirectory=
+Restart=no
+""")
+        self.addCleanup(run, "systemctl", "daemon-reload", check=False)
+        run("systemctl", "daemon-reload")
+        self.addCleanup(run, "systemctl", "reset-failed", self.unit,
                         check=False)
-        self.addCleanup(run, "systemctl", "stop", unit_name, check=False)
-        # Type=notify: systemd-run returns once the daemon said READY=1.
-        run("systemd-run", "--unit", unit_name, "-p", "Type=notify",
-            "-p", f"NetworkNamespacePath=/run/netns/{home_ns}",
-            "-p", f"ReadWritePaths={home}", *properties, "--",
-            program, "-f", "-s", sock, "-c", config)
-        # A domain created after the daemon started.
-        domain = lab.netns("d")
-        run("ip", "link", "add", "dummy0", "type", "dummy", ns=domain)
-        run("ip", "addr", "add", "192.0.2.1/24", "dev", "dummy0", ns=domain)
-        run("ip", "link", "set", "dummy0", "up", ns=domain)
-        created = None
-        for _ in range(30):  # the daemon notices /run/netns change
-            created = run(ETHERIP, "-s", sock, "create", "etherip0",
-                          "domain", domain, "tunnel", "192.0.2.1",
-                          "192.0.2.2", "up", check=False)
-            if created.returncode == 0:
-                break
-            time.sleep(0.2)
-        self.assertEqual(created.returncode, 0, created.stderr)
-        shown = run(ETHERIP, "-s", sock, "show", "etherip0").stdout
+        self.addCleanup(run, "systemctl", "stop", self.unit, check=False)
+
+    def write_config(self, text):
+        with open(self.config, "w") as out:
+            out.write(text)
+
+    def status_text(self):
+        return run("systemctl", "show", "-P", "StatusText",
+                   self.unit).stdout.strip()
+
+    def test_start_tunnel_in_a_later_domain_reload_stop(self):
+        # Type=notify: start returns once the daemon said READY=1.
+        run("systemctl", "start", self.unit)
+        self.assertEqual(run("systemctl", "is-active", self.unit)
+                         .stdout.strip(), "active")
+        # A domain created after the daemon started: its mount propagates
+        # into the unit's mount namespace, and setns into it is allowed.
+        domain = self.lab.netns("d")
+        self.lab.veth(domain, "u0", self.lab.netns("p"), "u1")
+        self.lab.addr(domain, "u0", "192.0.2.1/24")
+        self.write_config(CONFIG.replace(
+            'up = true', f'domain = "{domain}"\nup = true'))
+        # ExecReload is `etherip reload`: it succeeds...
+        run("systemctl", "reload", self.unit)
+        shown = run(ETHERIP, "-s", self.sock, "show", "etherip0").stdout
         self.assertIn("RUNNING", shown)
-        run("systemctl", "stop", unit_name)
-        leftover = run("ip", "link", "show", "etherip0", ns=home_ns,
+        self.assertTrue(wait_until(
+            lambda: self.status_text() == "1 interface, 1 running",
+            5), self.status_text())
+        # ...and a refused one fails `systemctl reload`, changing nothing.
+        self.write_config(CONFIG + "mtu = 1\n")
+        refused = run("systemctl", "reload", self.unit, check=False)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertEqual(run("systemctl", "is-active", self.unit)
+                         .stdout.strip(), "active")
+        self.assertIn("RUNNING", run(ETHERIP, "-s", self.sock, "show",
+                                     "etherip0").stdout)
+        self.assertIn("last reload refused", self.status_text())
+        # The tunnel's TAP device is the one device the unit may open, and
+        # the sandbox is on (systemd applied the unit's settings).
+        properties = run("systemctl", "show", self.unit, "-p",
+                         "ProtectSystem", "-p", "DevicePolicy", "-p",
+                         "RestrictNamespaces").stdout
+        self.assertIn("ProtectSystem=strict", properties)
+        self.assertIn("DevicePolicy=closed", properties)
+        run("systemctl", "stop", self.unit)
+        leftover = run("ip", "link", "show", "etherip0", ns=self.home_ns,
                        check=False)
         self.assertNotEqual(leftover.returncode, 0, "etherip0 left behind")
+
 
 if __name__ == "__main__":
     unittest.main()
