@@ -269,16 +269,21 @@ Restart=no
         domain = self.lab.netns("d")
         self.lab.veth(domain, "u0", self.lab.netns("p"), "u1")
         self.lab.addr(domain, "u0", "192.0.2.1/24")
-        self.write_config(CONFIG.replace(
+        self.write_config("save = true\n" + CONFIG.replace(
             'up = true', f'domain = "{domain}"\nup = true'))
-        # ExecReload is `etherip reload`: it succeeds...
+        # ExecReload is `etherip reload`: it succeeds with a good file.
         run("systemctl", "reload", self.unit)
         shown = run(ETHERIP, "-s", self.sock, "show", "etherip0").stdout
         self.assertIn("RUNNING", shown)
         self.assertTrue(wait_until(
             lambda: self.status_text() == "1 interface, 1 running",
             5), self.status_text())
-        # ...and a refused one fails `systemctl reload`, changing nothing.
+        # `save = true` rewrites the file: ProtectSystem=strict leaves the
+        # configuration's directory writable (ReadWritePaths).
+        run(ETHERIP, "-s", self.sock, "set", "etherip0", "mtu", "1400")
+        with open(self.config) as saved:
+            self.assertIn("mtu = 1400", saved.read())
+        # A refused reload fails `systemctl reload`, changing nothing.
         self.write_config(CONFIG + "mtu = 1\n")
         refused = run("systemctl", "reload", self.unit, check=False)
         self.assertNotEqual(refused.returncode, 0)
