@@ -13,13 +13,9 @@ if(NOT changelog_top MATCHES "^etherip \\(${PROJECT_VERSION}\\) ")
   message(FATAL_ERROR "packaging/debian/changelog: its first entry is not "
                       "version ${PROJECT_VERSION} (project()): add one")
 endif()
-find_program(GZIP gzip REQUIRED)
-add_custom_command(
-  OUTPUT ${CMAKE_BINARY_DIR}/changelog.gz
-  COMMAND ${GZIP} -9nc ${CMAKE_CURRENT_LIST_DIR}/debian/changelog
-          > ${CMAKE_BINARY_DIR}/changelog.gz
-  DEPENDS ${CMAKE_CURRENT_LIST_DIR}/debian/changelog)
-add_custom_target(debian_changelog ALL DEPENDS ${CMAKE_BINARY_DIR}/changelog.gz)
+include(GzipForDebian)
+gzip_for_debian(${CMAKE_CURRENT_LIST_DIR}/debian/changelog
+                ${CMAKE_BINARY_DIR}/changelog.gz)
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/debian/copyright
               ${CMAKE_BINARY_DIR}/changelog.gz
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
