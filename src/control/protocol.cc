@@ -174,62 +174,41 @@ std::span<const std::string_view> FieldsOf(Op op) {
   return kBare;
 }
 
-Result<InterfaceCounterValues> DecodeInterfaceCounters(const Json& json,
-                                                       std::string context) {
+// A counters object: every counter of `fields` (SPEC 5's), by name. Those
+// from `first_added` on were added after the first release: a daemon that
+// predates them sends none, and they read as 0.
+template <typename Values, size_t kCount>
+Result<Values> DecodeCounters(const Json& json, std::string context,
+                              const CounterField<Values> (&fields)[kCount],
+                              std::string_view first_added) {
   if (!json.is_object()) return Malformed(context + " is not an object");
-  Fields fields(json, std::move(context));
-  InterfaceCounterValues values;
-  const std::pair<std::string_view, uint64_t*> slots[] = {
-      {"ipackets", &values.ipackets},
-      {"ibytes", &values.ibytes},
-      {"opackets", &values.opackets},
-      {"obytes", &values.obytes},
-      {"oerrors", &values.oerrors}};
-  for (const auto& [key, slot] : slots) {
-    auto value = fields.Unsigned(key);
-    if (!value) return tl::unexpected(value.error());
-    *slot = *value;
-  }
-  // Added after the others: a daemon that predates them sends none.
-  const std::pair<std::string_view, uint64_t*> later[] = {
-      {"idrops", &values.idrops},
-      {"keepalives", &values.keepalives},
-      {"loopdrops", &values.loopdrops}};
-  for (const auto& [key, slot] : later) {
-    auto value = fields.OptionalUnsigned(key);
-    if (!value) return tl::unexpected(value.error());
-    *slot = value->value_or(0);
+  Fields reader(json, std::move(context));
+  Values values{};
+  bool added = false;
+  for (const auto& field : fields) {
+    added = added || field.name == first_added;
+    if (added) {
+      auto value = reader.OptionalUnsigned(field.name);
+      if (!value) return tl::unexpected(value.error());
+      values.*field.value = value->value_or(0);
+    } else {
+      auto value = reader.Unsigned(field.name);
+      if (!value) return tl::unexpected(value.error());
+      values.*field.value = *value;
+    }
   }
   return values;
 }
 
+Result<InterfaceCounterValues> DecodeInterfaceCounters(const Json& json,
+                                                       std::string context) {
+  return DecodeCounters(json, std::move(context), kInterfaceCounterFields,
+                        "idrops");
+}
+
 Result<GlobalCounterValues> DecodeStats(const Json& json) {
-  if (!json.is_object())
-    return Malformed("response: \"stats\" is not an object");
-  Fields fields(json, "response: stats");
-  GlobalCounterValues values;
-  const std::pair<std::string_view, uint64_t*> slots[] = {
-      {"ipackets", &values.ipackets},  {"ibytes", &values.ibytes},
-      {"opackets", &values.opackets},  {"obytes", &values.obytes},
-      {"adrops", &values.adrops},      {"pdrops", &values.pdrops},
-      {"noifdrops", &values.noifdrops}};
-  for (const auto& [key, slot] : slots) {
-    auto value = fields.Unsigned(key);
-    if (!value) return tl::unexpected(value.error());
-    *slot = *value;
-  }
-  // Added after the others: a daemon that predates them sends none.
-  const std::pair<std::string_view, uint64_t*> later[] = {
-      {"idrops", &values.idrops},
-      {"qdrops", &values.qdrops},
-      {"keepalives", &values.keepalives},
-      {"loopdrops", &values.loopdrops}};
-  for (const auto& [key, slot] : later) {
-    auto value = fields.OptionalUnsigned(key);
-    if (!value) return tl::unexpected(value.error());
-    *slot = value->value_or(0);
-  }
-  return values;
+  return DecodeCounters(json, "response: stats", kGlobalCounterFields,
+                        "idrops");
 }
 
 Result<InterfaceView> DecodeInterface(const Json& json, size_t index) {
