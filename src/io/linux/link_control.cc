@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/interface_name.h"
+#include "io/linux/netlink_ask.h"
 #include "io/linux/system_error.h"
 
 namespace etherip {
@@ -21,43 +22,6 @@ constexpr size_t kRequestSize = 1024;
 // A RTM_GETLINK reply without statistics is a few KiB; netlink datagrams
 // of replies never exceed 32 KiB (the kernel's NLMSG_GOODSIZE bound).
 constexpr size_t kReplySize = 32768;
-
-struct AckText {
-  const char* message = nullptr;
-};
-
-int CollectAckText(const nlattr* attribute, void* data) {
-  if (mnl_attr_get_type(attribute) == NLMSGERR_ATTR_MSG &&
-      mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) >= 0) {
-    static_cast<AckText*>(data)->message = mnl_attr_get_str(attribute);
-  }
-  return MNL_CB_OK;
-}
-
-// The errno of an NLMSG_ERROR message (0: an acknowledgement), and the
-// kernel's extended-ack text, if any, appended to `detail`.
-int ParseAck(const nlmsghdr* message, std::string& detail) {
-  if (message->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) return EPROTO;
-  const auto* error =
-      static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(message));
-  if (error->error == 0) return 0;
-  if (message->nlmsg_flags & NLM_F_ACK_TLVS) {
-    // The TLVs follow the echoed request, which is only the header when
-    // the request was capped (NETLINK_CAP_ACK).
-    unsigned offset = sizeof(nlmsgerr);
-    if (!(message->nlmsg_flags & NLM_F_CAPPED)) {
-      offset += error->msg.nlmsg_len - sizeof(nlmsghdr);
-    }
-    AckText text;
-    if (mnl_nlmsg_size(offset) <= message->nlmsg_len) {
-      mnl_attr_parse(message, offset, CollectAckText, &text);
-    }
-    if (text.message != nullptr && text.message[0] != '\0') {
-      detail = text.message;
-    }
-  }
-  return -error->error;
-}
 
 }  // namespace
 
@@ -78,58 +42,29 @@ Result<LinkControl> LinkControl::Open() {
   int on = 1;
   mnl_socket_setsockopt(socket.get(), NETLINK_EXT_ACK, &on, sizeof(on));
   mnl_socket_setsockopt(socket.get(), NETLINK_CAP_ACK, &on, sizeof(on));
-  const uint32_t port_id = mnl_socket_get_portid(socket.get());
-  return LinkControl(std::move(socket), port_id);
+  return LinkControl(std::move(socket));
 }
 
-LinkControl::LinkControl(std::unique_ptr<mnl_socket, SocketCloser> socket,
-                         uint32_t port_id)
+LinkControl::LinkControl(std::unique_ptr<mnl_socket, SocketCloser> socket)
     : socket_(std::move(socket)),
-      port_id_(port_id),
       request_buffer_(kRequestSize),
       reply_buffer_(kReplySize) {}
 
 Status LinkControl::Transact(nlmsghdr* request, LinkInfo* reply,
                              std::string_view context) {
-  request->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-  request->nlmsg_seq = next_sequence_++;
-  if (mnl_socket_sendto(socket_.get(), request, request->nlmsg_len) < 0) {
-    return FailSystem(errno, fmt::format("{}: rtnetlink send", context));
-  }
-  // The kernel answers synchronously; read until the ack of this request,
-  // ignoring anything left over from an earlier one (another sequence).
-  for (;;) {
-    const ssize_t received = mnl_socket_recvfrom(
-        socket_.get(), reply_buffer_.data(), reply_buffer_.size());
-    if (received < 0) {
-      if (errno == EINTR) continue;
-      return FailSystem(errno, fmt::format("{}: rtnetlink receive", context));
-    }
-    int left = static_cast<int>(received);
-    for (auto* message =
-             reinterpret_cast<const nlmsghdr*>(reply_buffer_.data());
-         mnl_nlmsg_ok(message, left);
-         message = mnl_nlmsg_next(message, &left)) {
-      if (message->nlmsg_seq != request->nlmsg_seq ||
-          message->nlmsg_pid != port_id_) {
-        continue;
-      }
-      if (message->nlmsg_type == NLMSG_ERROR) {
-        std::string detail;
-        const int error = ParseAck(message, detail);
-        if (error == 0) return {};
-        Error failure = SystemError(error, context);
-        if (!detail.empty()) failure.message += fmt::format(" ({})", detail);
-        return tl::unexpected(std::move(failure));
-      }
-      if (message->nlmsg_type == NLMSG_DONE) return {};
-      if (message->nlmsg_type == RTM_NEWLINK && reply != nullptr) {
-        if (auto event = ParseLinkMessage(message)) {
-          *reply = std::move(event->link);
-        }
-      }
-    }
-  }
+  request->nlmsg_flags |= NLM_F_ACK;
+  auto answer =
+      AskNetlink(socket_.get(), request, next_sequence_++, reply_buffer_,
+                 context, [reply](const nlmsghdr* message) {
+                   if (message->nlmsg_type != RTM_NEWLINK || reply == nullptr) {
+                     return;
+                   }
+                   if (auto event = ParseLinkMessage(message)) {
+                     *reply = std::move(event->link);
+                   }
+                 });
+  if (!answer) return tl::unexpected(std::move(answer.error()));
+  return {};
 }
 
 template <typename Fill>

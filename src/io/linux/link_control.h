@@ -80,8 +80,7 @@ class LinkControl {
   struct SocketCloser {
     void operator()(mnl_socket* socket) const;
   };
-  LinkControl(std::unique_ptr<mnl_socket, SocketCloser> socket,
-              uint32_t port_id);
+  explicit LinkControl(std::unique_ptr<mnl_socket, SocketCloser> socket);
 
   // RTM_NEWLINK for `ifindex` with ifi_flags/ifi_change, plus the attribute
   // `fill` adds.
@@ -101,10 +100,9 @@ class LinkControl {
   std::string Describe(int ifindex);
 
   std::unique_ptr<mnl_socket, SocketCloser> socket_;
-  uint32_t port_id_;
   uint32_t next_sequence_ = 1;
-  std::vector<char> request_buffer_;  // one request at a time
-  std::vector<char> reply_buffer_;    // one datagram of replies
+  std::vector<char> request_buffer_;   // one request at a time
+  std::vector<uint8_t> reply_buffer_;  // one datagram of replies
 };
 
 }  // namespace etherip

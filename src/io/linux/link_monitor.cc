@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "io/linux/kernel_events.h"
+#include "io/linux/netlink_ask.h"
 #include "io/linux/system_error.h"
 
 namespace etherip {
@@ -124,60 +125,22 @@ Status LinkMonitor::DumpOnce(std::vector<LinkInfo>& links, bool& interrupted) {
   std::array<char, 256> request_buffer{};
   nlmsghdr* request = mnl_nlmsg_put_header(request_buffer.data());
   request->nlmsg_type = RTM_GETLINK;
-  request->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request->nlmsg_seq = next_sequence_++;
+  request->nlmsg_flags = NLM_F_DUMP;
   auto* link = static_cast<ifinfomsg*>(
       mnl_nlmsg_put_extra_header(request, sizeof(ifinfomsg)));
   link->ifi_family = AF_UNSPEC;
   // Statistics are the bulk of a link message and nobody here wants them.
   mnl_attr_put_u32(request, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-  if (mnl_socket_sendto(dump_.get(), request, request->nlmsg_len) < 0) {
-    return FailSystem(errno, "rtnetlink: link dump: send");
-  }
-  const uint32_t port_id = mnl_socket_get_portid(dump_.get());
-  for (;;) {
-    const ssize_t received =
-        mnl_socket_recvfrom(dump_.get(), buffer_.data(), buffer_.size());
-    if (received < 0) {
-      if (errno == EINTR) continue;
-      return FailSystem(errno, "rtnetlink: link dump: receive");
-    }
-    int left = static_cast<int>(received);
-    for (auto* message = reinterpret_cast<const nlmsghdr*>(buffer_.data());
-         mnl_nlmsg_ok(message, left);
-         message = mnl_nlmsg_next(message, &left)) {
-      // Replies to an earlier, abandoned request (none is expected: every
-      // dump is read to its end) are not ours.
-      if (message->nlmsg_seq != request->nlmsg_seq ||
-          message->nlmsg_pid != port_id) {
-        continue;
-      }
-      if (message->nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
-      if (message->nlmsg_type == NLMSG_ERROR) {
-        if (message->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) {
-          return Fail(EPROTO, "rtnetlink: link dump: short error message");
-        }
-        const auto* error =
-            static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(message));
-        return FailSystem(error->error == 0 ? EPROTO : -error->error,
-                          "rtnetlink: link dump");
-      }
-      if (message->nlmsg_type == NLMSG_DONE) {
-        // The payload of DONE is the dump's final status.
-        if (message->nlmsg_len >= mnl_nlmsg_size(sizeof(int))) {
-          int status;
-          std::memcpy(&status, mnl_nlmsg_get_payload(message), sizeof(status));
-          if (status < 0) {
-            return FailSystem(-status, "rtnetlink: link dump");
-          }
-        }
-        return {};
-      }
-      if (auto event = ParseLinkMessage(message)) {
-        links.push_back(std::move(event->link));
-      }
-    }
-  }
+  auto answer =
+      AskNetlink(dump_.get(), request, next_sequence_++, buffer_,
+                 "rtnetlink: link dump", [&](const nlmsghdr* message) {
+                   if (auto event = ParseLinkMessage(message)) {
+                     links.push_back(std::move(event->link));
+                   }
+                 });
+  if (!answer) return tl::unexpected(std::move(answer.error()));
+  interrupted = answer->interrupted;
+  return {};
 }
 
 }  // namespace etherip

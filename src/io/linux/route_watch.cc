@@ -17,6 +17,7 @@
 
 #include "io/linux/kernel_events.h"
 #include "io/linux/link_message.h"
+#include "io/linux/netlink_ask.h"
 #include "io/linux/system_error.h"
 
 namespace etherip {
@@ -66,14 +67,6 @@ int CollectRouteAttribute(const nlattr* attribute, void* data) {
       break;
   }
   return MNL_CB_OK;
-}
-
-// The errno of an NLMSG_ERROR message (0: an acknowledgement).
-int ErrorOf(const nlmsghdr* message) {
-  if (message->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) return EPROTO;
-  const auto* error =
-      static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(message));
-  return -error->error;
 }
 
 }  // namespace
@@ -170,44 +163,6 @@ Result<bool> RouteWatch::Read() {
   return changed;
 }
 
-template <typename Reply>
-Status RouteWatch::Ask(nlmsghdr* request, std::string_view context,
-                       Reply reply) {
-  request->nlmsg_flags |= NLM_F_REQUEST;
-  request->nlmsg_seq = next_sequence_++;
-  if (mnl_socket_sendto(query_.get(), request, request->nlmsg_len) < 0) {
-    return FailSystem(errno, context);
-  }
-  const uint32_t port_id = mnl_socket_get_portid(query_.get());
-  for (;;) {
-    const ssize_t received =
-        mnl_socket_recvfrom(query_.get(), buffer_.data(), buffer_.size());
-    if (received < 0) {
-      if (errno == EINTR) continue;
-      return FailSystem(errno, context);
-    }
-    int left = static_cast<int>(received);
-    for (auto* message = reinterpret_cast<const nlmsghdr*>(buffer_.data());
-         mnl_nlmsg_ok(message, left);
-         message = mnl_nlmsg_next(message, &left)) {
-      // Leftovers of an earlier request are not this one's answer.
-      if (message->nlmsg_seq != request->nlmsg_seq ||
-          message->nlmsg_pid != port_id) {
-        continue;
-      }
-      if (message->nlmsg_type == NLMSG_ERROR) {
-        const int error = ErrorOf(message);
-        if (error == 0) return {};
-        return FailSystem(error, context);
-      }
-      if (message->nlmsg_type == NLMSG_DONE) return {};
-      // A get without NLM_F_DUMP is answered by one message.
-      reply(message);
-      return {};
-    }
-  }
-}
-
 Result<RouteMtu> RouteWatch::Lookup(const IpAddress& source,
                                     const IpAddress& destination) {
   const std::string context =
@@ -234,15 +189,17 @@ Result<RouteMtu> RouteWatch::Lookup(const IpAddress& source,
                  source.bytes().data());
   }
   std::optional<RouteAnswer> answer;
-  auto asked = Ask(request, context, [&](const nlmsghdr* message) {
-    if (message->nlmsg_type != RTM_NEWROUTE ||
-        message->nlmsg_len < mnl_nlmsg_size(sizeof(rtmsg))) {
-      return;
-    }
-    RouteAnswer parsed;
-    mnl_attr_parse(message, sizeof(rtmsg), CollectRouteAttribute, &parsed);
-    answer = parsed;
-  });
+  auto asked = AskNetlink(
+      query_.get(), request, next_sequence_++, buffer_, context,
+      [&](const nlmsghdr* message) {
+        if (message->nlmsg_type != RTM_NEWROUTE ||
+            message->nlmsg_len < mnl_nlmsg_size(sizeof(rtmsg))) {
+          return;
+        }
+        RouteAnswer parsed;
+        mnl_attr_parse(message, sizeof(rtmsg), CollectRouteAttribute, &parsed);
+        answer = parsed;
+      });
   if (!asked) return tl::unexpected(std::move(asked.error()));
   if (!answer) return Fail(EPROTO, fmt::format("{}: no answer", context));
   if (answer->mtu != 0) return RouteMtu{answer->mtu, answer->ifindex};
@@ -259,13 +216,13 @@ Result<RouteMtu> RouteWatch::Lookup(const IpAddress& source,
   link->ifi_index = answer->ifindex;
   mnl_attr_put_u32(link_request, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
   uint32_t mtu = 0;
-  auto got =
-      Ask(link_request, fmt::format("{}: link {}", context, answer->ifindex),
-          [&](const nlmsghdr* message) {
-            if (auto event = ParseLinkMessage(message)) {
-              mtu = event->link.mtu;
-            }
-          });
+  auto got = AskNetlink(query_.get(), link_request, next_sequence_++, buffer_,
+                        fmt::format("{}: link {}", context, answer->ifindex),
+                        [&](const nlmsghdr* message) {
+                          if (auto event = ParseLinkMessage(message)) {
+                            mtu = event->link.mtu;
+                          }
+                        });
   if (!got) return tl::unexpected(std::move(got.error()));
   if (mtu == 0) {
     return Fail(EPROTO, fmt::format("{}: link {} has no MTU", context,

@@ -79,11 +79,6 @@ class RouteWatch {
 
   // Replaces the table of links with what the kernel has now.
   Status ReloadLinks();
-  // Sends `request` on the query socket and hands every reply message of
-  // it to `reply` until the kernel's answer ends; the kernel's errno
-  // (NLMSG_ERROR) comes back as an error naming `context`.
-  template <typename Reply>
-  Status Ask(struct nlmsghdr* request, std::string_view context, Reply reply);
 
   LinkMonitor links_;
   Socket routes_;
