@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/packet_buffer.h"
+#include "fuzz_check.h"
 #include "offload/checksum.h"
 #include "offload/coalescer.h"
 #include "offload/frame_layout.h"
@@ -25,11 +26,8 @@
 namespace {
 
 using namespace etherip;
+using fuzz::Check;
 using Frame = std::vector<uint8_t>;
-
-void Check(bool condition) {
-  if (!condition) std::abort();
-}
 
 struct Flow {
   uint32_t seq = 1000;

@@ -14,16 +14,14 @@
 #include "cli/command_line.h"
 #include "control/protocol.h"
 #include "core/interface_options.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace etherip;
+using fuzz::Check;
 using namespace etherip::cli;
 using control::Op;
-
-void Check(bool condition) {
-  if (!condition) std::abort();
-}
 
 std::vector<std::string> SplitWords(std::string_view input) {
   std::vector<std::string> words;

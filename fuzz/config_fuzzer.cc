@@ -8,15 +8,13 @@
 
 #include "control/config_file.h"
 #include "core/interface_name.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace etherip;
+using fuzz::Check;
 using namespace etherip::control;
-
-void Check(bool condition) {
-  if (!condition) std::abort();
-}
 
 }  // namespace
 

@@ -13,15 +13,13 @@
 #include <cstring>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "io/linux/link_message.h"
 
 namespace {
 
 using namespace etherip;
-
-void Check(bool condition) {
-  if (!condition) std::abort();
-}
+using fuzz::Check;
 
 struct Expected {
   int ifindex;

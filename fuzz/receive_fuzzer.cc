@@ -3,52 +3,33 @@
 // families, standard and MikroTik EoIP. Checks the invariants that must
 // hold for every input.
 #include <cstdint>
-#include <cstdlib>
 #include <span>
 
 #include "core/receive_decision.h"
 #include "core/tunnel_table.h"
+#include "fuzz_table.h"
 
 namespace {
 
 using namespace etherip;
+using fuzz::Check;
 
-class NoDomains : public DomainCatalog {
- public:
-  bool Exists(std::string_view) const override { return false; }
-};
-
-struct Fixture {
-  GlobalCounters counters;
-  TunnelTable table{[] { return MacAddress({0x02, 0, 0, 0, 0, 1}); }};
-  ForwardingTable snapshot;
-  Fixture() {
-    NoDomains domains;
-    // The IPv4 interface is up (delivery), the IPv6 one down (idrops).
-    std::vector<InterfaceOption> v4 = {SetTunnel{"192.0.2.1", "192.0.2.2"},
-                                       SetUp{true}};
-    std::vector<InterfaceOption> v6 = {SetTunnel{"2001:db8::1", "2001:db8::2"}};
-    // Two EoIP tunnels on one pair: IDs 0 (up) and 0x123 (down).
-    std::vector<InterfaceOption> eoip0 = {
-        SetTunnel{"2001:db8::1", "2001:db8::3"}, SetEoip{"0"}, SetUp{true}};
-    std::vector<InterfaceOption> eoip291 = {
-        SetTunnel{"2001:db8::1", "2001:db8::3"}, SetEoip{"291"}};
-    (void)table.Create("etherip0", v4, domains);
-    (void)table.Create("etherip1", v6, domains);
-    (void)table.Create("eoip0", eoip0, domains);
-    (void)table.Create("eoip291", eoip291, domains);
-    snapshot = table.BuildForwardingTable();
-  }
-};
-
-void Check(bool condition) {
-  if (!condition) std::abort();
+// The IPv4 interface is up (delivery), the IPv6 one down (idrops); two EoIP
+// tunnels share one pair: IDs 0 (up) and 0x123 (down).
+fuzz::FuzzTable MakeFixture() {
+  return fuzz::FuzzTable{
+      {"etherip0", {SetTunnel{"192.0.2.1", "192.0.2.2"}, SetUp{true}}},
+      {"etherip1", {SetTunnel{"2001:db8::1", "2001:db8::2"}}},
+      {"eoip0",
+       {SetTunnel{"2001:db8::1", "2001:db8::3"}, SetEoip{"0"}, SetUp{true}}},
+      {"eoip291", {SetTunnel{"2001:db8::1", "2001:db8::3"}, SetEoip{"291"}}},
+  };
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Fixture fixture;
+  static fuzz::FuzzTable fixture = MakeFixture();
   if (size < 1) return 0;
   const std::span<const uint8_t> input(data + 1, size - 1);
   const bool allow = data[0] & 1;

@@ -6,15 +6,13 @@
 #include <string_view>
 
 #include "control/protocol.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace etherip;
+using fuzz::Check;
 using namespace etherip::control;
-
-void Check(bool condition) {
-  if (!condition) std::abort();
-}
 
 void CheckRequest(std::string_view line) {
   auto request = DecodeRequest(line);

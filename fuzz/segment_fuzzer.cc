@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "offload/frame_layout.h"
 #include "offload/segmenter.h"
 #include "offload/virtio_net_header.h"
@@ -16,10 +17,7 @@
 namespace {
 
 using namespace etherip;
-
-void Check(bool condition) {
-  if (!condition) std::abort();
-}
+using fuzz::Check;
 
 uint16_t Be16(std::span<const uint8_t> bytes, size_t at) {
   return static_cast<uint16_t>(bytes[at] << 8 | bytes[at + 1]);

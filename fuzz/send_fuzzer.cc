@@ -6,42 +6,30 @@
 // when CarriesOwnTunnel says so; an inherited TOS is the frame's DSCP.
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <span>
 #include <vector>
 
 #include "core/send_decision.h"
 #include "core/tunnel_table.h"
+#include "fuzz_table.h"
 
 namespace {
 
 using namespace etherip;
-
-class NoDomains : public DomainCatalog {
- public:
-  bool Exists(std::string_view) const override { return false; }
-};
+using fuzz::Check;
 
 struct Fixture {
-  GlobalCounters counters;
-  TunnelTable table{[] { return MacAddress({0x02, 0, 0, 0, 0, 1}); }};
-  ForwardingTable snapshot;
+  fuzz::FuzzTable tunnels{
+      {"etherip0",
+       {SetTunnel{"192.0.2.1", "192.0.2.2"}, SetUp{true}, SetTos{"inherit"}}},
+      {"etherip1",
+       {SetTunnel{"2001:db8::1", "2001:db8::2"}, SetUp{true}, SetTtl{"9"}}},
+  };
+  GlobalCounters& counters = tunnels.counters;
+  TunnelTable& table = tunnels.table;
+  ForwardingTable& snapshot = tunnels.snapshot;
   PacketBuffer packet;
-  Fixture() {
-    NoDomains domains;
-    std::vector<InterfaceOption> v4 = {SetTunnel{"192.0.2.1", "192.0.2.2"},
-                                       SetUp{true}, SetTos{"inherit"}};
-    std::vector<InterfaceOption> v6 = {SetTunnel{"2001:db8::1", "2001:db8::2"},
-                                       SetUp{true}, SetTtl{"9"}};
-    (void)table.Create("etherip0", v4, domains);
-    (void)table.Create("etherip1", v6, domains);
-    snapshot = table.BuildForwardingTable();
-  }
 };
-
-void Check(bool condition) {
-  if (!condition) std::abort();
-}
 
 }  // namespace
 
