@@ -340,9 +340,10 @@ int RunDaemon(const DaemonOptions& options) {
     return 1;
   } else {
     spdlog::info(
-        "system call filter: {} calls allowed, and socket() for {} address "
-        "families; others fail with EPERM",
-        AllowedSyscalls().size(), AllowedSocketFamilies().size());
+        "system call filter: {} calls allowed, socket() for {} address "
+        "families and ioctl() for {} requests; others fail with EPERM",
+        AllowedSyscalls().size(), AllowedSocketFamilies().size(),
+        AllowedIoctlRequests().size());
   }
   spdlog::info("etheripd started: socket {}, configuration {}, allow {}",
                options.socket_path, options.config_path, allow.load() ? 1 : 0);

@@ -1,8 +1,11 @@
 #include "daemon/syscall_filter.h"
 
 #include <fmt/format.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -44,10 +47,7 @@ constexpr std::string_view kAllowed[] = {
     // to stderr.
     "read", "write", "readv", "writev", "close", "dup", "dup3", "fcntl",
     "lseek", "pipe2",
-    // TAP devices: open /dev/net/tun, TUNSETIFF, TUNSETOFFLOAD,
-    // TUNSETCARRIER, TUNSETPERSIST, ...; and SIOCGIFINDEX / SIOCGIFNAME
-    // (if_nametoindex, if_indextoname).
-    "ioctl",
+    // ioctl() has rules of its own, by request: see kIoctlRequests.
     // Files: domains (/run/netns/NAME, /proc/thread-self/ns/net), the
     // disable_ipv6 sysctl, reading the configuration file (reload), `save`
     // (temporary file, fchmod, fchown, fsync, rename, the symbolic links of
@@ -83,7 +83,8 @@ constexpr std::string_view kAllowed[] = {
     // UNIX socket (socket, connect, sendmmsg, recvfrom, poll), the
     // default search domain from the host name (uname), and NSS modules
     // loaded on first use (openat, mmap, mprotect above; pread64 of their
-    // ELF notes). Zones: if_nametoindex (socket, ioctl above).
+    // ELF notes). Zones: if_nametoindex (socket; ioctl SIOCGIFINDEX in
+    // kIoctlRequests).
     "uname", "pread64",
 };
 // clang-format on
@@ -94,6 +95,18 @@ constexpr std::string_view kAllowed[] = {
 // (rtnetlink, getaddrinfo's look at the local addresses). No packet
 // sockets, no other protocol families.
 constexpr int kSocketFamilies[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
+
+// The requests ioctl() may make: the TAP device's (TUNSETIFF, offloads,
+// virtio-net headers, carrier, persistence), the interface lookups of
+// if_nametoindex and if_indextoname (zones), FIONREAD (glibc's resolver
+// sizes each DNS answer with it), and TCGETS, with which glibc and spdlog
+// ask whether a stream is a terminal. Nothing that changes a link (that
+// is rtnetlink's) or writes to a terminal (TIOCSTI).
+constexpr unsigned long kIoctlRequests[] = {
+    TUNSETIFF,    TUNGETIFF,     TUNSETOFFLOAD, TUNSETVNETHDRSZ,
+    TUNSETVNETLE, TUNSETCARRIER, TUNSETPERSIST, SIOCGIFINDEX,
+    SIOCGIFNAME,  FIONREAD,      TCGETS,
+};
 
 // The verdict of a call outside the list. EPERM rather than killing the
 // process: a rare call the list missed then fails like a refused
@@ -112,6 +125,8 @@ Status Failed(int rc, std::string_view step) {
 std::span<const std::string_view> AllowedSyscalls() { return kAllowed; }
 
 std::span<const int> AllowedSocketFamilies() { return kSocketFamilies; }
+
+std::span<const unsigned long> AllowedIoctlRequests() { return kIoctlRequests; }
 
 bool SyscallFilterAvailable() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -145,6 +160,15 @@ Status InstallSyscallFilter() {
              // datum_b, unused by EQ, given: clang warns of it otherwise.
              SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family), 0))) < 0) {
       return Failed(rc, fmt::format("allow socket({})", family));
+    }
+  }
+  for (unsigned long request : kIoctlRequests) {
+    // The kernel takes the request as 32 bits: compare only those.
+    if ((rc = seccomp_rule_add(
+             context.get(), SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+                     static_cast<scmp_datum_t>(request)))) < 0) {
+      return Failed(rc, fmt::format("allow ioctl({:#x})", request));
     }
   }
   // clone() for threads only (CLONE_THREAD set): no new process (fork),

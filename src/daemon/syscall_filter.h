@@ -17,6 +17,9 @@ std::span<const std::string_view> AllowedSyscalls();
 // socket() is allowed only for these address families (AF_*); it is not
 // in AllowedSyscalls().
 std::span<const int> AllowedSocketFamilies();
+// ioctl() is allowed only for these requests; it is not in
+// AllowedSyscalls() either.
+std::span<const unsigned long> AllowedIoctlRequests();
 
 // Whether this build installs the filter: not the sanitizer builds, whose
 // run-time makes calls of its own (reading /proc/self/maps, ptrace for the

@@ -5,9 +5,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -19,6 +21,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <initializer_list>
 #include <set>
 #include <string_view>
 #include <thread>
@@ -42,6 +45,8 @@ enum Verdict : int {
   kThreadRefused,
   kLookupRefused,
   kPacketSocketNotRefused,
+  kIoctlRefused,
+  kTerminalIoctlNotRefused,
 };
 
 // Runs in the child: installs the filter, then tries calls on and off the
@@ -101,6 +106,20 @@ enum Verdict : int {
   }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) _exit(kPipeRefused);
+  // ioctl() by request: a TAP request on a socket reaches the kernel (which
+  // answers it is not a TAP device: not EPERM); a terminal's is refused.
+  const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq request{};
+  errno = 0;
+  if (ioctl(sock, TUNGETIFF, &request) != -1 || errno == EPERM) {
+    _exit(kIoctlRefused);
+  }
+  char byte = 'x';
+  errno = 0;
+  if (ioctl(sock, TIOCSTI, &byte) != -1 || errno != EPERM) {
+    _exit(kTerminalIoctlNotRefused);
+  }
+  close(sock);
   // What the resolver thread does for host names and zones, first done
   // under the filter (NSS set-up included): localhost is in every hosts
   // file, so no DNS query leaves.
@@ -129,20 +148,32 @@ TEST(SyscallFilter, ListsTheCallsTheDaemonNeedsAndNotTheDangerousOnes) {
     return std::find(allowed.begin(), allowed.end(), name) != allowed.end();
   };
   for (std::string_view needed :
-       {"setns", "sendmmsg", "recvmmsg", "ioctl", "futex", "epoll_wait",
-        "capset", "fchown", "rename", "unlink", "getrandom", "exit_group",
-        "uname", "pread64"}) {
+       {"setns", "sendmmsg", "recvmmsg", "futex", "epoll_wait", "capset",
+        "fchown", "rename", "unlink", "getrandom", "exit_group", "uname",
+        "pread64"}) {
     EXPECT_TRUE(has(needed)) << needed;
   }
   for (std::string_view refused :
        {"execve", "execveat", "ptrace", "mount", "unshare", "setuid",
-        "init_module", "bpf", "kexec_load", "clone3", "socket"}) {
+        "init_module", "bpf", "kexec_load", "clone3", "socket", "ioctl"}) {
     EXPECT_FALSE(has(refused)) << refused;
   }
   // socket() has rules of its own, by address family.
   const auto families = AllowedSocketFamilies();
   EXPECT_EQ(std::set<int>(families.begin(), families.end()),
             (std::set<int>{AF_UNIX, AF_INET, AF_INET6, AF_NETLINK}));
+  // ioctl() too, by request: the TAP device's, and no link changes.
+  const auto requests = AllowedIoctlRequests();
+  const std::set<unsigned long> ioctls(requests.begin(), requests.end());
+  for (unsigned long needed : std::initializer_list<unsigned long>{
+           TUNSETIFF, TUNSETOFFLOAD, TUNSETCARRIER, TUNSETPERSIST,
+           SIOCGIFINDEX}) {
+    EXPECT_TRUE(ioctls.contains(needed)) << needed;
+  }
+  for (unsigned long refused : std::initializer_list<unsigned long>{
+           SIOCSIFFLAGS, SIOCSIFMTU, SIOCSIFADDR, TIOCSTI, TUNSETGROUP}) {
+    EXPECT_FALSE(ioctls.contains(refused)) << refused;
+  }
 }
 
 }  // namespace
