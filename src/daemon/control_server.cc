@@ -155,6 +155,19 @@ Status ControlServer::SetAccess(std::optional<gid_t> group,
   return {};
 }
 
+size_t ControlServer::RevokeRefused() {
+  size_t revoked = 0;
+  for (Connection& connection : connections_) {
+    if (connection.revoked || PeerAllowed(connection.peer, access_)) continue;
+    connection.revoked = true;
+    connection.reading = false;
+    connection.answering = false;
+    connection.held = false;
+    ++revoked;
+  }
+  return revoked;
+}
+
 void ControlServer::CollectPollFds(std::vector<pollfd>& fds) const {
   // At the cap, connections wait in the listen backlog until one ends.
   fds.push_back(
@@ -212,7 +225,7 @@ void ControlServer::Accept() {
     }
     const size_t held = static_cast<size_t>(std::count_if(
         connections_.begin(), connections_.end(),
-        [&](const Connection& open) { return open.uid == peer->uid; }));
+        [&](const Connection& open) { return open.peer.uid == peer->uid; }));
     if (held >= kMaxConnectionsPerUid) {
       const std::string message = fmt::format(
           "too many connections from uid {} (limit {} per uid); try again",
@@ -223,7 +236,7 @@ void ControlServer::Accept() {
     }
     Connection connection;
     connection.fd = fd;
-    connection.uid = peer->uid;
+    connection.peer = std::move(*peer);
     connection.accepted = std::chrono::steady_clock::now();
     connection.deadline = connection.accepted + kFirstRequestTimeout;
     connections_.push_back(std::move(connection));
@@ -330,7 +343,7 @@ void ControlServer::Dispatch(std::span<const pollfd> fds,
   for (size_t i = 1; i < fds.size() && i - 1 < connections_.size(); ++i) {
     Connection& connection = connections_[i - 1];
     const short revents = fds[i].revents;
-    if (revents == 0 && !connection.held) continue;
+    if (revents == 0 && !connection.held && !connection.revoked) continue;
     size_t budget = kMaxAnswerPerTurn;
     // Requests received in an earlier turn come first: the socket will
     // not report them again.
@@ -358,8 +371,10 @@ int ControlServer::NextTimeoutMs(int cap) const {
   const auto now = std::chrono::steady_clock::now();
   long best = cap;
   for (const auto& connection : connections_) {
-    // Requests held for the next turn: no waiting.
+    // Requests held for the next turn, or a revoked connection with
+    // nothing left to send: no waiting.
     if (connection.held && !connection.backlogged()) return 0;
+    if (connection.revoked && connection.unsent() == 0) return 0;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                           connection.deadline - now)
                           .count();

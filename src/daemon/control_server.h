@@ -1,12 +1,12 @@
 // The control socket: a UNIX stream socket (mode 0600, or 0660 for a
 // control group) speaking the line protocol of docs/control-protocol.md.
 // Single-threaded and non-blocking, and no client can stall or bloat it:
-// each connection's credentials are checked when it is accepted
-// (daemon/peer_access.h); each uid holds at most kMaxConnectionsPerUid
-// connections; one turn reads at most kMaxReadPerTurn of a connection;
-// a client that does not read its answers stops being read; a connection
-// that sends nothing is closed after kFirstRequestTimeout, one that is
-// slow or idle after kIdleTimeout.
+// each connection's credentials are checked when it is accepted and again
+// when access changes (daemon/peer_access.h); each uid holds at most
+// kMaxConnectionsPerUid connections; one turn reads at most kMaxReadPerTurn of
+// a connection; a client that does not read its answers stops being read; a
+// connection that sends nothing is closed after kFirstRequestTimeout, one that
+// is slow or idle after kIdleTimeout.
 #pragma once
 
 #include <poll.h>
@@ -42,9 +42,14 @@ class ControlServer {
   // Who may connect from now on: with `group`, the socket becomes mode
   // 0660 and owned by that group, and its members are admitted; without,
   // mode 0600 and the daemon's own group. Connections already accepted
-  // keep going. On failure nothing changed.
+  // keep going (until RevokeRefused). On failure nothing changed.
   Status SetAccess(std::optional<gid_t> group, std::string group_name);
   const ControlAccess& access() const { return access_; }
+  // Ends the connections whose peers access() no longer admits, so that a
+  // narrowed control_group holds for connections already open too: none
+  // of their requests is answered any more, and each is closed once the
+  // answers it was already given are sent. Returns how many.
+  size_t RevokeRefused();
 
   // Appends the fds to poll; Dispatch takes the same slice back.
   void CollectPollFds(std::vector<pollfd>& fds) const;
@@ -92,7 +97,7 @@ class ControlServer {
  private:
   struct Connection {
     int fd = -1;
-    uid_t uid = 0;
+    PeerCredentials peer;          // as of its connect(2)
     control::LineAssembler input;  // requests: at most kMaxLineBytes each
     std::string output;            // answers; output[sent..] is unsent
     size_t sent = 0;
@@ -102,6 +107,8 @@ class ControlServer {
                             // answered
     bool heard = false;     // the peer has sent something
     bool held = false;      // received requests may wait for the next turn
+    bool revoked = false;   // its peer is no longer admitted: close once
+                            // what it was answered is sent
     std::chrono::steady_clock::time_point accepted;
     std::chrono::steady_clock::time_point deadline;
 

@@ -288,8 +288,8 @@ int RunDaemon(const DaemonOptions& options) {
     return InterfaceTally{interfaces, running};
   };
 
-  // A changed control_group applies to connections accepted from then on;
-  // a reload refused for any reason leaves the old one.
+  // A changed control_group applies at once, to open connections too; a
+  // reload refused for any reason leaves the old one.
   auto apply_reload = [&]() -> Status {
     Result<control::Config> fresh;
     {
@@ -304,7 +304,16 @@ int RunDaemon(const DaemonOptions& options) {
       return access;
     }
     auto replaced = manager.Replace(*fresh, options.config_path);
-    if (!replaced) (void)(*server)->SetAccess(before.group, before.group_name);
+    if (!replaced) {
+      (void)(*server)->SetAccess(before.group, before.group_name);
+      return replaced;
+    }
+    if (const size_t revoked = (*server)->RevokeRefused(); revoked > 0) {
+      spdlog::info(
+          "control: closing {} connections the new control_group does not "
+          "admit",
+          revoked);
+    }
     return replaced;
   };
   // SIGHUP and `etherip reload` alike; systemd sees it begin and end.

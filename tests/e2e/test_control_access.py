@@ -14,6 +14,26 @@ from netlab import ETHERIP, Lab, is_root, run
 
 NOBODY = 65534
 
+# A control client that stays connected: one request answered, then "ready";
+# after a line on stdin, a second request: "answered" or "closed".
+CONNECTED_CLIENT = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(20)
+s.connect(sys.argv[1])
+reader = s.makefile("rb")
+s.sendall(b'{"op":"stats"}\n')
+assert b'"ok"' in reader.readline(), "first request not answered"
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    s.sendall(b'{"op":"stats"}\n')
+    line = reader.readline()
+except OSError:
+    line = b""
+print("answered" if line else "closed", flush=True)
+"""
+
 
 def unused_gids(count, start=4242):
     """`count` GIDs no group has (getent exits 2 for an unknown key)."""
@@ -135,6 +155,37 @@ class ControlAccessTest(unittest.TestCase):
         self.assert_refused(self.cli_as("stats", groups=[self.other_gid]),
                             f"permission denied: uid {NOBODY} is not root")
         self.assertNotIn("control_group", self.daemon.cli("showconf").stdout)
+
+    def open_connection_as_member(self):
+        """A client of the group, connected and answered once, that waits
+        for a line on stdin before it asks again; it prints what that
+        second request got: "answered" or "closed"."""
+        client = subprocess.Popen(
+            ["python3", "-c", CONNECTED_CLIENT, self.daemon.socket],
+            user=NOBODY, group=NOBODY, extra_groups=[self.gid],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(client.wait, 30)
+        self.addCleanup(client.kill)
+        self.assertEqual(client.stdout.readline(), "ready\n")
+        return client
+
+    def second_request(self, client):
+        out, _ = client.communicate("go\n", timeout=30)
+        return out.strip()
+
+    def test_narrowing_the_group_closes_open_connections(self):
+        client = self.open_connection_as_member()
+        self.daemon.write_config(f'control_group = "{self.other_gid}"\n')
+        self.daemon.cli("reload")
+        self.assertEqual(self.second_request(client), "closed")
+        self.assertIn("closing 1 connections", self.daemon.read_log())
+
+    def test_a_reload_that_keeps_the_group_keeps_connections(self):
+        client = self.open_connection_as_member()
+        self.daemon.write_config(
+            f'control_group = "{self.gid}"\nallow = true\n')
+        self.daemon.cli("reload")
+        self.assertEqual(self.second_request(client), "answered")
 
     def test_a_refused_reload_keeps_the_group(self):
         self.daemon.write_config(
