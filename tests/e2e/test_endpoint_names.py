@@ -17,7 +17,7 @@ import sys
 import time
 import unittest
 
-from netlab import Lab, is_root, run, wait_until
+from netlab import Lab, is_root, refused_calls, run, wait_until
 
 ETC_NETNS = "/etc/netns"
 
@@ -54,16 +54,6 @@ def pings(ns, target, timeout=20):
     return wait_until(lambda: run("ping", "-c", 1, "-W", 1, target, ns=ns,
                                   check=False).returncode == 0,
                       timeout=timeout)
-
-
-def audit_records(pid):
-    """Lines of the kernel log about system calls the filter refused to
-    process `pid` (type=1326), or None when the log cannot be read."""
-    result = subprocess.run(["dmesg"], capture_output=True, text=True)
-    if result.returncode != 0:
-        return None
-    return [line for line in result.stdout.splitlines()
-            if "type=1326" in line and f" pid={pid} " in line]
 
 
 class NameLab:
@@ -146,7 +136,7 @@ class HostNameTest(unittest.TestCase):
         self.assertIn('destination = "peer-b.test"\n', showconf)
         self.assertIn("resolve_interval = 1\n", showconf)
         self.assertNotIn("192.0.2.3", showconf)
-        records = audit_records(a.process.pid)
+        records = refused_calls(a.pids, 0)
         if records is not None:
             self.assertEqual(records, [])
 
@@ -289,7 +279,7 @@ class DnsInTheDomainTest(unittest.TestCase):
             lambda: daemon.show("etherip1")[0]["unresolved"]
             == "other.test: Name or service not known", timeout=15),
             daemon.read_log())
-        records = audit_records(daemon.process.pid)
+        records = refused_calls(daemon.pids, 0)
         if records is not None:
             self.assertEqual(records, [])
 
