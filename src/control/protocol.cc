@@ -187,15 +187,12 @@ Result<Values> DecodeCounters(const Json& json, std::string context,
   bool added = false;
   for (const auto& field : fields) {
     added = added || field.name == first_added;
-    if (added) {
-      auto value = reader.OptionalUnsigned(field.name);
-      if (!value) return tl::unexpected(value.error());
-      values.*field.value = value->value_or(0);
-    } else {
-      auto value = reader.Unsigned(field.name);
-      if (!value) return tl::unexpected(value.error());
-      values.*field.value = *value;
-    }
+    auto value = added ? reader.OptionalUnsigned(field.name)
+                       : reader.Unsigned(field.name).map([](uint64_t v) {
+                           return std::optional(v);
+                         });
+    if (!value) return tl::unexpected(value.error());
+    values.*field.value = value->value_or(0);
   }
   return values;
 }
